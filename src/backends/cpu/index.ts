@@ -1,0 +1,99 @@
+// The CPU backend: storage is an ndarray view; movement ops are views (no copies) where strides allow.
+import ndarray from 'ndarray';
+import {
+  BINARY_OPS, UNARY_OPS, registerBackend, sizeOf, tableOf,
+  type Backend, type DType, type KernelTable, type OutInfo,
+} from '../backend';
+import { BINARY_JS, UNARY_JS, WHERE_JS, elementwise } from './elementwise';
+import { matmul } from './matmul';
+import { reduce } from './reduce';
+import {
+  alloc, contiguous, copyInto, fresh, isRowMajor, release, rowMajorStrides, stats, view,
+  type CpuStorage,
+} from './storage';
+
+const unaryKernels = tableOf(UNARY_OPS, (op) => (xs: CpuStorage[], _: unknown, out: OutInfo) =>
+  elementwise(['x'], UNARY_JS[op], xs, out),
+);
+const binaryKernels = tableOf(BINARY_OPS, (op) => (xs: CpuStorage[], _: unknown, out: OutInfo) =>
+  elementwise(['a', 'b'], BINARY_JS[op], xs, out),
+);
+
+const kernels = {
+  ...unaryKernels,
+  ...binaryKernels,
+  where: (xs, _, out) => elementwise(['c', 'a', 'b'], WHERE_JS, xs, out),
+  cast: ([x], _, out) => elementwise(['x'], UNARY_JS.copy, [x!], out),
+  sum: ([x], { axes }, out) => reduce('sum', x!, axes, out),
+  max: ([x], { axes }, out) => reduce('max', x!, axes, out),
+  min: ([x], { axes }, out) => reduce('min', x!, axes, out),
+  matmul: ([a, b], _, out) => matmul(a!, b!, out),
+
+  reshape: ([x], { shape }) => {
+    // a view when the input is row-major; otherwise one copy
+    if (isRowMajor(x!.arr)) return view(x!, shape, rowMajorStrides(shape), x!.arr.offset);
+    return fresh(contiguous(x!), shape);
+  },
+  permute: ([x], { perm }) => {
+    const v = x!.arr.transpose(...perm);
+    return view(x!, v.shape, v.stride, v.offset);
+  },
+  expand: ([x], { shape }) => {
+    const { arr } = x!;
+    const off = shape.length - arr.shape.length;
+    const stride = shape.map((d, i) => (i < off || arr.shape[i - off] !== d ? 0 : arr.stride[i - off]!));
+    return view(x!, shape, stride, arr.offset);
+  },
+  slice: ([x], { begin }, out) => {
+    const { arr } = x!;
+    const offset = begin.reduce((o, b, i) => o + b * arr.stride[i]!, arr.offset);
+    return view(x!, out.shape, arr.stride, offset);
+  },
+  pad: ([x], { before }, out) => {
+    const res = fresh(alloc(out.dtype, sizeOf(out.shape)), out.shape);
+    copyInto(window(res, before, x!.arr.shape), x!.arr);
+    return res;
+  },
+  concat: (xs, { axis }, out) => {
+    const res = fresh(alloc(out.dtype, sizeOf(out.shape)), out.shape);
+    let at = 0;
+    for (const x of xs) {
+      copyInto(window(res, out.shape.map((_, i) => (i === axis ? at : 0)), x.arr.shape), x.arr);
+      at += x.arr.shape[axis]!;
+    }
+    return res;
+  },
+} satisfies KernelTable<CpuStorage>;
+
+/** The sub-array of s starting at `begin` with extent `shape` (a view on the same data). */
+function window(s: CpuStorage, begin: readonly number[], shape: readonly number[]) {
+  const { arr } = s;
+  const offset = begin.reduce((o, b, i) => o + b * arr.stride[i]!, arr.offset);
+  return ndarray(arr.data, [...shape], arr.stride, offset);
+}
+
+export const cpuBackend: Backend<CpuStorage> = {
+  name: 'cpu',
+  dtypes: ['float32', 'float64'],
+  upload(values: ArrayLike<number>, shape: number[], dtype: DType) {
+    const data = alloc(dtype, values.length);
+    for (let i = 0; i < values.length; i++) data[i] = values[i]!;
+    return fresh(data, shape);
+  },
+  readSync(s) {
+    return contiguous(s).slice();
+  },
+  async read(s) {
+    return contiguous(s).slice();
+  },
+  alias(s) {
+    return view(s, s.arr.shape, s.arr.stride, s.arr.offset);
+  },
+  release,
+  memory() {
+    return { ...stats };
+  },
+  kernels,
+};
+
+registerBackend(cpuBackend);

@@ -1,0 +1,366 @@
+// The engine: op dispatch and recording (apply), the tape walk (backward), grad mode, and tensor
+// lifetimes (tidy scopes, live counts). Every engine invariant lives in this file.
+import { getBackend, type DType, type Device, type OpName, type AttrsOf, type Storage } from '../backends/backend';
+import { getOp, fmtShape } from '../ops';
+import { sameShape } from '../ops/registry';
+import { Tensor } from './tensor';
+
+// ---------------------------------------------------------------- grad mode
+
+let gradEnabled = true;
+
+/** Run fn with tape recording off. */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Run fn with tape recording on (inside a noGrad, for example). */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+// ---------------------------------------------------------------- the tape
+
+/** One recorded op application. */
+export interface TapeNode {
+  op: OpName;
+  inputs: Tensor[];
+  /** weak enough: the output links to its node, the node to the output (a cycle the GC handles) */
+  out: Tensor;
+  attrs: unknown;
+  /** versions of the tensors the VJP reads, taken at record time */
+  saved: { t: Tensor; version: number }[];
+  freed: boolean;
+}
+
+// ---------------------------------------------------------------- lifetimes
+
+const scopes: Set<Tensor>[] = [];
+const live = new Map<Device, number>();
+
+const finalizer =
+  typeof FinalizationRegistry === 'undefined'
+    ? null
+    : new FinalizationRegistry<{ storage: Storage; device: Device }>(({ storage, device }) => {
+        // A safety net for tensors the user forgot; dispose() and tidy() are the mechanism.
+        getBackend(device).release(storage);
+        live.set(device, (live.get(device) ?? 1) - 1);
+      });
+
+/** @internal called by the Tensor constructor */
+export function track(t: Tensor, storage: Storage): void {
+  live.set(t.device, (live.get(t.device) ?? 0) + 1);
+  scopes[scopes.length - 1]?.add(t);
+  finalizer?.register(t, { storage, device: t.device }, t);
+}
+
+/** @internal called by Tensor.dispose */
+export function untrack(t: Tensor, storage: Storage): void {
+  finalizer?.unregister(t);
+  getBackend(t.device).release(storage);
+  live.set(t.device, (live.get(t.device) ?? 1) - 1);
+  for (const s of scopes) s.delete(t);
+}
+
+/** Take tensors out of every enclosing tidy scope: their owner frees them. */
+export function keep<T extends Tensor>(t: T): T {
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
+  if (value instanceof Tensor) into.add(value);
+  else if (depth < 4 && Array.isArray(value)) for (const v of value) collectTensors(v, into, depth + 1);
+  else if (depth < 4 && value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collectTensors(v, into, depth + 1);
+  }
+}
+
+/**
+ * Run fn and dispose every tensor created inside it, except those it returns (found in the
+ * returned value, arrays and plain objects included) and those passed to keep(). Gradients
+ * stored on leaves by backward() belong to their leaf and are never disposed by tidy.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  if (result instanceof Promise) {
+    throw new Error('tidy: fn returned a Promise; tidy cannot track async work (await outside tidy)');
+  }
+  const kept = new Set<Tensor>();
+  collectTensors(result, kept);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (kept.has(t)) parent?.add(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+export interface MemoryInfo {
+  /** live tensors over all devices */
+  tensors: number;
+  /** per device: live tensors, and the buffers and bytes the backend holds */
+  devices: Partial<Record<Device, { tensors: number; buffers: number; bytes: number }>>;
+}
+
+/** Live tensors and bytes per device. */
+export function memory(): MemoryInfo {
+  const devices: MemoryInfo['devices'] = {};
+  let tensors = 0;
+  for (const [device, n] of live) {
+    const m = getBackend(device).memory();
+    devices[device] = { tensors: n, ...m };
+    tensors += n;
+  }
+  return { tensors, devices };
+}
+
+// ---------------------------------------------------------------- dispatch
+
+/**
+ * Apply a primitive: check devices and dtypes, compute the output shape (the op's rule throws
+ * with the op's name and the shapes), run the device's kernel, and record a tape node when any
+ * input requires grad and grad mode is on.
+ */
+export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsOf<K>): Tensor {
+  const spec = getOp(name);
+  const x0 = inputs[0]!;
+  for (const t of inputs) {
+    if (t.isDisposed) throw new Error(`${name}: an input of shape ${fmtShape(t.shape)} was disposed`);
+    if (t.device !== x0.device) {
+      throw new Error(`${name}: tensors are on different devices (${x0.device} and ${t.device}); move one with .to()`);
+    }
+    if (spec.sameDtype !== false && t.dtype !== x0.dtype) {
+      throw new Error(
+        `${name}: dtypes ${x0.dtype} and ${t.dtype} differ (shapes ${fmtShape(x0.shape)} and ${fmtShape(t.shape)}); cast one with .cast('${t.dtype === 'float64' ? 'float64' : x0.dtype}')`,
+      );
+    }
+  }
+  const shapes = inputs.map((t) => t.shape as number[]);
+  const { shape, dtype } = spec.shape(shapes, attrs, inputs.map((t) => t.dtype));
+  const backend = getBackend(x0.device);
+  if (!backend.dtypes.includes(dtype)) {
+    throw new Error(`${name}: dtype ${dtype} is not supported on ${x0.device}`);
+  }
+  const kernel = backend.kernels[name];
+  if (!kernel) throw new Error(`${name}: no kernel for device ${x0.device}`);
+  const storage = kernel(inputs.map((t) => t.storage), attrs, { shape, dtype }, shapes);
+  const version = spec.view ? x0._version : undefined;
+  const out = new Tensor(storage, shape, dtype, x0.device, version);
+
+  if (gradEnabled && spec.vjp && inputs.some((t) => t.requiresGrad)) {
+    const saves = spec.saves ?? 'both';
+    const saved: TapeNode['saved'] = [];
+    if (saves === 'inputs' || saves === 'both') for (const t of inputs) saved.push({ t, version: t._version.v });
+    if (saves === 'out' || saves === 'both') saved.push({ t: out, version: out._version.v });
+    out.requiresGrad = true;
+    out._node = { op: name, inputs, out, attrs, saved, freed: false };
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- backward
+
+/** Sum a gradient back to `shape`: leading broadcast dims and size-1 dims that were stretched. */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.shape.length - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.shape.length; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  const s = axes.length ? g.sum(axes, true) : g;
+  return s.reshape(shape);
+}
+
+/** Nodes reachable from root, in topological order (inputs before outputs), found without recursion. */
+function topoOrder(root: TapeNode): TapeNode[] {
+  const order: TapeNode[] = [];
+  const seen = new Set<TapeNode>([root]);
+  // an explicit DFS stack of (node, next input index): post-order gives a topological order
+  const stack: [TapeNode, number][] = [[root, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const [node, i] = top;
+    if (i < node.inputs.length) {
+      top[1] = i + 1;
+      const child = node.inputs[i]!._node;
+      if (child && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(node);
+    }
+  }
+  return order;
+}
+
+export interface BackwardOptions {
+  /** keep the tape so backward can run over it again */
+  retainGraph?: boolean;
+  /** record the gradient computation itself, so gradients can be differentiated again */
+  createGraph?: boolean;
+}
+
+/** @internal Tensor.backward */
+export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}): void {
+  const createGraph = opts.createGraph ?? false;
+  walk(root, grad, opts, (x, gx) => {
+    if (!x._node) accumulateLeaf(x, gx, createGraph);
+  });
+}
+
+/**
+ * Gradients of `output` with respect to each of `inputs` (leaves or not), returned instead of
+ * accumulated into `.grad` (PyTorch's autograd.grad). An input that `output` does not depend on
+ * gets null. With createGraph the results are differentiable.
+ */
+export function grad(output: Tensor, inputs: readonly Tensor[], opts: BackwardOptions & { grad?: Tensor } = {}): (Tensor | null)[] {
+  const createGraph = opts.createGraph ?? false;
+  const found = new Map<Tensor, Tensor>();
+  const wanted = new Set(inputs);
+  walk(output, opts.grad, opts, (x, gx) => {
+    if (!wanted.has(x)) return;
+    // a non-leaf gets its summed gradient once; a leaf gets one call per use
+    const prev = found.get(x);
+    found.set(x, prev ? prev.add(gx) : gx);
+  });
+  return inputs.map((x) => {
+    const g = found.get(x);
+    if (!g) return null;
+    const owned = createGraph ? g : g.detach();
+    return keep(owned);
+  });
+}
+
+/**
+ * The tape walk shared by backward() and grad(): sort the nodes reachable from root, run each
+ * VJP in reverse order, sum each gradient back to its input's shape, and show `sink` every
+ * gradient that reaches a tensor: a non-leaf's total once, a leaf's once per use.
+ */
+function walk(
+  root: Tensor,
+  grad: Tensor | undefined,
+  opts: BackwardOptions,
+  sink: (x: Tensor, g: Tensor) => void,
+): void {
+  const { createGraph = false } = opts;
+  const retainGraph = opts.retainGraph ?? createGraph;
+  if (!root.requiresGrad) {
+    throw new Error('backward: this tensor does not require grad (no input was created with requiresGrad: true)');
+  }
+  if (grad === undefined && root.size !== 1) {
+    throw new Error(
+      `backward: output has shape ${fmtShape(root.shape)}; backward() without a gradient needs a scalar (call .sum() or .mean() first, or pass a gradient of shape ${fmtShape(root.shape)})`,
+    );
+  }
+  if (grad !== undefined && (!sameShape(grad.shape, root.shape) || grad.dtype !== root.dtype || grad.device !== root.device)) {
+    throw new Error(
+      `backward: gradient of shape ${fmtShape(grad.shape)} ${grad.dtype} on ${grad.device} does not match the output's ${fmtShape(root.shape)} ${root.dtype} on ${root.device}`,
+    );
+  }
+
+  const run = () => {
+    const seed = grad ?? Tensor.ones(root.shape, root.dtype, root.device);
+    if (!root._node) {
+      sink(root, seed);
+      return;
+    }
+    const grads = new Map<Tensor, Tensor>([[root, seed]]);
+    const order = topoOrder(root._node);
+    for (let n = order.length - 1; n >= 0; n--) {
+      const node = order[n]!;
+      const g = grads.get(node.out);
+      if (!g) continue;
+      grads.delete(node.out);
+      sink(node.out, g);
+      if (node.freed) {
+        throw new Error(
+          `backward: the graph through '${node.op}' was already freed by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`,
+        );
+      }
+      for (const { t, version } of node.saved) {
+        if (t.isDisposed) {
+          throw new Error(`backward: a tensor of shape ${fmtShape(t.shape)} saved by '${node.op}' was disposed before backward()`);
+        }
+        if (t._version.v !== version) {
+          throw new Error(
+            `backward: a tensor of shape ${fmtShape(t.shape)} saved by '${node.op}' was modified in place (version ${t._version.v}, expected ${version}); clone it before assigning to it`,
+          );
+        }
+      }
+      const needs = node.inputs.map((t) => t.requiresGrad);
+      const spec = getOp(node.op);
+      const gs = spec.vjp!({ g, inputs: node.inputs, out: node.out, attrs: node.attrs as never, needs });
+      node.inputs.forEach((x, i) => {
+        const gi = gs[i];
+        if (!needs[i] || !gi) return;
+        const gx = sumTo(gi, x.shape);
+        if (!sameShape(gx.shape, x.shape) || gx.dtype !== x.dtype) {
+          throw new Error(
+            `backward: '${node.op}' produced a gradient of shape ${fmtShape(gx.shape)} ${gx.dtype} for an input of shape ${fmtShape(x.shape)} ${x.dtype}`,
+          );
+        }
+        if (!x._node) sink(x, gx);
+        else {
+          const prev = grads.get(x);
+          grads.set(x, prev ? prev.add(gx) : gx);
+        }
+      });
+      if (!retainGraph) {
+        node.freed = true;
+        node.saved = [];
+      }
+    }
+  };
+  // Intermediate gradients die with this scope; what the sink keeps is taken out of it.
+  if (createGraph) enableGrad(run);
+  else tidy(() => noGrad(run));
+}
+
+function accumulateLeaf(x: Tensor, g: Tensor, createGraph: boolean): void {
+  // Own a separate handle: the gradient may be a tensor the user passed in, or one still used elsewhere.
+  const owned = createGraph ? g.reshape(x.shape) : g.detach();
+  if (x.grad) {
+    const prev = x.grad;
+    if (createGraph) {
+      // prev may be part of a graph the caller still differentiates: leave it alive
+      x.grad = prev.add(owned);
+    } else {
+      x.grad = noGrad(() => prev.add(owned));
+      prev.dispose();
+      owned.dispose();
+    }
+  } else {
+    x.grad = owned;
+  }
+  keep(x.grad);
+}
+
+/** Tensors of a DType on a device: used by helpers that make constants. */
+export type Placement = { dtype: DType; device: Device };

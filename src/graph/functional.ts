@@ -1,0 +1,256 @@
+// The op frontend: argument normalization (scalars, negative axes, -1 in shapes, numpy's 1-D
+// matmul rules) over the primitives, and the composed ops (mean, softmax, clamp, ...).
+import type { BinaryOp, DType, UnaryOp } from '../backends/backend';
+import { fmtShape, normAxis } from '../ops/registry';
+import { apply, noGrad } from './engine';
+import { Tensor } from './tensor';
+
+export type TensorLike = Tensor | number;
+export type Axis = number | readonly number[];
+
+/** A number becomes a scalar tensor of `like`'s dtype and device. */
+function lift(x: TensorLike, like: Tensor): Tensor {
+  return x instanceof Tensor ? x : Tensor.scalar(x, like.dtype, like.device);
+}
+
+function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
+  if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new Error(`${op}: expects at least one tensor, got two numbers`);
+  const like = (a instanceof Tensor ? a : b) as Tensor;
+  return apply(op, [lift(a, like), lift(b, like)], {});
+}
+
+const unary = (op: UnaryOp, x: Tensor) => apply(op, [x], {});
+
+export const add = (a: TensorLike, b: TensorLike) => binary('add', a, b);
+export const sub = (a: TensorLike, b: TensorLike) => binary('sub', a, b);
+export const mul = (a: TensorLike, b: TensorLike) => binary('mul', a, b);
+export const div = (a: TensorLike, b: TensorLike) => binary('div', a, b);
+export const pow = (a: TensorLike, b: TensorLike) => binary('pow', a, b);
+export const maximum = (a: TensorLike, b: TensorLike) => binary('maximum', a, b);
+export const minimum = (a: TensorLike, b: TensorLike) => binary('minimum', a, b);
+export const eq = (a: TensorLike, b: TensorLike) => binary('eq', a, b);
+export const ne = (a: TensorLike, b: TensorLike) => binary('ne', a, b);
+export const lt = (a: TensorLike, b: TensorLike) => binary('lt', a, b);
+export const le = (a: TensorLike, b: TensorLike) => binary('le', a, b);
+export const gt = (a: TensorLike, b: TensorLike) => binary('gt', a, b);
+export const ge = (a: TensorLike, b: TensorLike) => binary('ge', a, b);
+
+export const neg = (x: Tensor) => unary('neg', x);
+export const exp = (x: Tensor) => unary('exp', x);
+export const log = (x: Tensor) => unary('log', x);
+export const sqrt = (x: Tensor) => unary('sqrt', x);
+export const abs = (x: Tensor) => unary('abs', x);
+export const sign = (x: Tensor) => unary('sign', x);
+export const relu = (x: Tensor) => unary('relu', x);
+export const sigmoid = (x: Tensor) => unary('sigmoid', x);
+export const tanh = (x: Tensor) => unary('tanh', x);
+export const sin = (x: Tensor) => unary('sin', x);
+export const cos = (x: Tensor) => unary('cos', x);
+export const square = (x: Tensor) => mul(x, x);
+
+/** where(cond, a, b): a where cond ≠ 0, else b (numpy broadcasting over all three). */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  const like = a instanceof Tensor ? a : b instanceof Tensor ? b : cond;
+  return apply('where', [cond, lift(a, like), lift(b, like)], {});
+}
+
+/** clamp(x, lo, hi): the gradient passes where lo ≤ x ≤ hi (bounds included, as PyTorch). */
+export function clamp(x: Tensor, lo?: TensorLike, hi?: TensorLike): Tensor {
+  let y = x;
+  if (lo !== undefined) y = where(lt(y, lo), lo, y);
+  if (hi !== undefined) y = where(gt(y, hi), hi, y);
+  return y;
+}
+
+export const leakyRelu = (x: Tensor, slope = 0.01) => where(gt(x, 0), x, mul(x, slope));
+
+/** softplus(x) = log(1 + eˣ), computed as relu(x) + log(1 + e^−|x|) so it never overflows. */
+export const softplus = (x: Tensor) => add(relu(x), log(add(exp(neg(abs(x))), 1)));
+
+export function cast(x: Tensor, dtype: DType): Tensor {
+  return apply('cast', [x], { dtype });
+}
+
+// ---------------------------------------------------------------- reductions
+
+function normAxes(op: string, x: Tensor, axis: Axis | undefined): number[] {
+  const r = x.shape.length;
+  if (axis === undefined) return [...Array(r).keys()];
+  const list = typeof axis === 'number' ? [axis] : [...axis];
+  const axes = list.map((a) => normAxis(op, a, r, x.shape));
+  if (new Set(axes).size !== axes.length) throw new Error(`${op}: axis [${list.join(',')}] repeats an axis`);
+  return axes.sort((a, b) => a - b);
+}
+
+export const sum = (x: Tensor, axis?: Axis, keepDims = false) =>
+  apply('sum', [x], { axes: normAxes('sum', x, axis), keepDims });
+
+export function max(x: Tensor, axis?: Axis, keepDims = false): Tensor {
+  if (x.size === 0) throw new Error(`max: cannot reduce an empty tensor of shape ${fmtShape(x.shape)}`);
+  return apply('max', [x], { axes: normAxes('max', x, axis), keepDims });
+}
+
+export function min(x: Tensor, axis?: Axis, keepDims = false): Tensor {
+  if (x.size === 0) throw new Error(`min: cannot reduce an empty tensor of shape ${fmtShape(x.shape)}`);
+  return apply('min', [x], { axes: normAxes('min', x, axis), keepDims });
+}
+
+export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
+  const axes = normAxes('mean', x, axis);
+  const n = axes.reduce((p, a) => p * x.shape[a]!, 1);
+  return div(apply('sum', [x], { axes, keepDims }), n);
+}
+
+/** log Σ exp(x) along axis, stable: m + log Σ exp(x − m) with m = max (detached: the result does not depend on it). */
+export function logSumExp(x: Tensor, axis: number = -1, keepDims = false): Tensor {
+  const m = noGrad(() => max(x, axis, true));
+  const s = add(log(sum(exp(sub(x, m)), axis, true)), m);
+  return keepDims ? s : squeeze(s, axis);
+}
+
+export function softmax(x: Tensor, axis = -1): Tensor {
+  const m = noGrad(() => max(x, axis, true));
+  const e = exp(sub(x, m));
+  return div(e, sum(e, axis, true));
+}
+
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  return sub(x, logSumExp(x, axis, true));
+}
+
+// ---------------------------------------------------------------- movement
+
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const free = shape.filter((d) => d === -1).length;
+  const bad = shape.some((d) => !Number.isInteger(d) || d < -1);
+  if (free > 1 || bad) throw new Error(`reshape: invalid target shape ${fmtShape(shape)} for ${fmtShape(x.shape)}`);
+  let out = [...shape];
+  if (free === 1) {
+    const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
+    if (known === 0 || x.size % known !== 0) {
+      throw new Error(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)}`);
+    }
+    out = shape.map((d) => (d === -1 ? x.size / known : d));
+  }
+  return apply('reshape', [x], { shape: out });
+}
+
+export const flatten = (x: Tensor) => reshape(x, [-1]);
+
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  const r = x.shape.length;
+  if (perm.length !== r) {
+    throw new Error(`permute: [${perm.join(',')}] is not a permutation of the axes of shape ${fmtShape(x.shape)}`);
+  }
+  return apply('permute', [x], { perm: perm.map((p) => normAxis('permute', p, r, x.shape)) });
+}
+
+/** transpose(x): reverse the axes; transpose(x, perm): permute; transpose(x, i, j): swap two axes. */
+export function transpose(x: Tensor, perm?: readonly number[] | number, j?: number): Tensor {
+  const r = x.shape.length;
+  if (typeof perm === 'number') {
+    const p = [...Array(r).keys()];
+    const a = normAxis('transpose', perm, r, x.shape);
+    const b = normAxis('transpose', j ?? -1, r, x.shape);
+    [p[a], p[b]] = [p[b]!, p[a]!];
+    return permute(x, p);
+  }
+  return permute(x, perm ?? [...Array(r).keys()].reverse());
+}
+
+/** Broadcast to `shape` (numpy's broadcast_to; -1 keeps a dim). A view: no copy on the CPU. */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  const off = shape.length - x.shape.length;
+  const full = shape.map((d, i) => (d === -1 && i >= off ? x.shape[i - off]! : d));
+  return apply('expand', [x], { shape: full });
+}
+export const broadcastTo = expand;
+
+export function squeeze(x: Tensor, axis?: Axis): Tensor {
+  const r = x.shape.length;
+  let axes: number[];
+  if (axis === undefined) axes = x.shape.flatMap((d, i) => (d === 1 ? [i] : []));
+  else {
+    axes = (typeof axis === 'number' ? [axis] : [...axis]).map((a) => normAxis('squeeze', a, r, x.shape));
+    for (const a of axes) {
+      if (x.shape[a] !== 1) throw new Error(`squeeze: axis ${a} of shape ${fmtShape(x.shape)} has size ${x.shape[a]}, not 1`);
+    }
+  }
+  return reshape(x, x.shape.filter((_, i) => !axes.includes(i)));
+}
+
+export function unsqueeze(x: Tensor, axis: number): Tensor {
+  const r = x.shape.length + 1;
+  const a = normAxis('unsqueeze', axis, r, x.shape);
+  const shape = [...x.shape];
+  shape.splice(a, 0, 1);
+  return reshape(x, shape);
+}
+
+/**
+ * slice(x, begin, end?): the window begin ≤ i < end per axis. Missing trailing axes take their
+ * whole range; negative indices count from the end; `end` entries may be undefined (to the end).
+ */
+export function slice(x: Tensor, begin: readonly number[], end?: readonly (number | undefined)[]): Tensor {
+  const r = x.shape.length;
+  if (begin.length > r || (end && end.length > r)) {
+    throw new Error(`slice: [${begin.join(',')}] has more axes than shape ${fmtShape(x.shape)}`);
+  }
+  const fix = (v: number, d: number) => (v < 0 ? v + d : v);
+  const b = x.shape.map((d, i) => (i < begin.length ? fix(begin[i]!, d) : 0));
+  const e = x.shape.map((d, i) => (end && end[i] !== undefined ? fix(end[i]!, d) : d));
+  return apply('slice', [x], { begin: b, end: e });
+}
+
+/** Zero padding: widths[i] = [before, after] for axis i (missing axes: none). */
+export function pad(x: Tensor, widths: readonly (readonly [number, number])[]): Tensor {
+  const before = x.shape.map((_, i) => widths[i]?.[0] ?? 0);
+  const after = x.shape.map((_, i) => widths[i]?.[1] ?? 0);
+  return apply('pad', [x], { before, after });
+}
+
+export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (tensors.length === 0) throw new Error('concat: expects at least one tensor');
+  const a = normAxis('concat', axis, tensors[0]!.shape.length, tensors[0]!.shape);
+  for (const t of tensors) {
+    if (t.shape.length !== tensors[0]!.shape.length) {
+      throw new Error(`concat: shapes ${tensors.map((t) => fmtShape(t.shape)).join(', ')} have different ranks`);
+    }
+  }
+  return apply('concat', [...tensors], { axis: a });
+}
+
+export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (tensors.length === 0) throw new Error('stack: expects at least one tensor');
+  const s0 = tensors[0]!.shape;
+  for (const t of tensors) {
+    if (t.shape.length !== s0.length || t.shape.some((d, i) => d !== s0[i])) {
+      throw new Error(`stack: shapes ${tensors.map((t) => fmtShape(t.shape)).join(', ')} differ`);
+    }
+  }
+  const a = normAxis('stack', axis, s0.length + 1, s0);
+  return concat(tensors.map((t) => unsqueeze(t, a)), a);
+}
+
+// ---------------------------------------------------------------- matmul
+
+/** numpy's matmul: 1-D operands are promoted (a row for a, a column for b) and the added axis removed. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.shape.length === 0 || b.shape.length === 0) {
+    throw new Error(`matmul: scalars are not allowed (shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}); use mul`);
+  }
+  const va = a.shape.length === 1;
+  const vb = b.shape.length === 1;
+  const ka = a.shape[a.shape.length - 1]!;
+  const kb = b.shape[vb ? 0 : b.shape.length - 2]!;
+  if (ka !== kb) throw new Error(`matmul: inner dimensions differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)} (${ka} vs ${kb})`);
+  const a2 = va ? unsqueeze(a, 0) : a;
+  const b2 = vb ? unsqueeze(b, 1) : b;
+  let out = apply('matmul', [a2, b2], {});
+  if (vb) out = squeeze(out, -1);
+  if (va) out = squeeze(out, va && vb ? -1 : -2);
+  return out;
+}
+
+/** Inner product of two vectors of one length, or of the last axes as matmul. */
+export const dot = matmul;

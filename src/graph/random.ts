@@ -1,0 +1,54 @@
+// One seeded generator feeds randn, rand, init schemes and shuffling: a run is reproducible.
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+
+type Rng = ReturnType<typeof xoroshiro128plus>;
+let rng: Rng = xoroshiro128plus(Date.now() ^ (Math.random() * 0x100000000));
+let spare: number | null = null;
+
+/** Seed the global generator. */
+export function manualSeed(seed: number): void {
+  rng = xoroshiro128plus(seed | 0);
+  spare = null;
+}
+
+/** Uniform in [0, 1). */
+export function random(): number {
+  return uniformFloat64(rng);
+}
+
+/** Standard normal (Box–Muller; the second value of each pair is kept for the next call). */
+export function randomNormal(): number {
+  if (spare !== null) {
+    const s = spare;
+    spare = null;
+    return s;
+  }
+  let u = 0;
+  while (u === 0) u = random();
+  const v = random();
+  const r = Math.sqrt(-2 * Math.log(u));
+  spare = r * Math.sin(2 * Math.PI * v);
+  return r * Math.cos(2 * Math.PI * v);
+}
+
+/** Integer in [0, n). */
+export function randomInt(n: number): number {
+  return Math.floor(random() * n);
+}
+
+/** A seeded Fisher–Yates permutation of 0..n-1. */
+export function permutation(n: number, rand: () => number = random): number[] {
+  const p = [...Array(n).keys()];
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [p[i], p[j]] = [p[j]!, p[i]!];
+  }
+  return p;
+}
+
+/** An independent generator (for a Trainer's shuffling, say), seeded explicitly. */
+export function makeRandom(seed: number): () => number {
+  const own = xoroshiro128plus(seed | 0);
+  return () => uniformFloat64(own);
+}

@@ -1,0 +1,272 @@
+import { getBackend, sizeOf, type DType, type Device, type Storage, type TypedArray } from '../backends/backend';
+import { fmtShape } from '../ops/registry';
+import { backward, keep, noGrad, track, untrack, type BackwardOptions, type TapeNode } from './engine';
+import * as F from './functional';
+import type { Axis, TensorLike } from './functional';
+
+export type NestedArray = number | NestedArray[];
+
+let nextId = 0;
+
+/**
+ * An n-dimensional array on a device that records the ops applied to it (when it requires grad)
+ * so that `backward()` can compute gradients.
+ */
+export class Tensor {
+  readonly id = nextId++;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly device: Device;
+  /** Whether operations on this tensor are recorded for backward(). */
+  requiresGrad = false;
+  /** Gradient accumulated by backward() (leaves only); cleared by zeroGrad(). */
+  grad: Tensor | null = null;
+  /** An optional label, used in error messages and summaries. */
+  name?: string;
+  /** @internal the op that made this tensor; null for leaves */
+  _node: TapeNode | null = null;
+  /** @internal bumped by in-place writes; shared by views of one tensor */
+  readonly _version: { v: number };
+  #storage: Storage | null;
+
+  /** @internal use tensor(), zeros(), ... to create tensors */
+  constructor(storage: Storage, shape: readonly number[], dtype: DType, device: Device, version?: { v: number }) {
+    this.#storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.device = device;
+    this._version = version ?? { v: 0 };
+    track(this, storage);
+  }
+
+  /** @internal a scalar constant (used to lift numbers in binary ops) */
+  static scalar(value: number, dtype: DType, device: Device): Tensor {
+    return new Tensor(getBackend(device).upload([value], [], dtype), [], dtype, device);
+  }
+
+  /** @internal */
+  static ones(shape: readonly number[], dtype: DType, device: Device): Tensor {
+    const n = sizeOf(shape);
+    return new Tensor(getBackend(device).upload(new Array<number>(n).fill(1), [...shape], dtype), shape, dtype, device);
+  }
+
+  /** @internal the backend handle; throws once disposed */
+  get storage(): Storage {
+    if (!this.#storage) throw new Error(`tensor of shape ${fmtShape(this.shape)} was disposed`);
+    return this.#storage;
+  }
+
+  get isDisposed(): boolean {
+    return this.#storage === null;
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** True for tensors not produced by a recorded op (parameters, inputs). */
+  get isLeaf(): boolean {
+    return this._node === null;
+  }
+
+  /** A copy of the values in row-major order (CPU only; use `await data()` on other devices). */
+  dataSync(): TypedArray {
+    const b = getBackend(this.device);
+    if (!b.readSync) {
+      throw new Error(
+        `dataSync: tensor of shape ${fmtShape(this.shape)} lives on ${this.device}, which cannot be read synchronously; use await t.data()`,
+      );
+    }
+    return b.readSync(this.storage, this.shape as number[], this.dtype);
+  }
+
+  /** A copy of the values in row-major order, from any device. */
+  data(): Promise<TypedArray> {
+    return getBackend(this.device).read(this.storage, this.shape as number[], this.dtype);
+  }
+
+  /** The values as nested arrays (CPU). */
+  toArray(): NestedArray {
+    return nest(this.dataSync(), this.shape);
+  }
+
+  /** The values as nested arrays, from any device. */
+  async array(): Promise<NestedArray> {
+    return nest(await this.data(), this.shape);
+  }
+
+  /** The value of a one-element tensor (CPU). */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: tensor of shape ${fmtShape(this.shape)} has ${this.size} elements, not 1`);
+    return this.dataSync()[0]!;
+  }
+
+  /**
+   * Compute gradients of this tensor with respect to every leaf that requires grad, and add
+   * them to those leaves' `.grad`. A non-scalar needs `grad` (the vector in the vector-Jacobian product).
+   */
+  backward(grad?: Tensor, opts?: BackwardOptions): void {
+    backward(this, grad, opts);
+  }
+
+  /** A new leaf sharing this tensor's memory, cut from the tape. */
+  detach(): Tensor {
+    return new Tensor(getBackend(this.device).alias(this.storage), this.shape, this.dtype, this.device, this._version);
+  }
+
+  /** A copy with its own memory (recorded on the tape, like any op). */
+  clone(): Tensor {
+    return F.add(this, 0);
+  }
+
+  /** Free this tensor's memory now. Safe to call twice. */
+  dispose(): void {
+    if (!this.#storage) return;
+    const s = this.#storage;
+    this.#storage = null;
+    untrack(this, s);
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  /** Drop the accumulated gradient. */
+  zeroGrad(): void {
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  /**
+   * Replace this tensor's values with `value`'s (same shape, dtype and device), in place. The tape
+   * sees it: a backward() through an op that saved this tensor before the write throws.
+   */
+  assign(value: Tensor): this {
+    if (value === this) return this;
+    if (!this.isLeaf && this.requiresGrad) {
+      throw new Error(`assign: tensor of shape ${fmtShape(this.shape)} is an op result that requires grad; assign to leaves only`);
+    }
+    if (value.shape.length !== this.shape.length || value.shape.some((d, i) => d !== this.shape[i])) {
+      throw new Error(`assign: shape ${fmtShape(value.shape)} does not match ${fmtShape(this.shape)}`);
+    }
+    if (value.dtype !== this.dtype || value.device !== this.device) {
+      throw new Error(`assign: ${value.dtype} on ${value.device} does not match ${this.dtype} on ${this.device}`);
+    }
+    const b = getBackend(this.device);
+    const next = b.alias(value.storage);
+    b.release(this.storage);
+    this.#storage = next;
+    this._version.v++;
+    return this;
+  }
+
+  /** A copy on another device, as a new leaf (requiresGrad is carried over). */
+  to(device: Device): Tensor {
+    if (device === this.device) return this;
+    const src = getBackend(this.device);
+    if (!src.readSync) {
+      throw new Error(`to: reading from ${this.device} is asynchronous; use await t.toAsync('${device}')`);
+    }
+    const values = src.readSync(this.storage, this.shape as number[], this.dtype);
+    return this.#moved(getBackend(device).upload(values, [...this.shape], this.dtype), device);
+  }
+
+  /** A copy on another device, from any device. */
+  async toAsync(device: Device): Promise<Tensor> {
+    if (device === this.device) return this;
+    const values = await this.data();
+    return this.#moved(getBackend(device).upload(values, [...this.shape], this.dtype), device);
+  }
+
+  #moved(storage: Storage, device: Device): Tensor {
+    const t = new Tensor(storage, this.shape, this.dtype, device);
+    t.requiresGrad = this.requiresGrad;
+    return t;
+  }
+
+  /** Mark as requiring grad (chainable). */
+  requireGrad(flag = true): this {
+    if (!flag && !this.isLeaf) throw new Error('requireGrad: cannot turn off requiresGrad on an op result; use detach()');
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  toString(): string {
+    const head = `Tensor(${fmtShape(this.shape)}, ${this.dtype}, ${this.device}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    if (this.isDisposed) return `${head} <disposed>`;
+    if (!getBackend(this.device).readSync || this.size > 100) return head;
+    return `${head} ${JSON.stringify(this.toArray())}`;
+  }
+
+  // ------------------------------------------------------------ op methods (see graph/functional)
+  add(b: TensorLike) { return F.add(this, b); }
+  sub(b: TensorLike) { return F.sub(this, b); }
+  mul(b: TensorLike) { return F.mul(this, b); }
+  div(b: TensorLike) { return F.div(this, b); }
+  pow(b: TensorLike) { return F.pow(this, b); }
+  maximum(b: TensorLike) { return F.maximum(this, b); }
+  minimum(b: TensorLike) { return F.minimum(this, b); }
+  eq(b: TensorLike) { return F.eq(this, b); }
+  ne(b: TensorLike) { return F.ne(this, b); }
+  lt(b: TensorLike) { return F.lt(this, b); }
+  le(b: TensorLike) { return F.le(this, b); }
+  gt(b: TensorLike) { return F.gt(this, b); }
+  ge(b: TensorLike) { return F.ge(this, b); }
+  neg() { return F.neg(this); }
+  exp() { return F.exp(this); }
+  log() { return F.log(this); }
+  sqrt() { return F.sqrt(this); }
+  abs() { return F.abs(this); }
+  sign() { return F.sign(this); }
+  relu() { return F.relu(this); }
+  sigmoid() { return F.sigmoid(this); }
+  tanh() { return F.tanh(this); }
+  sin() { return F.sin(this); }
+  cos() { return F.cos(this); }
+  square() { return F.square(this); }
+  leakyRelu(slope?: number) { return F.leakyRelu(this, slope); }
+  softplus() { return F.softplus(this); }
+  clamp(lo?: TensorLike, hi?: TensorLike) { return F.clamp(this, lo, hi); }
+  /** this where cond ≠ 0, else other */
+  where(cond: Tensor, other: TensorLike) { return F.where(cond, this, other); }
+  cast(dtype: DType) { return F.cast(this, dtype); }
+  matmul(b: Tensor) { return F.matmul(this, b); }
+  sum(axis?: Axis, keepDims?: boolean) { return F.sum(this, axis, keepDims); }
+  mean(axis?: Axis, keepDims?: boolean) { return F.mean(this, axis, keepDims); }
+  max(axis?: Axis, keepDims?: boolean) { return F.max(this, axis, keepDims); }
+  min(axis?: Axis, keepDims?: boolean) { return F.min(this, axis, keepDims); }
+  logSumExp(axis?: number, keepDims?: boolean) { return F.logSumExp(this, axis, keepDims); }
+  softmax(axis?: number) { return F.softmax(this, axis); }
+  logSoftmax(axis?: number) { return F.logSoftmax(this, axis); }
+  reshape(shape: readonly number[]) { return F.reshape(this, shape); }
+  flatten() { return F.flatten(this); }
+  permute(perm: readonly number[]) { return F.permute(this, perm); }
+  transpose(perm?: readonly number[] | number, j?: number) { return F.transpose(this, perm, j); }
+  /** The transpose (axes reversed). */
+  get T() { return F.transpose(this); }
+  expand(shape: readonly number[]) { return F.expand(this, shape); }
+  broadcastTo(shape: readonly number[]) { return F.expand(this, shape); }
+  squeeze(axis?: Axis) { return F.squeeze(this, axis); }
+  unsqueeze(axis: number) { return F.unsqueeze(this, axis); }
+  slice(begin: readonly number[], end?: readonly (number | undefined)[]) { return F.slice(this, begin, end); }
+  pad(widths: readonly (readonly [number, number])[]) { return F.pad(this, widths); }
+}
+
+function nest(values: TypedArray, shape: readonly number[]): NestedArray {
+  if (shape.length === 0) return values[0]!;
+  const build = (axis: number, offset: number, stride: number): NestedArray[] => {
+    const n = shape[axis]!;
+    const inner = stride / n;
+    const out: NestedArray[] = [];
+    for (let i = 0; i < n; i++) {
+      out.push(axis === shape.length - 1 ? values[offset + i]! : build(axis + 1, offset + i * inner, inner));
+    }
+    return out;
+  };
+  return build(0, 0, values.length === 0 ? sizeOf(shape) : values.length);
+}
+
+export { keep, noGrad };

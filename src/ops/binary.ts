@@ -1,0 +1,61 @@
+// Elementwise binary primitives with numpy broadcasting. The engine sums each gradient back to
+// its input's shape, so these VJPs return gradients in the broadcast (output) shape.
+import type { BinaryOp } from '../backends/backend';
+import { broadcastShapes, type OpSpec } from './registry';
+
+const broadcast =
+  (op: string): OpSpec['shape'] =>
+  ([a, b], _attrs, [dtype]) => ({ shape: broadcastShapes(op, a!, b!), dtype: dtype! });
+
+const compare = (op: BinaryOp): OpSpec => ({ shape: broadcast(op), vjp: null });
+
+export const binaryOps = {
+  add: { shape: broadcast('add'), saves: 'none', vjp: ({ g }) => [g, g] },
+  sub: { shape: broadcast('sub'), saves: 'none', vjp: ({ g, needs }) => [g, needs[1] ? g.neg() : null] },
+  mul: {
+    shape: broadcast('mul'),
+    saves: 'inputs',
+    vjp: ({ g, inputs: [a, b], needs }) => [needs[0] ? g.mul(b!) : null, needs[1] ? g.mul(a!) : null],
+  },
+  // d(a/b) = g/b, −g·a/b²
+  div: {
+    shape: broadcast('div'),
+    saves: 'inputs',
+    vjp: ({ g, inputs: [a, b], needs }) => [
+      needs[0] ? g.div(b!) : null,
+      needs[1] ? g.mul(a!).div(b!.mul(b!)).neg() : null,
+    ],
+  },
+  // d(aᵇ)/da = b·aᵇ⁻¹;  d(aᵇ)/db = aᵇ·ln a, taken as 0 where a ≤ 0 (ln undefined; PyTorch gives 0 at a = 0)
+  pow: {
+    shape: broadcast('pow'),
+    vjp: ({ g, inputs: [a, b], out, needs }) => [
+      needs[0] ? g.mul(b!).mul(a!.pow(b!.sub(1))) : null,
+      needs[1] ? g.mul(out.mul(a!.maximum(1e-30).log()).where(a!.gt(0), 0)) : null,
+    ],
+  },
+  // Ties split the gradient evenly between a and b (as PyTorch does).
+  maximum: {
+    shape: broadcast('maximum'),
+    saves: 'inputs',
+    vjp: ({ g, inputs: [a, b], needs }) => {
+      const share = a!.gt(b!).add(a!.eq(b!).mul(0.5));
+      return [needs[0] ? g.mul(share) : null, needs[1] ? g.mul(share.neg().add(1)) : null];
+    },
+  },
+  minimum: {
+    shape: broadcast('minimum'),
+    saves: 'inputs',
+    vjp: ({ g, inputs: [a, b], needs }) => {
+      const share = a!.lt(b!).add(a!.eq(b!).mul(0.5));
+      return [needs[0] ? g.mul(share) : null, needs[1] ? g.mul(share.neg().add(1)) : null];
+    },
+  },
+  // Comparisons return 1 or 0 in the inputs' dtype and carry no gradient.
+  eq: compare('eq'),
+  ne: compare('ne'),
+  lt: compare('lt'),
+  le: compare('le'),
+  gt: compare('gt'),
+  ge: compare('ge'),
+} satisfies { [K in BinaryOp]: OpSpec<K> };

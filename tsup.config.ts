@@ -1,0 +1,12 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+  // `webgpu` (Dawn for Node) is loaded lazily and only in Node; browsers use navigator.gpu.
+  external: ['webgpu'],
+});
