@@ -8,3 +8,8 @@ export { grad, noGrad, enableGrad, isGradEnabled, tidy, keep, memory, type Memor
 export { manualSeed, random, randomNormal, permutation, makeRandom } from './graph/random';
 export { broadcastShapes } from './ops/registry';
 export type { DType, Device, TypedArray } from './backends/backend';
+export * from './check';
+export * from './backends/webgpu';
+export * from './nn';
+export * from './optim';
+export * from './train';
