@@ -1,2 +1,8 @@
-// placeholder: filled in by its own issue
-export {};
+// nn: modules, layers, activations, losses, init schemes, safetensors files.
+export { Module, type StateDict, type Dim } from './module';
+export { Sequential } from './sequential';
+export { Linear, type LinearOptions } from './linear';
+export { ReLU, Sigmoid, Tanh, LeakyReLU, Softplus } from './activations';
+export { Loss, MSE, L1, CrossEntropy, mseLoss, l1Loss, crossEntropyLoss, type MSEOptions, type Reduction, type Labels } from './losses';
+export { initWeight, INIT_SCHEMES, type InitScheme } from './init';
+export { readSafetensors, writeSafetensors } from './safetensors';

@@ -1,0 +1,45 @@
+// Activations as modules (for Sequential); the same functions on tensors are `relu(x)`,
+// `sigmoid(x)`, `tanh(x)`, `leakyRelu(x, slope)`, `softplus(x)` (and the Tensor methods).
+import { Module } from './module';
+import type { Tensor } from './util';
+
+/** max(x, 0) */
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return x.relu();
+  }
+}
+
+/** 1 / (1 + e^−x) */
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return x.sigmoid();
+  }
+}
+
+/** tanh(x) */
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return x.tanh();
+  }
+}
+
+/** x for x > 0, slope·x otherwise (default slope 0.01) */
+export class LeakyReLU extends Module {
+  constructor(readonly slope = 0.01) {
+    super();
+  }
+  override describe(): string {
+    return `LeakyReLU(${this.slope})`;
+  }
+  forward(x: Tensor): Tensor {
+    return x.leakyRelu(this.slope);
+  }
+}
+
+/** log(1 + eˣ), computed without overflow */
+export class Softplus extends Module {
+  forward(x: Tensor): Tensor {
+    return x.softplus();
+  }
+}

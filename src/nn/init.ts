@@ -1,0 +1,42 @@
+// Weight initialization schemes, as PuzzleLib defines them (fan = the layer's input size). Every
+// draw comes from the seeded generator (manualSeed), so a seeded run is reproducible.
+import { rand, randn, type TensorOptions } from '../graph/creation';
+import type { Tensor } from './util';
+
+/**
+ * - `xavierUniform` (default): U(−√(3/fan), √(3/fan))
+ * - `xavier` / `xavierNormal`: N(0, √(1/fan))
+ * - `he`: N(0, √(2/fan))
+ * - `gaussian`: N(0, wscale)
+ * - `uniform`: U(−wscale, wscale)
+ */
+export type InitScheme = 'xavierUniform' | 'xavier' | 'xavierNormal' | 'he' | 'gaussian' | 'uniform';
+
+export const INIT_SCHEMES: readonly InitScheme[] = ['xavierUniform', 'xavier', 'xavierNormal', 'he', 'gaussian', 'uniform'];
+
+/** A tensor of `shape` drawn with `scheme` for a layer whose input size is `fan`. */
+export function initWeight(
+  scheme: InitScheme,
+  shape: readonly number[],
+  fan: number,
+  wscale = 1,
+  opts: TensorOptions = {},
+): Tensor {
+  switch (scheme) {
+    case 'xavierUniform': {
+      const a = Math.sqrt(3 / fan);
+      return rand(shape, { ...opts, low: -a, high: a });
+    }
+    case 'xavier':
+    case 'xavierNormal':
+      return randn(shape, { ...opts, std: Math.sqrt(1 / fan) });
+    case 'he':
+      return randn(shape, { ...opts, std: Math.sqrt(2 / fan) });
+    case 'gaussian':
+      return randn(shape, { ...opts, std: wscale });
+    case 'uniform':
+      return rand(shape, { ...opts, low: -wscale, high: wscale });
+    default:
+      throw new Error(`init: unknown scheme '${String(scheme)}' (known: ${INIT_SCHEMES.join(', ')})`);
+  }
+}

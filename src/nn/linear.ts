@@ -1,0 +1,64 @@
+import type { DType, Device } from '../backends/backend';
+import { zeros } from '../graph/creation';
+import { initWeight, INIT_SCHEMES, type InitScheme } from './init';
+import { Module, type Dim } from './module';
+import { fmtShapeOf, type Tensor } from './util';
+
+export interface LinearOptions {
+  /** add a bias vector (starts at zero); default true */
+  bias?: boolean;
+  /** how the weights are drawn; default 'xavierUniform' (see InitScheme) */
+  initScheme?: InitScheme;
+  /** the std of 'gaussian' and the half-width of 'uniform'; default 1 */
+  wscale?: number;
+  dtype?: DType;
+  device?: Device;
+}
+
+/** A fully connected layer: y = x @ W + b, with W of shape (inSize, outSize), as in PuzzleLib. */
+export class Linear extends Module {
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(inSize: number, outSize: number, opts: LinearOptions = {}) {
+    super();
+    for (const [what, n] of [['inSize', inSize], ['outSize', outSize]] as const) {
+      if (!Number.isInteger(n) || n <= 0) throw new Error(`Linear: ${what} must be a positive integer, got ${n}`);
+    }
+    const { bias = true, initScheme = 'xavierUniform', wscale = 1, dtype, device } = opts;
+    if (!INIT_SCHEMES.includes(initScheme)) {
+      throw new Error(`Linear(${inSize}→${outSize}): unknown initScheme '${initScheme}' (known: ${INIT_SCHEMES.join(', ')})`);
+    }
+    this.inSize = inSize;
+    this.outSize = outSize;
+    this.weight = this.registerParameter('weight', initWeight(initScheme, [inSize, outSize], inSize, wscale, { dtype, device }))!;
+    this.bias = this.registerParameter('bias', bias ? zeros([outSize], { dtype, device }) : null);
+  }
+
+  override describe(): string {
+    return `Linear(${this.inSize}→${this.outSize}${this.bias ? '' : ', bias=false'})`;
+  }
+
+  override outputShape(input: readonly Dim[]): Dim[] {
+    const last = input[input.length - 1];
+    if (input.length === 0 || (typeof last === 'number' && last !== this.inSize)) {
+      throw new Error(`${this.describe()}: expected input [..., ${this.inSize}], got [${input.join(', ')}]`);
+    }
+    return [...input.slice(0, -1), this.outSize];
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.rank === 0 || x.shape[x.rank - 1] !== this.inSize) {
+      throw new Error(`${this.describe()}: expected input [..., ${this.inSize}], got ${fmtShapeOf(x)}`);
+    }
+    if (x.dtype !== this.weight.dtype || x.device !== this.weight.device) {
+      throw new Error(
+        `${this.describe()}: input ${fmtShapeOf(x)} is ${x.dtype} on ${x.device}, the weights are ${this.weight.dtype} on ${this.weight.device}`,
+      );
+    }
+    const y = x.matmul(this.weight);
+    return this.bias ? y.add(this.bias) : y;
+  }
+}

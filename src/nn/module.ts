@@ -1,0 +1,197 @@
+// Module: the container contract of the nn layer. Parameters and children are registered by
+// name, so dotted names (`0.weight`), recursion (train/eval, zeroGrad) and state dicts all come
+// from one walk over that tree.
+import { convertLike, fmtShapeOf, noGrad, sameShapeOf, Tensor } from './util';
+import { readSafetensors, writeSafetensors } from './safetensors';
+
+/** A dimension in a symbolic shape: a size, or a name such as '*' for the batch. */
+export type Dim = number | string;
+
+/** A map from dotted parameter names to tensors, as returned by `Module.stateDict()`. */
+export type StateDict = Record<string, Tensor>;
+
+/**
+ * The base class of layers and nets: owns named parameters (tensors that require grad) and named
+ * child modules. Subclasses register them with `registerParameter` / `registerModule` and define
+ * `forward`.
+ */
+export abstract class Module {
+  /** Training mode (true) or evaluation mode (false); set recursively by train() / eval(). */
+  training = true;
+  readonly #params = new Map<string, Tensor | null>();
+  readonly #children = new Map<string, Module>();
+
+  /** The layer's computation. */
+  abstract forward(x: Tensor): Tensor;
+
+  /** A short description of this layer alone (its children are listed by `toString`). */
+  describe(): string {
+    return this.constructor.name;
+  }
+
+  /**
+   * The output shape for an input of shape `input` (symbolic dims allowed), without computing;
+   * throws if the input does not fit. Default: unchanged (elementwise layers).
+   */
+  outputShape(input: readonly Dim[]): Dim[] {
+    return [...input];
+  }
+
+  /** Register (or replace) a parameter; null keeps the slot (e.g. a disabled bias). */
+  protected registerParameter(name: string, t: Tensor | null): Tensor | null {
+    if (name.includes('.') || name === '') throw new Error(`${this.describe()}: invalid parameter name '${name}'`);
+    if (t && !t.requiresGrad) t.requireGrad();
+    this.#params.set(name, t);
+    return t;
+  }
+
+  /** Register (or replace) a child module under `name`. */
+  protected registerModule<M extends Module>(name: string, m: M): M {
+    if (name.includes('.') || name === '') throw new Error(`${this.describe()}: invalid module name '${name}'`);
+    if (!(m instanceof Module)) throw new Error(`${this.describe()}: child '${name}' is not a Module`);
+    this.#children.set(name, m);
+    return m;
+  }
+
+  /** @internal rebuild the child list (Sequential insert/remove) */
+  protected resetModules(entries: [string, Module][]): void {
+    this.#children.clear();
+    for (const [k, m] of entries) this.registerModule(k, m);
+  }
+
+  /** Direct children, with their names. */
+  namedChildren(): [string, Module][] {
+    return [...this.#children];
+  }
+
+  /** This module and every descendant, with dotted names ('' for this one), depth first. */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [k, m] of this.#children) out.push(...m.namedModules(prefix ? `${prefix}.${k}` : k));
+    return out;
+  }
+
+  /** Every parameter with its dotted name (`0.weight`), each tensor once even if shared. */
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const seen = new Set<Tensor>();
+    const out: [string, Tensor][] = [];
+    for (const [path, m] of this.namedModules(prefix)) {
+      for (const [k, t] of m.#params) {
+        if (!t || seen.has(t)) continue;
+        seen.add(t);
+        out.push([path ? `${path}.${k}` : k, t]);
+      }
+    }
+    return out;
+  }
+
+  /** Every parameter, each once. */
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** Total number of parameter elements. */
+  numParameters(): number {
+    return this.parameters().reduce((n, t) => n + t.size, 0);
+  }
+
+  /** Drop every parameter's accumulated gradient. */
+  zeroGrad(): void {
+    for (const t of this.parameters()) t.zeroGrad();
+  }
+
+  /** Set training mode on this module and every descendant. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  /** Set evaluation mode on this module and every descendant. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /**
+   * A snapshot of the parameters by dotted name. The tensors are detached handles that share
+   * memory with the parameters until the next update (optimizers replace values, never write
+   * into them), so the snapshot does not change as training goes on. Dispose them when done.
+   */
+  stateDict(): StateDict {
+    const out: StateDict = {};
+    for (const [k, t] of this.namedParameters()) out[k] = t.detach();
+    return out;
+  }
+
+  /**
+   * Replace parameter values with `dict`'s (same names and shapes; dtype and device are converted).
+   * Every entry is checked before anything is written: on any error no parameter has changed.
+   * With `strict` (default) extra entries are an error too.
+   */
+  loadStateDict(dict: StateDict, { strict = true }: { strict?: boolean } = {}): void {
+    const params = this.namedParameters();
+    const names = new Set(params.map(([k]) => k));
+    const missing = params.filter(([k]) => !(k in dict)).map(([k]) => k);
+    const extra = Object.keys(dict).filter((k) => !names.has(k));
+    const problems: string[] = [];
+    if (missing.length) problems.push(`missing ${missing.join(', ')}`);
+    if (strict && extra.length) problems.push(`unexpected ${extra.join(', ')}`);
+    for (const [k, p] of params) {
+      const v = dict[k];
+      if (!v) continue;
+      if (!(v instanceof Tensor)) problems.push(`${k} is not a Tensor`);
+      else if (v.isDisposed) problems.push(`${k} was disposed`);
+      else if (!sameShapeOf(v, p)) problems.push(`${k} has shape ${fmtShapeOf(v)}, expected ${fmtShapeOf(p)}`);
+    }
+    if (problems.length) throw new Error(`${this.describe()}.loadStateDict: ${problems.join('; ')}; nothing was loaded`);
+    // convert first (may throw, e.g. a device that cannot be read synchronously), then write
+    const values = noGrad(() => params.map(([k, p]) => [p, dict[k]!, convertLike(dict[k]!, p)] as const));
+    for (const [p, given, v] of values) {
+      p.assign(v);
+      if (v !== given) v.dispose();
+    }
+  }
+
+  /**
+   * Write the parameters to a safetensors file (8-byte little-endian header length, a JSON
+   * header, then the raw little-endian values), readable by the `safetensors` Python package.
+   */
+  async save(path: string, metadata?: Record<string, string>): Promise<void> {
+    const dict = this.stateDict();
+    try {
+      const bytes = await writeSafetensors(dict, metadata);
+      const fs = await import('node:fs/promises');
+      await fs.writeFile(path, bytes);
+    } finally {
+      for (const t of Object.values(dict)) t.dispose();
+    }
+  }
+
+  /** Load parameters from a file written by `save` (or any safetensors file with these names and shapes). */
+  async load(path: string, opts?: { strict?: boolean }): Promise<this> {
+    const fs = await import('node:fs/promises');
+    const bytes = await fs.readFile(path);
+    const dict = readSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+    try {
+      this.loadStateDict(dict, opts);
+    } finally {
+      for (const t of Object.values(dict)) t.dispose();
+    }
+    return this;
+  }
+
+  /**
+   * Build a module with `make` and load its parameters from `path`: the file holds values, not the
+   * architecture, so the caller supplies it (`Module.load(path, () => makeNet())`).
+   */
+  static async load<M extends Module>(path: string, make: () => M, opts?: { strict?: boolean }): Promise<M> {
+    return make().load(path, opts);
+  }
+
+  /** Module name and, for containers, one line per child. */
+  toString(): string {
+    const kids = this.namedChildren();
+    if (!kids.length) return this.describe();
+    const body = kids.map(([k, m]) => `  (${k}): ${m.toString().split('\n').join('\n  ')}`).join('\n');
+    return `${this.describe()}(\n${body}\n)`;
+  }
+}

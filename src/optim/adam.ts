@@ -1,0 +1,40 @@
+import type { Tensor } from '../graph/tensor';
+import { Optimizer, type BaseOptions, type ParamGroup, type ParamState, type ParamsArg } from './optimizer';
+
+export interface AdamOptions extends BaseOptions {
+  /** decay rates of the first and second moment estimates; default [0.9, 0.999] */
+  betas: [number, number];
+  /** added to √v̂; default 1e-8 */
+  eps: number;
+  /** L2 penalty added to the gradient (g + wd·p), as PyTorch's Adam; default 0 */
+  weightDecay: number;
+}
+
+/**
+ * Adam (Kingma & Ba): m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
+ * p ← p − lr · m̂ / (√v̂ + eps), with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+ */
+export class Adam extends Optimizer<AdamOptions> {
+  constructor(params: ParamsArg<AdamOptions>, opts: Partial<AdamOptions> = {}) {
+    super('Adam', params, { lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, ...opts });
+  }
+  protected override validate(g: ParamGroup<AdamOptions>, gi: number): void {
+    super.validate(g, gi);
+    const [b1, b2] = g.betas ?? [];
+    if (!(b1! >= 0 && b1! < 1 && b2! >= 0 && b2! < 1)) throw new Error(`Adam: group ${gi}: betas must be in [0, 1), got ${JSON.stringify(g.betas)}`);
+    if (!(g.eps >= 0)) throw new Error(`Adam: group ${gi}: eps must be ≥ 0, got ${g.eps}`);
+    if (!(g.weightDecay >= 0)) throw new Error(`Adam: group ${gi}: weightDecay must be ≥ 0, got ${g.weightDecay}`);
+  }
+  protected update(p: Tensor, grad: Tensor, { lr, betas: [b1, b2], eps, weightDecay }: ParamGroup<AdamOptions>, state: ParamState): Tensor {
+    const g = weightDecay ? grad.add(p.mul(weightDecay)) : grad;
+    const { m: m0, v: v0 } = state.tensors;
+    const m = m0 ? m0.mul(b1).add(g.mul(1 - b1)) : g.mul(1 - b1);
+    const v = v0 ? v0.mul(b2).add(g.square().mul(1 - b2)) : g.square().mul(1 - b2);
+    state.tensors.m = m;
+    state.tensors.v = v;
+    const t = state.step;
+    const mHat = m.div(1 - b1 ** t);
+    const vHat = v.div(1 - b2 ** t);
+    return p.sub(mHat.mul(lr).div(vHat.sqrt().add(eps)));
+  }
+}
