@@ -1,0 +1,154 @@
+// The WebGPU kernel table: one entry per primitive, checked complete by `satisfies KernelTable`.
+// Movement ops (reshape when row-major, permute, expand, slice) and cast make views; every other
+// kernel reads its inputs through (offset, strides), so it accepts any view those return.
+import {
+  BINARY_OPS, UNARY_OPS, sizeOf, tableOf,
+  type KernelTable, type OutInfo, type ReduceOp,
+} from '../backend';
+import { fmtShape } from '../../ops/registry';
+import {
+  broadcastStrides, coalesce, isRowMajor, rowMajorStrides, type GpuStorage,
+} from './layout';
+import type { Runtime } from './runtime';
+import {
+  BINARY_WGSL, MM_TILE, UNARY_WGSL, WHERE_WGSL, WORKGROUP,
+  elementwiseSource, matmulSource, reduceSource,
+} from './wgsl';
+
+export function makeKernels(rt: Runtime) {
+  const sources = new Map<string, string>();
+  const source = (key: string, make: () => string) => {
+    let s = sources.get(key);
+    if (s === undefined) sources.set(key, (s = make()));
+    return s;
+  };
+
+  function view(s: GpuStorage, shape: readonly number[], strides: readonly number[], offset: number): GpuStorage {
+    s.buf.refs++;
+    return { device: 'webgpu', buf: s.buf, shape: [...shape], strides: [...strides], offset };
+  }
+
+  /**
+   * out[window] = expr(inputs broadcast to `shape`). The window is `dst` viewed with `dstStrides`
+   * from `dstOffset`; by default all of a fresh row-major output.
+   */
+  function elementwise(
+    names: readonly string[],
+    expr: string,
+    inputs: GpuStorage[],
+    shape: readonly number[],
+    dst?: { s: GpuStorage; offset: number; strides: readonly number[] },
+  ): GpuStorage {
+    const out = dst?.s ?? rt.fresh(shape);
+    const n = sizeOf(shape);
+    if (n === 0) return out;
+    const outStrides = dst?.strides ?? rowMajorStrides(shape);
+    const c = coalesce(shape, [outStrides, ...inputs.map((s) => broadcastStrides(s, shape))]);
+    const offsets = [dst?.offset ?? 0, ...inputs.map((s) => s.offset)];
+    const meta = [n, c.shape.length, ...c.shape, ...c.strides.flatMap((st, k) => [offsets[k]!, ...st])];
+    const code = source(`ew:${names.join(',')}:${expr}`, () => elementwiseSource(names, expr));
+    rt.dispatch(code, [rt.meta(meta), out.buf.buffer, ...inputs.map((s) => s.buf.buffer)], Math.ceil(n / WORKGROUP));
+    return out;
+  }
+
+  const copy = (x: GpuStorage, shape = x.shape) => elementwise(['x'], UNARY_WGSL.copy, [x], shape);
+
+  function reduce(op: ReduceOp, x: GpuStorage, axes: number[], out: OutInfo): GpuStorage {
+    const res = rt.fresh(out.shape);
+    const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const pick = (idx: number[], of: readonly number[]) => idx.map((i) => of[i]!);
+    const k = coalesce(pick(kept, x.shape), [pick(kept, x.strides)]);
+    const r = coalesce(pick(axes, x.shape), [pick(axes, x.strides)]);
+    const A = sizeOf(k.shape);
+    const R = sizeOf(r.shape);
+    if (A === 0) return res;
+    const meta = [A, R, k.shape.length, r.shape.length, x.offset, ...k.shape, ...k.strides[0]!, ...r.shape, ...r.strides[0]!];
+    // One workgroup per output pays off when each output has enough elements to share and there
+    // are few enough outputs that the GPU is not already full of them.
+    const tree = R > 64 && A < 4096;
+    const schedule = tree ? 'tree' : 'serial';
+    const code = source(`reduce:${op}:${schedule}`, () => reduceSource(op, schedule));
+    rt.dispatch(code, [rt.meta(meta), res.buf.buffer, x.buf.buffer], tree ? A : Math.ceil(A / WORKGROUP));
+    return res;
+  }
+
+  function matmul(a: GpuStorage, b: GpuStorage, out: OutInfo): GpuStorage {
+    const res = rt.fresh(out.shape);
+    const rank = out.shape.length;
+    const [M, N] = out.shape.slice(-2) as [number, number];
+    const K = a.shape[a.shape.length - 1]!;
+    const batchShape = out.shape.slice(0, -2);
+    const batches = sizeOf(batchShape);
+    if (M === 0 || N === 0 || batches === 0) return res;
+    if (batches > 65535) {
+      throw new Error(`matmul: ${batches} batches (shapes ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}) exceed WebGPU's 65535 workgroups in z; reshape the batch dims into rows`);
+    }
+    // batch strides of each operand over the output's batch shape (0 where broadcast)
+    const batchStrides = (s: GpuStorage) => {
+      const full = broadcastStrides(s, out.shape.slice(0, -2).concat(s.shape.slice(-2)));
+      return full.slice(0, rank - 2);
+    };
+    const [sam, sak] = a.strides.slice(-2) as [number, number];
+    const [sbk, sbn] = b.strides.slice(-2) as [number, number];
+    const meta = [M, N, K, rank - 2, a.offset, sam, sak, b.offset, sbk, sbn, ...batchShape, ...batchStrides(a), ...batchStrides(b)];
+    const code = source('matmul', matmulSource);
+    const groups: [number, number, number] = [Math.ceil(N / MM_TILE), Math.ceil(M / MM_TILE), batches];
+    rt.dispatch(code, [rt.meta(meta), res.buf.buffer, a.buf.buffer, b.buf.buffer], groups);
+    return res;
+  }
+
+  const unary = tableOf(UNARY_OPS, (op) => ([x]: GpuStorage[], _: unknown, out: OutInfo) =>
+    elementwise(['x'], UNARY_WGSL[op], [x!], out.shape),
+  );
+  const binary = tableOf(BINARY_OPS, (op) => (xs: GpuStorage[], _: unknown, out: OutInfo) =>
+    elementwise(['a', 'b'], BINARY_WGSL[op], xs, out.shape),
+  );
+
+  const kernels = {
+    ...unary,
+    ...binary,
+    where: (xs, _, out) => elementwise(['c', 'a', 'b'], WHERE_WGSL, xs, out.shape),
+    // float32 is the only dtype here, so a cast is the identity: another handle on the same view
+    cast: ([x], { dtype }) => {
+      if (dtype !== 'float32') throw new Error(`cast: dtype ${dtype} is not supported on webgpu (float32 only)`);
+      return view(x!, x!.shape, x!.strides, x!.offset);
+    },
+    sum: ([x], { axes }, out) => reduce('sum', x!, axes, out),
+    max: ([x], { axes }, out) => reduce('max', x!, axes, out),
+    min: ([x], { axes }, out) => reduce('min', x!, axes, out),
+    matmul: ([a, b], _, out) => matmul(a!, b!, out),
+
+    reshape: ([x], { shape }) => {
+      // a view when the input is row-major; otherwise one copy
+      if (isRowMajor(x!.shape, x!.strides)) return view(x!, shape, rowMajorStrides(shape), x!.offset);
+      const c = copy(x!);
+      return { ...c, shape: [...shape], strides: rowMajorStrides(shape) };
+    },
+    permute: ([x], { perm }) => view(x!, perm.map((p) => x!.shape[p]!), perm.map((p) => x!.strides[p]!), x!.offset),
+    expand: ([x], { shape }) => view(x!, shape, broadcastStrides(x!, shape), x!.offset),
+    slice: ([x], { begin }, out) => {
+      const offset = begin.reduce((o, b, i) => o + b * x!.strides[i]!, x!.offset);
+      return view(x!, out.shape, x!.strides, offset);
+    },
+    pad: ([x], { before }, out) => {
+      const res = rt.fresh(out.shape);
+      rt.clear(res.buf, sizeOf(out.shape) * 4);
+      const strides = rowMajorStrides(out.shape);
+      const offset = before.reduce((o, b, i) => o + b * strides[i]!, 0);
+      return elementwise(['x'], UNARY_WGSL.copy, [x!], x!.shape, { s: res, offset, strides });
+    },
+    concat: (xs, { axis }, out) => {
+      const res = rt.fresh(out.shape);
+      const strides = rowMajorStrides(out.shape);
+      let at = 0;
+      for (const x of xs) {
+        elementwise(['x'], UNARY_WGSL.copy, [x], x.shape, { s: res, offset: at * strides[axis]!, strides });
+        at += x.shape[axis]!;
+      }
+      return res;
+    },
+  } satisfies KernelTable<GpuStorage>;
+
+  return { kernels, copy };
+}
+

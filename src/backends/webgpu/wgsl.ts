@@ -1,0 +1,286 @@
+// WGSL sources. Shapes, strides and offsets never appear in a shader: they travel in a small
+// read-only storage buffer (`meta`, u32s), so one pipeline serves every shape of an op.
+// Every kernel binds at most 5 storage buffers (the browser allows 10 per stage).
+import type { BinaryOp, ReduceOp, UnaryOp } from '../backend';
+
+export const WORKGROUP = 256;
+/** matmul: a 16×16 workgroup computes a 64×64 tile of C, 4×4 per invocation, stepping K by 16 */
+export const MM_TILE = 64;
+
+// WGSL rejects a constant expression that is infinite or NaN, so these are made at run time from
+// their bits (a `var` is not a constant expression).
+const SPECIALS = /* wgsl */ `
+fn f32Bits(bits: u32) -> f32 { var b = bits; return bitcast<f32>(b); }
+fn INF() -> f32 { return f32Bits(0x7f800000u); }
+fn NEG_INF() -> f32 { return f32Bits(0xff800000u); }
+fn NAN() -> f32 { return f32Bits(0x7fc00000u); }
+`;
+
+/** Unary snippets over `x`: the same semantics as the CPU's UNARY_JS. */
+export const UNARY_WGSL: Record<UnaryOp | 'copy', string> = {
+  copy: 'x',
+  neg: '-x',
+  exp: 'exp(x)',
+  log: 'log(x)',
+  sqrt: 'sqrt(x)',
+  abs: 'abs(x)',
+  sign: 'sign(x)',
+  relu: 'select(0.0, x, x > 0.0 || x != x)',
+  sigmoid: '1.0 / (1.0 + exp(-x))',
+  // tanh through e^{-2|x|} ≤ 1: the builtin overflows to inf/inf = NaN for |x| ≳ 44 on some drivers
+  tanh: 'tanh_(x)',
+  sin: 'sin(x)',
+  cos: 'cos(x)',
+};
+
+/** Binary snippets over `a`, `b`: the same semantics as the CPU's BINARY_JS (1/0 for comparisons). */
+export const BINARY_WGSL: Record<BinaryOp, string> = {
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  div: 'a / b',
+  pow: 'pow_(a, b)',
+  // NaN wins, as in Math.max (where the driver keeps NaNs at all)
+  maximum: 'select(b, a, a > b || a != a)',
+  minimum: 'select(b, a, a < b || a != a)',
+  eq: 'select(0.0, 1.0, a == b)',
+  ne: 'select(0.0, 1.0, a != b)',
+  lt: 'select(0.0, 1.0, a < b)',
+  le: 'select(0.0, 1.0, a <= b)',
+  gt: 'select(0.0, 1.0, a > b)',
+  ge: 'select(0.0, 1.0, a >= b)',
+};
+
+export const WHERE_WGSL = 'select(b, a, c != 0.0)';
+
+// Helpers pasted into elementwise shaders that use them.
+const HELPERS: Record<string, string> = {
+  tanh_: /* wgsl */ `
+fn tanh_(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}`,
+  // WGSL's pow is undefined for a < 0 and for a = 0; Math.pow is not: (-2)^3 = -8, 0^0 = 1.
+  pow_: /* wgsl */ `
+fn pow_(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  if (a == 0.0) { return select(INF(), 0.0, b > 0.0); }
+  let r = exp2(b * log2(abs(a)));
+  if (a > 0.0) { return r; }
+  if (fract(b) != 0.0) { return NAN(); }
+  return select(r, -r, fract(b * 0.5) != 0.0);
+}`,
+};
+
+/**
+ * The elementwise template: out[view] = expr(in0, in1, ...) over a broadcast iteration shape.
+ * meta = [n, rank, shape[rank], then per operand (out first): offset, strides[rank]].
+ * Each invocation turns its flat index into coordinates once and dots them with every
+ * operand's strides, so views, broadcasting (stride 0) and output windows (concat, pad) are
+ * all the same code.
+ */
+export function elementwiseSource(names: readonly string[], expr: string): string {
+  const helpers = Object.keys(HELPERS).filter((h) => expr.includes(`${h}(`));
+  const ops = ['o', ...names];
+  const bindings = names
+    .map((v, k) => `@group(0) @binding(${k + 2}) var<storage, read> ${v}_: array<f32>;`)
+    .join('\n');
+  const base = (k: number) => `2u + rank + ${k}u * (rank + 1u)`;
+  return /* wgsl */ `${SPECIALS}${helpers.map((h) => HELPERS[h]).join('\n')}
+@group(0) @binding(0) var<storage, read> dims: array<u32>;
+@group(0) @binding(1) var<storage, read_write> o_: array<f32>;
+${bindings}
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * ${WORKGROUP}u;
+  if (i >= dims[0]) { return; }
+  let rank = dims[1];
+  ${ops.map((v, k) => `var ${v}P = dims[${base(k)}];`).join('\n  ')}
+  var rem = i;
+  for (var d = i32(rank) - 1; d >= 0; d--) {
+    let ud = u32(d);
+    let n = dims[2u + ud];
+    let c = rem % n;
+    rem = rem / n;
+    ${ops.map((v, k) => `${v}P += c * dims[${base(k)} + 1u + ud];`).join('\n    ')}
+  }
+  ${names.map((v) => `let ${v} = ${v}_[${v}P];`).join('\n  ')}
+  o_[oP] = ${expr};
+}`;
+}
+
+const REDUCE_INIT: Record<ReduceOp, string> = { sum: '0.0', max: 'NEG_INF()', min: 'INF()' };
+// NaN propagates in max/min (where the driver keeps NaNs), as on the CPU
+const REDUCE_COMBINE: Record<ReduceOp, string> = {
+  sum: 'acc + v',
+  max: 'select(select(acc, v, v > acc), v, v != v)',
+  min: 'select(select(acc, v, v < acc), v, v != v)',
+};
+
+/**
+ * Reductions. meta = [A, R, keptRank, redRank, offset, keptShape, keptStrides, redShape, redStrides]:
+ * output o (of A) reduces R input elements. Two schedules:
+ * - 'tree': one workgroup per output; each invocation folds a strided share of the R elements,
+ *   then the workgroup halves its partials in workgroup memory (log2(256) = 8 barrier steps);
+ * - 'serial': one invocation per output folds its R elements alone (small R, many outputs).
+ */
+export function reduceSource(op: ReduceOp, schedule: 'tree' | 'serial'): string {
+  const head = /* wgsl */ `${SPECIALS}
+@group(0) @binding(0) var<storage, read> dims: array<u32>;
+@group(0) @binding(1) var<storage, read_write> o_: array<f32>;
+@group(0) @binding(2) var<storage, read> x_: array<f32>;
+
+fn combine(acc: f32, v: f32) -> f32 { return ${REDUCE_COMBINE[op]}; }
+
+// offset of output o's first input element
+fn outBase(o: u32) -> u32 {
+  let kr = dims[2];
+  var p = dims[4];
+  var rem = o;
+  for (var d = i32(kr) - 1; d >= 0; d--) {
+    let n = dims[5u + u32(d)];
+    p += (rem % n) * dims[5u + kr + u32(d)];
+    rem = rem / n;
+  }
+  return p;
+}
+
+// offset of the r-th reduced element relative to its output's base
+fn redOffset(r: u32) -> u32 {
+  let kr = dims[2];
+  let rr = dims[3];
+  let at = 5u + 2u * kr;
+  var p = 0u;
+  var rem = r;
+  for (var d = i32(rr) - 1; d >= 0; d--) {
+    let n = dims[at + u32(d)];
+    p += (rem % n) * dims[at + rr + u32(d)];
+    rem = rem / n;
+  }
+  return p;
+}
+`;
+  if (schedule === 'serial') {
+    return /* wgsl */ `${head}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let o = gid.x + gid.y * nwg.x * ${WORKGROUP}u;
+  if (o >= dims[0]) { return; }
+  let base = outBase(o);
+  var acc: f32 = ${REDUCE_INIT[op]};
+  for (var r = 0u; r < dims[1]; r++) {
+    acc = combine(acc, x_[base + redOffset(r)]);
+  }
+  o_[o] = acc;
+}`;
+  }
+  return /* wgsl */ `${head}
+var<workgroup> part: array<f32, ${WORKGROUP}>;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  // o is the same for the whole workgroup, so the early return keeps barriers uniform
+  let o = wid.x + wid.y * nwg.x;
+  if (o >= dims[0]) { return; }
+  let base = outBase(o);
+  var acc: f32 = ${REDUCE_INIT[op]};
+  for (var r = lid; r < dims[1]; r += ${WORKGROUP}u) {
+    acc = combine(acc, x_[base + redOffset(r)]);
+  }
+  part[lid] = acc;
+  workgroupBarrier();
+  for (var s = ${WORKGROUP / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { part[lid] = combine(part[lid], part[lid + s]); }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { o_[o] = part[0]; }
+}`;
+}
+
+/**
+ * Batched C = A·B with broadcast batch dims, any M, N, K. A 16×16 workgroup stages a 64×16 panel
+ * of A and a 16×64 panel of B in workgroup memory (8 KiB), then each invocation accumulates a
+ * 4×4 block of C from registers. Loads past the edges read 0, so sizes need not be multiples of
+ * the tile. meta = [M, N, K, batchRank, aOff, sam, sak, bOff, sbk, sbn, batchShape, aBatchStrides,
+ * bBatchStrides]; the batch index is workgroup_id.z. C is written row-major.
+ */
+export function matmulSource(): string {
+  return /* wgsl */ `
+@group(0) @binding(0) var<storage, read> dims: array<u32>;
+@group(0) @binding(1) var<storage, read_write> c_: array<f32>;
+@group(0) @binding(2) var<storage, read> a_: array<f32>;
+@group(0) @binding(3) var<storage, read> b_: array<f32>;
+
+const T: u32 = ${MM_TILE}u;
+const BK: u32 = 16u;
+var<workgroup> As: array<f32, ${MM_TILE * 16}>; // As[k * T + m]
+var<workgroup> Bs: array<f32, ${MM_TILE * 16}>; // Bs[k * T + n]
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let M = dims[0];
+  let N = dims[1];
+  let K = dims[2];
+  let br = dims[3];
+  let sam = dims[5];
+  let sak = dims[6];
+  let sbk = dims[8];
+  let sbn = dims[9];
+  var aBase = dims[4];
+  var bBase = dims[7];
+  var rem = wid.z;
+  for (var d = i32(br) - 1; d >= 0; d--) {
+    let ud = u32(d);
+    let n = dims[10u + ud];
+    let c = rem % n;
+    rem = rem / n;
+    aBase += c * dims[10u + br + ud];
+    bBase += c * dims[10u + 2u * br + ud];
+  }
+  let row0 = wid.y * T;
+  let col0 = wid.x * T;
+  let tid = lid.y * 16u + lid.x;
+  var acc: array<f32, 16>;
+  for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
+
+  for (var k0 = 0u; k0 < K; k0 += BK) {
+    for (var l = 0u; l < 4u; l++) {
+      let e = tid + l * 256u;
+      // A panel: 64 rows × 16 k; neighbouring invocations read neighbouring k
+      let am = e / BK;
+      let ak = e % BK;
+      var av = 0.0;
+      if (row0 + am < M && k0 + ak < K) { av = a_[aBase + (row0 + am) * sam + (k0 + ak) * sak]; }
+      As[ak * T + am] = av;
+      // B panel: 16 k × 64 columns; neighbouring invocations read neighbouring n
+      let bk = e / T;
+      let bn = e % T;
+      var bv = 0.0;
+      if (k0 + bk < K && col0 + bn < N) { bv = b_[bBase + (k0 + bk) * sbk + (col0 + bn) * sbn]; }
+      Bs[bk * T + bn] = bv;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < BK; k++) {
+      var ar: array<f32, 4>;
+      var bc: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) {
+        ar[i] = As[k * T + lid.y * 4u + i];
+        bc[i] = Bs[k * T + lid.x * 4u + i];
+      }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = fma(ar[i], bc[j], acc[i * 4u + j]); }
+      }
+    }
+    workgroupBarrier();
+  }
+  let cBase = wid.z * M * N;
+  for (var i = 0u; i < 4u; i++) {
+    let r = row0 + lid.y * 4u + i;
+    for (var j = 0u; j < 4u; j++) {
+      let c = col0 + lid.x * 4u + j;
+      if (r < M && c < N) { c_[cBase + r * N + c] = acc[i * 4u + j]; }
+    }
+  }
+}`;
+}
