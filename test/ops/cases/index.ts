@@ -1,0 +1,7 @@
+// Every family's case table, for the coverage test.
+export { binaryCases } from './binary';
+export { composedCases } from './composed';
+export { matmulCases } from './matmul';
+export { movementCases } from './movement';
+export { reduceCases } from './reduce';
+export { unaryCases } from './unary';
