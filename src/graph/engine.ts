@@ -246,16 +246,16 @@ export function grad(output: Tensor, inputs: readonly Tensor[], opts: BackwardOp
   const wanted = new Set(inputs);
   walk(output, opts.grad, opts, (x, gx) => {
     if (!wanted.has(x)) return;
-    // a non-leaf gets its summed gradient once; a leaf gets one call per use
+    // a non-leaf gets its summed gradient once; a leaf gets one call per use.
+    // Take an own handle here, while gx is alive: without createGraph the walk runs inside a
+    // tidy that disposes every gradient it made (taking it after walk() returned read freed memory).
     const prev = found.get(x);
-    found.set(x, prev ? prev.add(gx) : gx);
+    const total = prev ? prev.add(gx) : gx;
+    found.set(x, createGraph ? total : total.detach());
+    if (prev && !createGraph) prev.dispose();
+    return found.get(x);
   });
-  return inputs.map((x) => {
-    const g = found.get(x);
-    if (!g) return null;
-    const owned = createGraph ? g : g.detach();
-    return keep(owned);
-  });
+  return inputs.map((x) => found.get(x) ?? null);
 }
 
 /**
@@ -267,7 +267,7 @@ function walk(
   root: Tensor,
   grad: Tensor | undefined,
   opts: BackwardOptions,
-  sink: (x: Tensor, g: Tensor) => void,
+  sink: (x: Tensor, g: Tensor) => Tensor | void,
 ): void {
   const { createGraph = false } = opts;
   const retainGraph = opts.retainGraph ?? createGraph;
@@ -285,7 +285,7 @@ function walk(
     );
   }
 
-  const run = () => {
+  const run = (sink: (x: Tensor, g: Tensor) => void) => {
     const seed = grad ?? Tensor.ones(root.shape, root.dtype, root.device);
     if (!root._node) {
       sink(root, seed);
@@ -338,9 +338,15 @@ function walk(
       }
     }
   };
-  // Intermediate gradients die with this scope; what the sink keeps is taken out of it.
-  if (createGraph) enableGrad(run);
-  else tidy(() => noGrad(run));
+  // Intermediate gradients die with this scope. What the sink returns is handed to the caller's
+  // scope (so grad()'s results obey an enclosing tidy); leaf grads are taken out with keep().
+  const handed: Tensor[] = [];
+  const hand = (x: Tensor, g: Tensor) => {
+    const t = sink(x, g);
+    if (t) handed.push(t);
+  };
+  if (createGraph) enableGrad(() => run(hand));
+  else tidy(() => (noGrad(() => run(hand)), handed));
 }
 
 function accumulateLeaf(x: Tensor, g: Tensor, createGraph: boolean): void {
