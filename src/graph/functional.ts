@@ -64,8 +64,12 @@ export function clamp(x: Tensor, lo?: TensorLike, hi?: TensorLike): Tensor {
 
 export const leakyRelu = (x: Tensor, slope = 0.01) => where(gt(x, 0), x, mul(x, slope));
 
-/** softplus(x) = log(1 + eˣ), computed as relu(x) + log(1 + e^−|x|) so it never overflows. */
-export const softplus = (x: Tensor) => add(relu(x), log(add(exp(neg(abs(x))), 1)));
+/**
+ * softplus(x) = log(1 + eˣ), computed as max(x, 0) + log(1 + e^−|x|) so it never overflows.
+ * maximum (ties split the gradient: ½ at x = 0), not relu (relu'(0) = 0): with abs'(0) = 0 the
+ * second term adds nothing at 0, and the sum must give softplus'(0) = σ(0) = ½.
+ */
+export const softplus = (x: Tensor) => add(maximum(x, 0), log(add(exp(neg(abs(x))), 1)));
 
 export function cast(x: Tensor, dtype: DType): Tensor {
   return apply('cast', [x], { dtype });
