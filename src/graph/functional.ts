@@ -62,6 +62,7 @@ export function clamp(x: Tensor, lo?: TensorLike, hi?: TensorLike): Tensor {
   return y;
 }
 
+/** x for x > 0, slope·x otherwise; the gradient at 0 is slope (the x ≤ 0 branch, as PyTorch). */
 export const leakyRelu = (x: Tensor, slope = 0.01) => where(gt(x, 0), x, mul(x, slope));
 
 /**
