@@ -97,3 +97,18 @@ export const cpuBackend: Backend<CpuStorage> = {
 };
 
 registerBackend(cpuBackend);
+
+/** Which CPU code paths may run (tests and benchmarks force each one). */
+export interface CpuConfig {
+  /** WebAssembly SIMD kernels where the platform has them */
+  wasm: boolean;
+  /** threads for the big kernels (1 = this thread only) */
+  threads: number;
+}
+
+const config: CpuConfig = { wasm: true, threads: 2 };
+
+export function configureCpu(c: Partial<CpuConfig>): CpuConfig {
+  Object.assign(config, c);
+  return { ...config };
+}

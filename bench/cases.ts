@@ -1,0 +1,182 @@
+// The bench cases. Each builds its inputs from seeded data, checks the library's result against a
+// float64 reference (or reports a loss that the parent compares across libraries), then times it.
+import { checkMatmul, rng, time, uniform, type Timing } from './common';
+import type { Lib, NetSpec } from './libs';
+
+export interface CaseResult {
+  /** the figure reported: bigger is better unless `lowerIsBetter` */
+  value: number;
+  unit: string;
+  lowerIsBetter: boolean;
+  timing: Timing;
+  /** max relative error against the reference, where the case computes one */
+  relError?: number;
+  /** losses the parent compares across libraries (same weights, same data) */
+  losses?: number[];
+}
+
+export interface Case {
+  name: string;
+  group: 'matmul' | 'elementwise' | 'reduction' | 'training' | 'overhead';
+  /** `expected`: a peer's losses; a training case that disagrees throws before it is timed */
+  run(lib: Lib, expected?: number[]): CaseResult;
+}
+
+function maxRelError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let worst = 0;
+  if (got.length !== want.length) return Infinity;
+  for (let i = 0; i < want.length; i++) {
+    const e = Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!));
+    if (!(e <= worst)) worst = e; // NaN counts as worst
+  }
+  return worst;
+}
+
+function matmulCase(n: number): Case {
+  return {
+    name: `matmul ${n}³ f32`,
+    group: 'matmul',
+    run(lib) {
+      const a = uniform(n * n, 1);
+      const b = uniform(n * n, 2);
+      const A = lib.from(a, [n, n]);
+      const B = lib.from(b, [n, n]);
+      const C = lib.matmul(A, B);
+      const error = checkMatmul(a, b, lib.read(C), n, n, n);
+      lib.dispose(C);
+      const timing = time(() => {
+        const c = lib.matmul(A, B);
+        lib.read(c).length; // the wasm and cpu peers are synchronous; read to be fair to lazy ones
+        lib.dispose(c);
+      }, { budget: n >= 1024 ? 4 : 2, minSamples: n >= 1024 ? 3 : 5 });
+      return { value: (2 * n * n * n) / timing.median / 1e9, unit: 'GFLOP/s', lowerIsBetter: false, timing, relError: error };
+    },
+  };
+}
+
+/** out = f(inputs) elementwise, figure in GB/s of float32 moved (each input read once, out written once). */
+function elementwiseCase(
+  name: string,
+  group: Case['group'],
+  shapes: number[][],
+  op: (lib: Lib, xs: unknown[]) => unknown,
+  reference: (xs: Float32Array[]) => Float64Array,
+  outSize: number,
+): Case {
+  return {
+    name,
+    group,
+    run(lib) {
+      const data = shapes.map((s, i) => uniform(s.reduce((p, d) => p * d, 1), 10 + i));
+      const xs = data.map((d, i) => lib.from(d, shapes[i]!));
+      const out = op(lib, xs);
+      const error = maxRelError(lib.read(out), reference(data));
+      lib.dispose(out);
+      const bytes = 4 * (data.reduce((p, d) => p + d.length, 0) + outSize);
+      const timing = time(() => lib.dispose(op(lib, xs)));
+      return { value: bytes / timing.median / 1e9, unit: 'GB/s', lowerIsBetter: false, timing, relError: error };
+    },
+  };
+}
+
+const M = 1 << 20;
+
+const add = elementwiseCase(
+  'add 1M+1M f32', 'elementwise', [[M], [M]], (l, [a, b]) => l.add(a, b),
+  ([a, b]) => Float64Array.from(a!, (v, i) => v + b![i]!), M,
+);
+const biasAdd = elementwiseCase(
+  'bias add [1024,1024]+[1024]', 'elementwise', [[1024, 1024], [1024]], (l, [a, b]) => l.add(a, b),
+  ([a, b]) => Float64Array.from(a!, (v, i) => v + b![i % 1024]!), M,
+);
+const relu = elementwiseCase(
+  'relu 1M f32', 'elementwise', [[M]], (l, [x]) => l.relu(x),
+  ([x]) => Float64Array.from(x!, (v) => Math.max(v, 0)), M,
+);
+const sumAll = elementwiseCase(
+  'sum 1M → scalar', 'reduction', [[M]], (l, [x]) => l.sum(x),
+  ([x]) => Float64Array.of(x!.reduce((p, v) => p + v, 0)), 1,
+);
+const sumCols = elementwiseCase(
+  'sum [1024,1024] axis 0', 'reduction', [[1024, 1024]], (l, [x]) => l.sum(x, 0),
+  ([x]) => {
+    const out = new Float64Array(1024);
+    for (let i = 0; i < M; i++) out[i % 1024]! += x![i]!;
+    return out;
+  }, 1024,
+);
+const sumRows = elementwiseCase(
+  'sum [1024,1024] axis 1', 'reduction', [[1024, 1024]], (l, [x]) => l.sum(x, 1),
+  ([x]) => {
+    const out = new Float64Array(1024);
+    for (let i = 0; i < M; i++) out[i >> 10]! += x![i]!;
+    return out;
+  }, 1024,
+);
+
+/** A net with uniform(±1/√fanIn) weights, and data from `target`. */
+function netSpec(sizes: number[], batch: number, lr: number, target: (x: Float32Array, i: number) => number): NetSpec {
+  const weights = sizes.slice(0, -1).map((n, l) => uniform(n * sizes[l + 1]!, 100 + l, -1 / Math.sqrt(n), 1 / Math.sqrt(n)));
+  const biases = sizes.slice(1).map((n, l) => uniform(n, 200 + l, -0.1, 0.1));
+  const x = uniform(batch * sizes[0]!, 300);
+  const out = sizes[sizes.length - 1]!;
+  const y = new Float32Array(batch * out);
+  for (let i = 0; i < y.length; i++) y[i] = target(x, i);
+  return { sizes, weights, biases, x, y, batch, lr };
+}
+
+function trainCase(name: string, spec: () => NetSpec): Case {
+  return {
+    name,
+    group: 'training',
+    run(lib, expected) {
+      const t = lib.trainer(spec());
+      // losses before and after three steps: every library must agree before it is timed
+      const losses = [t.loss()];
+      for (let i = 0; i < 3; i++) t.step();
+      losses.push(t.loss());
+      const close = (l: number, i: number) => Math.abs(l - expected![i]!) <= 1e-4 * Math.max(1, Math.abs(expected![i]!));
+      if (expected && !losses.every(close)) {
+        throw new Error(`${name}: losses ${JSON.stringify(losses)} differ from the peer's ${JSON.stringify(expected)}`);
+      }
+      if (!(losses[1]! < losses[0]!)) throw new Error(`${name}: the loss did not decrease: ${JSON.stringify(losses)}`);
+      const timing = time(() => t.step(), { budget: 3 });
+      return { value: timing.median * 1e3, unit: 'ms/step', lowerIsBetter: true, timing, losses };
+    },
+  };
+}
+
+const mlp = trainCase('train step 784-256-128-10 b128', () => {
+  const r = rng(5);
+  const labels = Array.from({ length: 128 }, () => Math.floor(r() * 10));
+  // one-hot targets of a random labelling
+  return netSpec([784, 256, 128, 10], 128, 0.05, (_x, i) => (labels[Math.floor(i / 10)] === i % 10 ? 1 : 0));
+});
+
+const tiny = trainCase('train step 1-100-1 b100 (tutorial)', () =>
+  netSpec([1, 100, 1], 100, 0.05, (x, i) => Math.sin(3 * x[i]!)),
+);
+
+/** A tiny op (4 + 4 elements) applied 1000 times: the per-op cost of allocation and dispatch. */
+const overhead: Case = {
+  name: 'tiny op (add [4]+[4])',
+  group: 'overhead',
+  run(lib) {
+    const a = lib.from(Float32Array.of(1, 2, 3, 4), [4]);
+    const b = lib.from(Float32Array.of(5, 6, 7, 8), [4]);
+    const error = maxRelError(lib.read(lib.add(a, b)), [6, 8, 10, 12]);
+    const timing = time(() => {
+      lib.tidy(() => {
+        for (let i = 0; i < 1000; i++) lib.add(a, b);
+        return undefined;
+      });
+    });
+    return { value: (timing.median / 1000) * 1e6, unit: 'µs/op', lowerIsBetter: true, timing, relError: error };
+  },
+};
+
+export const CASES: Case[] = [
+  matmulCase(128), matmulCase(256), matmulCase(512), matmulCase(1024),
+  add, biasAdd, relu, sumAll, sumCols, sumRows,
+  mlp, tiny, overhead,
+];

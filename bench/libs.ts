@@ -1,0 +1,150 @@
+// One adapter per library: the handful of operations the cases need, each written with the
+// library's own public ops. Loaded lazily, so a child process only ever holds one library.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+export type Impl = 'tapegrad' | 'tapegrad-js' | 'tapegrad-wasm1' | 'tfjs-cpu' | 'tfjs-wasm';
+
+/** A dense layer stack: weights [in, out] and biases [out] per layer, ReLU between layers. */
+export interface NetSpec {
+  sizes: number[];
+  weights: Float32Array[];
+  biases: Float32Array[];
+  x: Float32Array;
+  y: Float32Array;
+  batch: number;
+  lr: number;
+}
+
+export interface Trainer {
+  /** forward + backward + SGD update, nothing read back */
+  step(): void;
+  /** the MSE loss at the current weights, read back */
+  loss(): number;
+}
+
+export interface Lib {
+  name: Impl;
+  /** a tensor from data (row-major) */
+  from(data: Float32Array, shape: number[]): unknown;
+  read(t: unknown): Float32Array;
+  dispose(t: unknown): void;
+  /** run fn and free what it made, except the returned tensor */
+  tidy<T>(fn: () => T): T;
+  matmul(a: unknown, b: unknown): unknown;
+  add(a: unknown, b: unknown): unknown;
+  mul(a: unknown, b: unknown): unknown;
+  relu(x: unknown): unknown;
+  sum(x: unknown, axis?: number): unknown;
+  trainer(spec: NetSpec): Trainer;
+}
+
+export async function load(impl: Impl): Promise<Lib> {
+  if (impl.startsWith('tapegrad')) return loadOurs(impl);
+  return loadTfjs(impl);
+}
+
+async function loadOurs(impl: Impl): Promise<Lib> {
+  const tg = await import('../src/index');
+  const cpu = await import('../src/backends/cpu');
+  if (impl === 'tapegrad-js') cpu.configureCpu({ wasm: false, threads: 1 });
+  if (impl === 'tapegrad-wasm1') cpu.configureCpu({ wasm: true, threads: 1 });
+  type T = InstanceType<typeof tg.Tensor>;
+  return {
+    name: impl,
+    from: (data, shape) => tg.tensor(data, { shape }),
+    read: (t) => (t as T).dataSync() as Float32Array,
+    dispose: (t) => (t as T).dispose(),
+    tidy: (fn) => tg.tidy(fn),
+    matmul: (a, b) => (a as T).matmul(b as T),
+    add: (a, b) => (a as T).add(b as T),
+    mul: (a, b) => (a as T).mul(b as T),
+    relu: (x) => (x as T).relu(),
+    sum: (x, axis) => (x as T).sum(axis),
+    trainer(spec) {
+      const W = spec.weights.map((w, i) => tg.tensor(w, { shape: [spec.sizes[i]!, spec.sizes[i + 1]!], requiresGrad: true }));
+      const b = spec.biases.map((v) => tg.tensor(v, { shape: [v.length], requiresGrad: true }));
+      const x = tg.tensor(spec.x, { shape: [spec.batch, spec.sizes[0]!] });
+      const y = tg.tensor(spec.y, { shape: [spec.batch, spec.sizes[spec.sizes.length - 1]!] });
+      const params = [...W, ...b];
+      const forward = () => {
+        let h = x;
+        for (let l = 0; l < W.length; l++) {
+          h = h.matmul(W[l]!).add(b[l]!);
+          if (l < W.length - 1) h = h.relu();
+        }
+        return h.sub(y).square().mean();
+      };
+      return {
+        step() {
+          tg.tidy(() => {
+            forward().backward();
+            tg.noGrad(() => {
+              for (const p of params) {
+                p.assign(p.sub(p.grad!.mul(spec.lr)));
+                p.zeroGrad();
+              }
+            });
+          });
+        },
+        loss: () => tg.tidy(() => tg.noGrad(() => forward().item())),
+      };
+    },
+  };
+}
+
+async function loadTfjs(impl: Impl): Promise<Lib> {
+  // tfjs greets Node users on stdout, which carries our results: silence it while it loads
+  const log = console.log;
+  console.log = () => {};
+  const tf = await import('@tensorflow/tfjs');
+  if (impl === 'tfjs-wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const require = createRequire(import.meta.url);
+    const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+    wasm.setWasmPaths(path.join(dir, 'dist') + path.sep);
+    await tf.setBackend('wasm');
+  } else {
+    await tf.setBackend('cpu');
+  }
+  await tf.ready();
+  console.log = log;
+  if (tf.getBackend() !== impl.slice(5)) throw new Error(`tfjs backend is ${tf.getBackend()}, wanted ${impl}`);
+  type T = import('@tensorflow/tfjs').Tensor;
+  return {
+    name: impl,
+    from: (data, shape) => tf.tensor(data, shape, 'float32'),
+    read: (t) => (t as T).dataSync() as Float32Array,
+    dispose: (t) => (t as T).dispose(),
+    tidy: (fn) => tf.tidy(fn as () => T) as never,
+    matmul: (a, b) => tf.matMul(a as T, b as T),
+    add: (a, b) => tf.add(a as T, b as T),
+    mul: (a, b) => tf.mul(a as T, b as T),
+    relu: (x) => tf.relu(x as T),
+    sum: (x, axis) => tf.sum(x as T, axis),
+    trainer(spec) {
+      const W = spec.weights.map((w, i) => tf.variable(tf.tensor2d(w, [spec.sizes[i]!, spec.sizes[i + 1]!])));
+      const b = spec.biases.map((v) => tf.variable(tf.tensor1d(v)));
+      const x = tf.tensor2d(spec.x, [spec.batch, spec.sizes[0]!]);
+      const y = tf.tensor2d(spec.y, [spec.batch, spec.sizes[spec.sizes.length - 1]!]);
+      const params = [...W, ...b];
+      const forward = () => {
+        let h: T = x;
+        for (let l = 0; l < W.length; l++) {
+          h = tf.add(tf.matMul(h, W[l]!), b[l]!);
+          if (l < W.length - 1) h = tf.relu(h);
+        }
+        return tf.mean(tf.square(tf.sub(h, y))) as import('@tensorflow/tfjs').Scalar;
+      };
+      return {
+        step() {
+          tf.tidy(() => {
+            const { grads } = tf.variableGrads(forward, params);
+            for (const p of params) p.assign(tf.sub(p, tf.mul(grads[p.name]!, spec.lr)));
+          });
+        },
+        loss: () => tf.tidy(() => forward().dataSync()[0]!),
+      };
+    },
+  };
+}
