@@ -1,0 +1,47 @@
+// Tutorial 3: a 1→100→1 ReLU net trained with PuzzleLib's momentum (v = 0.9·v + 0.01·g; p −= v)
+// on shuffled batches of 100 fits y = 2 sin(x) + 5 on [−3, 3]. The tutorial's settings assume the
+// ½·mean cost; with the full mean the gradient doubles and some seeds diverge.
+import { Linear, MSE, Momentum, ReLU, Sequential, Trainer, linspace, manualSeed, noGrad, tidy } from '../../src';
+import { values, type Curve, type RunOptions } from './common';
+
+export interface ReluMomentumOptions extends RunOptions {
+  epochs?: number;
+  /** use ½·mean (the tutorial's cost, default) or the full mean as the loss */
+  half?: boolean;
+  /** stop at the first epoch whose loss is not finite (the history ends there) */
+  stopOnNaN?: boolean;
+}
+
+export interface ReluMomentumResult {
+  /** mean((p − t)²) over all 1024 points after training */
+  mse: number;
+  /** training loss per epoch (½·mean with `half`) */
+  history: number[];
+  fit: Curve;
+}
+
+export async function reluMomentum(opts: ReluMomentumOptions = {}): Promise<ReluMomentumResult> {
+  const { seed = 0, device = 'cpu', epochs = 100, half = true, progress = false, stopOnNaN = false } = opts;
+  manualSeed(seed);
+  const x = linspace(-3, 3, 1024, { device }).reshape([-1, 1]);
+  const y = noGrad(() => x.sin().mul(2).add(5));
+  const net = new Sequential(
+    new Linear(1, 100, { initScheme: 'gaussian', device }),
+    new ReLU(),
+    new Linear(100, 1, { initScheme: 'gaussian', device }),
+  );
+  const opt = new Momentum(net.parameters(), { lr: 0.01, momentum: 0.9 });
+  const trainer = new Trainer(net, new MSE({ half }), opt, { batchSize: 100, shuffle: true, seed, progress, label: 'tutorial 3' });
+  const before = trainer.predict(x);
+  const { train } = await trainer.fit(x, y, { epochs, onEpochEnd: ({ loss }) => !(stopOnNaN && !Number.isFinite(loss)) });
+  const after = trainer.predict(x);
+  const mseT = tidy(() => noGrad(() => after.sub(y).square().mean()));
+  const mse = (await values(mseT))[0]!;
+  const fit: Curve = {
+    x: await values(x),
+    series: { 'y = 2 sin(x) + 5': await values(y), before: await values(before), after: await values(after) },
+  };
+  for (const t of [x, y, before, after, mseT, ...net.parameters()]) t.dispose();
+  opt.dispose();
+  return { mse, history: train, fit };
+}

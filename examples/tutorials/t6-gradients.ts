@@ -1,0 +1,146 @@
+// Tutorial 6: the numerical gradient against backprop. The ml4a tutorial estimates each weight's
+// gradient with a forward difference (Δ = 1e−8) in float64: one extra forward pass per weight.
+// Central differences ((f(w+ε) − f(w−ε)) / 2ε, as gradcheck uses) are more accurate; backprop gets
+// every weight's gradient from one forward and one backward pass.
+import * as tapegrad from '../../src';
+import { Linear, ReLU, Sequential, linspace, manualSeed, noGrad, tensor, tidy, type Module, type Tensor } from '../../src';
+import { irisCost, irisData, irisNet } from './t4-iris';
+import { timed, type RunOptions } from './common';
+
+type Cost = () => Tensor;
+
+/** Every parameter's gradient by backprop, flattened in parameter order. */
+export function backpropGradient(net: Module, cost: Cost): number[] {
+  net.zeroGrad();
+  tidy(() => cost().backward());
+  const g = net.parameters().flatMap((p) => Array.from(p.grad!.dataSync()));
+  net.zeroGrad();
+  return g;
+}
+
+/**
+ * Finite differences over every parameter element: 'forward' (f(w+Δ) − f(w)) / Δ, or 'central'
+ * (f(w+Δ) − f(w−Δ)) / 2Δ. Parameters are perturbed with assign() and restored afterwards.
+ */
+export function numericalGradient(net: Module, cost: Cost, kind: 'forward' | 'central', delta: number): number[] {
+  const f = () => tidy(() => noGrad(() => cost().item()));
+  const out: number[] = [];
+  const base = kind === 'forward' ? f() : 0;
+  for (const p of net.parameters()) {
+    const orig = p.dataSync();
+    const set = (v: ArrayLike<number>) => tidy(() => void p.assign(tensor(v, { shape: p.shape, dtype: p.dtype, device: p.device })));
+    const w = Float64Array.from(orig);
+    for (let i = 0; i < w.length; i++) {
+      w[i] = orig[i]! + delta;
+      set(w);
+      const up = f();
+      if (kind === 'forward') out.push((up - base) / delta);
+      else {
+        w[i] = orig[i]! - delta;
+        set(w);
+        out.push((up - f()) / (2 * delta));
+      }
+      w[i] = orig[i]!;
+    }
+    set(orig);
+  }
+  return out;
+}
+
+/** The library's gradcheck, when this build has it (it belongs to the core engine's issue). */
+type GradcheckFn = (fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts?: Record<string, number>) => {
+  ok: boolean;
+  maxAbsError: number;
+  maxRelError: number;
+};
+export const libraryGradcheck = (tapegrad as unknown as { gradcheck?: GradcheckFn }).gradcheck;
+
+/**
+ * The library's gradcheck on the iris cost as a function of the two weight matrices, at the
+ * net's current weights (float64): null when this build has no gradcheck.
+ */
+export function gradcheckIris(net: Sequential, x: Tensor, y: Tensor): { ok: boolean; maxAbsError: number; maxRelError: number } | null {
+  if (!libraryGradcheck) return null;
+  const [w1, w2] = net.parameters().map((p) => p.detach().requireGrad());
+  const cost = (a: Tensor, b: Tensor) => irisCost.forward(x.matmul(a).sigmoid().matmul(b), y);
+  try {
+    // accept either calling convention: fn(a, b) or fn([a, b])
+    const fn = (...args: unknown[]) => {
+      const [a, b] = (Array.isArray(args[0]) ? args[0] : args) as Tensor[];
+      return cost(a!, b!);
+    };
+    const r = libraryGradcheck(fn, [w1!, w2!]);
+    return { ok: r.ok, maxAbsError: r.maxAbsError, maxRelError: r.maxRelError };
+  } finally {
+    w1!.dispose();
+    w2!.dispose();
+  }
+}
+
+export interface GradientRow {
+  name: string;
+  backprop: number;
+  forward: number;
+  central: number;
+}
+
+export interface GradientComparison {
+  net: string;
+  weights: number;
+  rows: GradientRow[];
+  /** the library's gradcheck on the same cost, when it exists (iris only) */
+  gradcheck?: { ok: boolean; maxAbsError: number; maxRelError: number; ms: number } | null;
+  /** max |numerical − backprop| / max(1, |backprop|) */
+  maxRelError: { forward: number; central: number };
+  /** milliseconds for one full gradient, median of `repeats` runs */
+  ms: { backprop: number; forward: number; central: number };
+}
+
+async function compare(label: string, net: Module, cost: Cost, repeats: number): Promise<GradientComparison> {
+  const names = net.namedParameters().flatMap(([k, p]) => Array.from({ length: p.size }, (_, i) => `${k}[${i}]`));
+  const median = async (fn: () => number[]): Promise<[number[], number]> => {
+    const runs: [number[], number][] = [];
+    for (let r = 0; r < repeats; r++) runs.push(await timed(fn));
+    const ms = runs.map(([, t]) => t).sort((a, b) => a - b)[Math.floor(repeats / 2)]!;
+    return [runs[0]![0], ms];
+  };
+  const [bp, tb] = await median(() => backpropGradient(net, cost));
+  const [fd, tf] = await median(() => numericalGradient(net, cost, 'forward', 1e-8));
+  const [cd, tc] = await median(() => numericalGradient(net, cost, 'central', 1e-6));
+  const rel = (v: number[]) => Math.max(...v.map((a, i) => Math.abs(a - bp[i]!) / Math.max(1, Math.abs(bp[i]!))));
+  return {
+    net: label,
+    weights: bp.length,
+    rows: names.map((name, i) => ({ name, backprop: bp[i]!, forward: fd[i]!, central: cd[i]! })),
+    maxRelError: { forward: rel(fd), central: rel(cd) },
+    ms: { backprop: tb, forward: tf, central: tc },
+  };
+}
+
+export interface GradientsResult {
+  iris: GradientComparison;
+  /** the same comparison on tutorial 3's 1→100→1 net (301 weights, 256 points), where one forward pass per weight shows */
+  wide: GradientComparison;
+}
+
+/** Compare the three gradients on the iris net (float64, at its seeded initialization) and on a wider net. */
+export async function gradients(opts: RunOptions & { repeats?: number } = {}): Promise<GradientsResult> {
+  const { seed = 0, repeats = 5 } = opts;
+  manualSeed(seed);
+  const { x, y } = irisData({ dtype: 'float64' });
+  const net = irisNet({ dtype: 'float64' });
+  const iris = await compare('iris 2→3→1', net, () => irisCost.forward(net.forward(x), y), repeats);
+  const [gc, tg] = await timed(() => gradcheckIris(net, x, y));
+  iris.gradcheck = gc && { ...gc, ms: tg };
+
+  const xs = linspace(-3, 3, 256, { dtype: 'float64' }).reshape([-1, 1]);
+  const ys = noGrad(() => xs.sin().mul(2).add(5));
+  const wideNet = new Sequential(
+    new Linear(1, 100, { initScheme: 'gaussian', dtype: 'float64' }),
+    new ReLU(),
+    new Linear(100, 1, { initScheme: 'gaussian', dtype: 'float64' }),
+  );
+  const wide = await compare('1→100→1 ReLU', wideNet, () => wideNet.forward(xs).sub(ys).square().mean().mul(0.5), 1);
+  for (const t of [x, y, xs, ys, ...net.parameters(), ...wideNet.parameters()]) t.dispose();
+  return { iris, wide };
+}
