@@ -15,13 +15,17 @@ export interface DataOptions extends TensorOptions {
   shape?: readonly number[];
 }
 
+function checkShape(op: string, shape: readonly number[]): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`${op}: invalid shape ${fmtShape(shape)} (dims must be non-negative integers)`);
+  }
+}
+
 function make(values: ArrayLike<number>, shape: readonly number[], opts: TensorOptions = {}): Tensor {
   const dtype = opts.dtype ?? 'float32';
   const device = opts.device ?? 'cpu';
   if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`tensor: unknown dtype '${String(dtype)}'`);
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`tensor: invalid shape ${fmtShape(shape)}`);
-  }
+  checkShape('tensor', shape);
   const backend = getBackend(device);
   if (!backend.dtypes.includes(dtype)) {
     throw new Error(`tensor: dtype ${dtype} is not supported on ${device} (supported: ${backend.dtypes.join(', ')})`);
@@ -86,6 +90,8 @@ export function tensor(data: NestedArray | ArrayLike<number>, opts: DataOptions 
 }
 
 export function full(shape: readonly number[], value: number, opts?: TensorOptions): Tensor {
+  // checked before allocating: a negative dim made `new Array` throw a bare RangeError
+  checkShape('full', shape);
   return make(new Array<number>(sizeOf(shape)).fill(value), shape, opts);
 }
 export const zeros = (shape: readonly number[], opts?: TensorOptions) => full(shape, 0, opts);
@@ -93,7 +99,8 @@ export const ones = (shape: readonly number[], opts?: TensorOptions) => full(sha
 export const zerosLike = (t: Tensor, opts?: TensorOptions) => full(t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
 export const onesLike = (t: Tensor, opts?: TensorOptions) => full(t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
 
-function fill(shape: readonly number[], f: () => number, opts?: TensorOptions): Tensor {
+function fill(op: string, shape: readonly number[], f: () => number, opts?: TensorOptions): Tensor {
+  checkShape(op, shape);
   const n = sizeOf(shape);
   const v = new Float64Array(n);
   for (let i = 0; i < n; i++) v[i] = f();
@@ -107,7 +114,7 @@ export interface RandnOptions extends TensorOptions {
 /** Normal draws from the seeded generator (see manualSeed). */
 export function randn(shape: readonly number[], opts: RandnOptions = {}): Tensor {
   const { mean = 0, std = 1 } = opts;
-  return fill(shape, () => mean + std * randomNormal(), opts);
+  return fill('randn', shape, () => mean + std * randomNormal(), opts);
 }
 
 export interface RandOptions extends TensorOptions {
@@ -117,13 +124,14 @@ export interface RandOptions extends TensorOptions {
 /** Uniform draws in [low, high) from the seeded generator. */
 export function rand(shape: readonly number[], opts: RandOptions = {}): Tensor {
   const { low = 0, high = 1 } = opts;
-  return fill(shape, () => low + (high - low) * random(), opts);
+  return fill('rand', shape, () => low + (high - low) * random(), opts);
 }
 
 /** start, start+step, ... below stop (numpy's arange); arange(n) is 0..n-1. */
 export function arange(start: number, stop?: number, step = 1, opts?: TensorOptions): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
   if (step === 0) throw new Error('arange: step must not be 0');
+  if (![start, stop, step].every(Number.isFinite)) throw new Error(`arange: start ${start}, stop ${stop} and step ${step} must be finite`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
   return make(Array.from({ length: n }, (_, i) => start + i * step), [n], opts);
 }
@@ -137,6 +145,7 @@ export function linspace(start: number, stop: number, n: number, opts?: TensorOp
 
 /** The n×m identity (m defaults to n). */
 export function eye(n: number, m = n, opts?: TensorOptions): Tensor {
+  checkShape('eye', [n, m]);
   const v = new Float64Array(n * m);
   for (let i = 0; i < Math.min(n, m); i++) v[i * m + i] = 1;
   return make(v, [n, m], opts);

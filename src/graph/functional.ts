@@ -108,19 +108,22 @@ export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
 
 /** log Σ exp(x) along axis, stable: m + log Σ exp(x − m) with m = max (detached: the result does not depend on it). */
 export function logSumExp(x: Tensor, axis: number = -1, keepDims = false): Tensor {
+  // checked here so a bad axis is reported as logSumExp's, not as the inner max's
+  axis = normAxis('logSumExp', axis, x.shape.length, x.shape);
   const m = noGrad(() => max(x, axis, true));
   const s = add(log(sum(exp(sub(x, m)), axis, true)), m);
   return keepDims ? s : squeeze(s, axis);
 }
 
 export function softmax(x: Tensor, axis = -1): Tensor {
+  axis = normAxis('softmax', axis, x.shape.length, x.shape);
   const m = noGrad(() => max(x, axis, true));
   const e = exp(sub(x, m));
   return div(e, sum(e, axis, true));
 }
 
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return sub(x, logSumExp(x, axis, true));
+  return sub(x, logSumExp(x, normAxis('logSoftmax', axis, x.shape.length, x.shape), true));
 }
 
 // ---------------------------------------------------------------- movement

@@ -19,7 +19,13 @@ export const matmulOp: OpSpec<'matmul'> = {
     if (k !== k2) {
       throw new Error(`matmul: inner dimensions differ: ${fmtShape(a!)} @ ${fmtShape(b!)} (${k} vs ${k2})`);
     }
-    const batch = broadcastShapes('matmul', a!.slice(0, -2), b!.slice(0, -2));
+    let batch: number[];
+    try {
+      batch = broadcastShapes('matmul', a!.slice(0, -2), b!.slice(0, -2));
+    } catch {
+      // name the operands' full shapes, not just their batch parts
+      throw new Error(`matmul: batch dimensions of ${fmtShape(a!)} and ${fmtShape(b!)} cannot broadcast`);
+    }
     return { shape: [...batch, m, n], dtype: dtype! };
   },
   saves: 'inputs',
