@@ -15,7 +15,7 @@ const CONFIG = {
   background: 'white',
   view: { stroke: '#ccc' },
   axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#eee' },
-  legend: { labelFontSize: 11, titleFontSize: 12, orient: 'bottom', direction: 'horizontal', columns: 3 },
+  legend: { labelFontSize: 11, titleFontSize: 12, orient: 'bottom', direction: 'horizontal', columns: 3, labelLimit: 300 },
   title: { fontSize: 14, anchor: 'start', offset: 8 },
 } as const;
 
@@ -50,16 +50,33 @@ export async function savePlot(spec: Spec, file: string): Promise<string> {
   return `${file}.png`;
 }
 
-/** Long-format rows from x and named series (for a color-encoded line chart); thin to `maxPoints` per series. */
-export function longRows(x: readonly number[], series: Record<string, readonly number[]>, xName = 'x', maxPoints = 400): Row[] {
-  const step = Math.max(1, Math.ceil(x.length / maxPoints));
+/**
+ * Long-format rows from x and named series (for a color-encoded line chart), thinned to about
+ * `maxPoints` per series: evenly spaced indices, or geometrically spaced ones (`log`) for a log x axis.
+ */
+export function longRows(
+  x: readonly number[],
+  series: Record<string, readonly number[]>,
+  xName = 'x',
+  maxPoints = 400,
+  spacing: 'linear' | 'log' = 'linear',
+): Row[] {
+  const n = x.length;
+  let idx: number[];
+  if (n <= maxPoints) idx = [...Array(n).keys()];
+  else if (spacing === 'log') {
+    const set = new Set<number>();
+    for (let k = 0; k < maxPoints; k++) set.add(Math.round(Math.exp((Math.log(n) * k) / (maxPoints - 1))) - 1);
+    idx = [...set].filter((i) => i >= 0 && i < n).sort((a, b) => a - b);
+  } else {
+    const step = Math.ceil(n / maxPoints);
+    idx = [];
+    for (let i = 0; i < n; i += step) idx.push(i);
+    if (idx.at(-1) !== n - 1) idx.push(n - 1);
+  }
   const rows: Row[] = [];
   for (const [name, ys] of Object.entries(series)) {
-    for (let i = 0; i < x.length; i += step) {
-      if (Number.isFinite(ys[i]!)) rows.push({ [xName]: x[i]!, y: ys[i]!, series: name });
-    }
-    const last = x.length - 1;
-    if (last % step !== 0 && Number.isFinite(ys[last]!)) rows.push({ [xName]: x[last]!, y: ys[last]!, series: name });
+    for (const i of idx) if (Number.isFinite(ys[i]!)) rows.push({ [xName]: x[i]!, y: ys[i]!, series: name });
   }
   return rows;
 }

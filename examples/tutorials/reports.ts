@@ -135,8 +135,8 @@ export async function report2(o: ReportOptions = {}): Promise<Report> {
 
 /** Tutorial 3: the 1→100→1 ReLU net with momentum; and the full-MSE variant that diverges. */
 export async function report3(o: ReportOptions = {}): Promise<Report> {
-  const r = await reluMomentum(o);
-  const full = await reluMomentum({ ...o, half: false, progress: false, stopOnNaN: true });
+  const r = await reluMomentum({ ...o, recordBatches: true });
+  const full = await reluMomentum({ ...o, half: false, progress: false, stopOnNaN: true, recordBatches: true });
   const fit = linesChart({
     title: 'Fit after 100 epochs',
     rows: longRows(r.fit.x, r.fit.series),
@@ -145,11 +145,13 @@ export async function report3(o: ReportOptions = {}): Promise<Report> {
     colors: [BLACK, '#999', '#1f77b4'],
     dashed: ['y = 2 sin(x) + 5'],
   });
-  const epochs = r.history.map((_, i) => i + 1);
   const loss = linesChart({
-    title: 'Training loss per epoch',
+    title: 'Training loss per batch',
     x: 'epoch',
-    rows: longRows(epochs, { '½·mean (tutorial)': r.history, 'mean, same lr': epochs.map((_, i) => full.history[i] ?? NaN) }, 'epoch'),
+    rows: [
+      ...longRows(r.batches.epoch, { '½·mean (tutorial)': r.batches.loss }, 'epoch', 1200),
+      ...longRows(full.batches.epoch, { 'full mean, same lr': full.batches.loss }, 'epoch', 1200),
+    ],
     xTitle: 'epoch',
     yTitle: 'loss',
     logY: true,
@@ -197,14 +199,14 @@ export async function report4(o: ReportOptions = {}): Promise<Report> {
   } as unknown as Spec;
   const epochs = r.history.map((_, i) => i + 1);
   const cost = linesChart({
-    title: 'Cost ½·Σ(p − t)² per epoch',
+    title: 'Cost ½·Σ(p − t)² during each epoch',
     x: 'epoch',
-    rows: longRows(epochs, { backprop: r.history, 'tutorial final (numerical gradients) 0.562': epochs.map(() => 0.562) }, 'epoch'),
+    rows: longRows(epochs, { backprop: r.history, 'tutorial: 0.562': epochs.map(() => 0.562) }, 'epoch'),
     xTitle: 'epoch',
     yTitle: 'cost',
     logY: true,
     colors: ['#1f77b4', BLACK],
-    dashed: ['tutorial final (numerical gradients) 0.562'],
+    dashed: ['tutorial: 0.562'],
   });
   return {
     id: 4,
@@ -233,7 +235,7 @@ export async function report5(o: ReportOptions = {}): Promise<Report> {
     height: 240,
     layer: [
       { ...linesChart({ title: '', rows: longRows(gd.grid.x, { 'true f': gd.grid.x.map(fTrue), [`GD ×10, ${gd.epochs} epochs`]: gd.grid.y, [`Adam, ${adam.epochs} epochs`]: adam.grid.y }), xTitle: 'x', yTitle: 'f(x)', colors: [BLACK, '#1f77b4', '#ff7f0e'], dashed: ['true f'] }), title: undefined, width: undefined, height: undefined },
-      { data: { values: pts }, mark: { type: 'point', filled: true, size: 30 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, shape: { field: 'set', type: 'nominal', title: null }, opacity: { value: 0.7 } } },
+      { data: { values: pts }, mark: { type: 'point', filled: true, size: 30 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, shape: { field: 'set', type: 'nominal', title: null }, color: { value: '#777' }, opacity: { value: 0.8 } } },
     ],
     resolve: { scale: { color: 'independent', strokeDash: 'independent' } },
   } as unknown as Spec;
@@ -244,7 +246,7 @@ export async function report5(o: ReportOptions = {}): Promise<Report> {
   const rmse = linesChart({
     title: 'RMSE per epoch (data units)',
     x: 'epoch',
-    rows: longRows(epochs, { ...curve(gd, 'GD ×10'), 'Adam train': pad(a['Adam train']!), 'Adam test': pad(a['Adam test']!), 'noise σ 0.2': epochs.map(() => 0.2) }, 'epoch', 500),
+    rows: longRows(epochs, { ...curve(gd, 'GD ×10'), 'Adam train': pad(a['Adam train']!), 'Adam test': pad(a['Adam test']!), 'noise σ 0.2': epochs.map(() => 0.2) }, 'epoch', 300, 'log'),
     xTitle: 'epoch',
     yTitle: 'RMSE',
     logX: true,
@@ -290,25 +292,29 @@ export async function report6(o: ReportOptions = {}): Promise<Report> {
       shape: { field: 'method', type: 'nominal', title: null },
     },
   } as unknown as Spec;
-  const times = (c: GradientComparison) => [
-    { net: `${c.net} (${c.weights} weights)`, method: 'backprop', ms: c.ms.backprop },
-    { net: `${c.net} (${c.weights} weights)`, method: 'forward differences', ms: c.ms.forward },
-    { net: `${c.net} (${c.weights} weights)`, method: 'central differences', ms: c.ms.central },
-    ...(c.gradcheck ? [{ net: `${c.net} (${c.weights} weights)`, method: 'gradcheck', ms: c.gradcheck.ms }] : []),
-  ];
-  const timeChart = {
-    title: 'Time for one full gradient (ms)',
-    width: 300,
-    data: { values: [...times(ir), ...times(wide)] },
-    mark: { type: 'bar' },
-    encoding: {
-      y: { field: 'method', type: 'nominal', title: null, sort: null },
-      x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'milliseconds (log)' },
-      color: { field: 'method', type: 'nominal', legend: null },
-      row: { field: 'net', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelFontSize: 12 } },
-    },
-    height: 90,
-  } as unknown as Spec;
+  const timeChart = (c: GradientComparison): Spec =>
+    ({
+      title: { text: `${c.net}, ${c.weights} weights: ms per full gradient`, fontSize: 13 },
+      width: 300,
+      height: 100,
+      data: {
+        values: [
+          { method: 'backprop', ms: c.ms.backprop },
+          { method: 'forward differences', ms: c.ms.forward },
+          { method: 'central differences', ms: c.ms.central },
+          ...(c.gradcheck ? [{ method: 'gradcheck', ms: c.gradcheck.ms }] : []),
+        ],
+      },
+      encoding: {
+        y: { field: 'method', type: 'nominal', title: null, sort: null },
+        x: { field: 'ms', type: 'quantitative', title: 'milliseconds' },
+      },
+      layer: [
+        { mark: { type: 'bar', color: '#4c78a8' } },
+        { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { text: { field: 'ms', type: 'quantitative', format: '.1f' } } },
+      ],
+    }) as unknown as Spec;
+  const times = { vconcat: [timeChart(ir), timeChart(wide)], resolve: { scale: { x: 'independent' } } } as unknown as Spec;
   const ms = (v: number) => `${v.toFixed(v < 10 ? 2 : 0)} ms`;
   return {
     id: 6,
@@ -320,7 +326,7 @@ export async function report6(o: ReportOptions = {}): Promise<Report> {
       { figure: 'iris: time backprop / forward diff.', ours: `${ms(ir.ms.backprop)} / ${ms(ir.ms.forward)}`, reference: '1 pass vs 1 per weight' },
       { figure: `${wide.net}: backprop / forward diff.`, ours: `${ms(wide.ms.backprop)} / ${ms(wide.ms.forward)}`, reference: `${wide.weights} forward passes` },
     ],
-    plots: await draw(o, '06-gradients', panels([errChart, timeChart], 'Tutorial 6 — numerical gradients against backprop')),
+    plots: await draw(o, '06-gradients', panels([errChart, times], 'Tutorial 6 — numerical gradients against backprop')),
     notes: [],
   };
 }

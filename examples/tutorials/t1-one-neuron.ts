@@ -1,6 +1,6 @@
 // Tutorial 1: one neuron (p = w·x + b) restores y = 2x + 3 by stochastic gradient descent on
 // ½(p − t)², one random sample per step. Without the bias the line can only turn about the origin.
-import { Linear, MSE, SGD, linspace, makeRandom, manualSeed, noGrad, tensor, tidy } from '../../src';
+import { Linear, MSE, Progress, SGD, linspace, makeRandom, manualSeed, noGrad, tensor, tidy } from '../../src';
 import { values, type Curve, type RunOptions } from './common';
 
 export interface OneNeuronOptions extends RunOptions {
@@ -21,7 +21,7 @@ export interface OneNeuronResult {
 }
 
 export async function oneNeuron(opts: OneNeuronOptions = {}): Promise<OneNeuronResult> {
-  const { seed = 0, device = 'cpu', steps = 500, lr = 0.01, bias = true } = opts;
+  const { seed = 0, device = 'cpu', steps = 500, lr = 0.01, bias = true, progress = false } = opts;
   manualSeed(seed);
   const pick = makeRandom(seed);
   const x = linspace(-3, 3, 1000, { device }).reshape([-1, 1]);
@@ -34,6 +34,7 @@ export async function oneNeuron(opts: OneNeuronOptions = {}): Promise<OneNeuronR
 
   const before = predict();
   const trajectory: OneNeuronResult['trajectory'] = { step: [0], w: [1], b: [0] };
+  const bar = new Progress(steps, { mode: progress, label: `tutorial 1 (${bias ? 'bias' : 'no bias'})` });
   for (let s = 1; s <= steps; s++) {
     const i = Math.floor(pick() * 1000);
     tidy(() => {
@@ -44,7 +45,9 @@ export async function oneNeuron(opts: OneNeuronOptions = {}): Promise<OneNeuronR
     trajectory.step.push(s);
     trajectory.w.push((await values(neuron.weight))[0]!);
     trajectory.b.push(neuron.bias ? (await values(neuron.bias))[0]! : 0);
+    bar.update(s, { w: trajectory.w.at(-1), b: trajectory.b.at(-1) });
   }
+  bar.stop();
   const after = predict();
   const halfMse = (await values(tidy(() => noGrad(() => loss.forward(after, y)))))[0]!;
   const fit: Curve = {

@@ -1,7 +1,7 @@
 // Tutorial 2: a 1→2→1 net with no activation is still a straight line. It restores y = 2x + 3
 // (in about 100 steps for most seeds), but on y = 2 sin(x) + 5 its error cannot go below the best
 // straight line's.
-import { Linear, MSE, SGD, Sequential, linspace, makeRandom, manualSeed, noGrad, tidy, type Tensor } from '../../src';
+import { Linear, MSE, Progress, SGD, Sequential, linspace, makeRandom, manualSeed, noGrad, tidy, type Tensor } from '../../src';
 import { bestLine, values, type Curve, type RunOptions } from './common';
 
 export type Target = 'line' | 'sine';
@@ -30,7 +30,7 @@ export const TARGETS: Record<Target, { label: string; f: (x: Tensor) => Tensor }
 };
 
 export async function linearNet(opts: LinearNetOptions = {}): Promise<LinearNetResult> {
-  const { seed = 0, device = 'cpu', target = 'line', steps = target === 'line' ? 100 : 5000, lr = 0.01 } = opts;
+  const { seed = 0, device = 'cpu', target = 'line', steps = target === 'line' ? 100 : 5000, lr = 0.01, progress = false } = opts;
   manualSeed(seed);
   const pick = makeRandom(seed);
   const x = linspace(-3, 3, 1000, { device }).reshape([-1, 1]);
@@ -52,6 +52,7 @@ export async function linearNet(opts: LinearNetOptions = {}): Promise<LinearNetR
   const before = predict();
   const every = Math.max(1, Math.floor(steps / 100));
   const curve: LinearNetResult['curve'] = { step: [0], halfMse: [await cost()] };
+  const bar = new Progress(steps, { mode: progress, label: `tutorial 2 (${target})` });
   for (let s = 1; s <= steps; s++) {
     const i = Math.floor(pick() * 1000);
     tidy(() => {
@@ -62,8 +63,10 @@ export async function linearNet(opts: LinearNetOptions = {}): Promise<LinearNetR
     if (s % every === 0 || s === steps) {
       curve.step.push(s);
       curve.halfMse.push(await cost());
+      bar.update(s, { 'half-MSE': curve.halfMse.at(-1) });
     }
   }
+  bar.stop();
   const after = predict();
   const xs = await values(x);
   const ys = await values(y);

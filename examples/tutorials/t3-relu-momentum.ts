@@ -10,6 +10,8 @@ export interface ReluMomentumOptions extends RunOptions {
   half?: boolean;
   /** stop at the first epoch whose loss is not finite (the history ends there) */
   stopOnNaN?: boolean;
+  /** record every batch's loss (a device read per batch: for plots, not for speed) */
+  recordBatches?: boolean;
 }
 
 export interface ReluMomentumResult {
@@ -17,11 +19,13 @@ export interface ReluMomentumResult {
   mse: number;
   /** training loss per epoch (½·mean with `half`) */
   history: number[];
+  /** each batch's loss, with its position in epochs (with recordBatches) */
+  batches: { epoch: number[]; loss: number[] };
   fit: Curve;
 }
 
 export async function reluMomentum(opts: ReluMomentumOptions = {}): Promise<ReluMomentumResult> {
-  const { seed = 0, device = 'cpu', epochs = 100, half = true, progress = false, stopOnNaN = false } = opts;
+  const { seed = 0, device = 'cpu', epochs = 100, half = true, progress = false, stopOnNaN = false, recordBatches = false } = opts;
   manualSeed(seed);
   const x = linspace(-3, 3, 1024, { device }).reshape([-1, 1]);
   const y = noGrad(() => x.sin().mul(2).add(5));
@@ -33,7 +37,17 @@ export async function reluMomentum(opts: ReluMomentumOptions = {}): Promise<Relu
   const opt = new Momentum(net.parameters(), { lr: 0.01, momentum: 0.9 });
   const trainer = new Trainer(net, new MSE({ half }), opt, { batchSize: 100, shuffle: true, seed, progress, label: 'tutorial 3' });
   const before = trainer.predict(x);
-  const { train } = await trainer.fit(x, y, { epochs, onEpochEnd: ({ loss }) => !(stopOnNaN && !Number.isFinite(loss)) });
+  const batches: ReluMomentumResult['batches'] = { epoch: [], loss: [] };
+  const { train } = await trainer.fit(x, y, {
+    epochs,
+    onBatchEnd: recordBatches
+      ? async ({ epoch, batch, batches: n, loss }) => {
+          batches.epoch.push(epoch - 1 + batch / n);
+          batches.loss.push((await values(loss))[0]!);
+        }
+      : undefined,
+    onEpochEnd: ({ loss }) => !(stopOnNaN && !Number.isFinite(loss)),
+  });
   const after = trainer.predict(x);
   const mseT = tidy(() => noGrad(() => after.sub(y).square().mean()));
   const mse = (await values(mseT))[0]!;
@@ -43,5 +57,5 @@ export async function reluMomentum(opts: ReluMomentumOptions = {}): Promise<Relu
   };
   for (const t of [x, y, before, after, mseT, ...net.parameters()]) t.dispose();
   opt.dispose();
-  return { mse, history: train, fit };
+  return { mse, history: train, batches, fit };
 }
