@@ -2,8 +2,7 @@
 // gradient with a forward difference (Δ = 1e−8) in float64: one extra forward pass per weight.
 // Central differences ((f(w+ε) − f(w−ε)) / 2ε, as gradcheck uses) are more accurate; backprop gets
 // every weight's gradient from one forward and one backward pass.
-import * as tapegrad from '../../src';
-import { Linear, ReLU, Sequential, linspace, manualSeed, noGrad, tensor, tidy, type Module, type Tensor } from '../../src';
+import { Linear, ReLU, Sequential, gradcheck, linspace, manualSeed, noGrad, tensor, tidy, type Module, type Tensor } from '../../src';
 import { irisCost, irisData, irisNet } from './t4-iris';
 import { timed, type RunOptions } from './common';
 
@@ -47,34 +46,11 @@ export function numericalGradient(net: Module, cost: Cost, kind: 'forward' | 'ce
   return out;
 }
 
-/** The library's gradcheck, when this build has it (it belongs to the core engine's issue). */
-type GradcheckFn = (fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts?: Record<string, number>) => {
-  ok: boolean;
-  maxAbsError: number;
-  maxRelError: number;
-};
-export const libraryGradcheck = (tapegrad as unknown as { gradcheck?: GradcheckFn }).gradcheck;
-
-/**
- * The library's gradcheck on the iris cost as a function of the two weight matrices, at the
- * net's current weights (float64): null when this build has no gradcheck.
- */
-export function gradcheckIris(net: Sequential, x: Tensor, y: Tensor): { ok: boolean; maxAbsError: number; maxRelError: number } | null {
-  if (!libraryGradcheck) return null;
-  const [w1, w2] = net.parameters().map((p) => p.detach().requireGrad());
-  const cost = (a: Tensor, b: Tensor) => irisCost.forward(x.matmul(a).sigmoid().matmul(b), y);
-  try {
-    // accept either calling convention: fn(a, b) or fn([a, b])
-    const fn = (...args: unknown[]) => {
-      const [a, b] = (Array.isArray(args[0]) ? args[0] : args) as Tensor[];
-      return cost(a!, b!);
-    };
-    const r = libraryGradcheck(fn, [w1!, w2!]);
-    return { ok: r.ok, maxAbsError: r.maxAbsError, maxRelError: r.maxRelError };
-  } finally {
-    w1!.dispose();
-    w2!.dispose();
-  }
+/** The library's gradcheck (central differences, float64) on the iris cost as a function of its two weight matrices, at the net's current weights. */
+export function gradcheckIris(net: Sequential, x: Tensor, y: Tensor): { ok: boolean; maxAbsError: number; maxRelError: number } {
+  const [w1, w2] = net.parameters();
+  const r = gradcheck((a, b) => irisCost.forward(x.matmul(a!).sigmoid().matmul(b!), y), [w1!, w2!]);
+  return { ok: r.ok, maxAbsError: r.maxAbsError, maxRelError: r.maxRelError };
 }
 
 export interface GradientRow {
@@ -88,8 +64,8 @@ export interface GradientComparison {
   net: string;
   weights: number;
   rows: GradientRow[];
-  /** the library's gradcheck on the same cost, when it exists (iris only) */
-  gradcheck?: { ok: boolean; maxAbsError: number; maxRelError: number; ms: number } | null;
+  /** the library's gradcheck on the same cost (iris only) */
+  gradcheck?: { ok: boolean; maxAbsError: number; maxRelError: number; ms: number };
   /** max |numerical − backprop| / max(1, |backprop|) */
   maxRelError: { forward: number; central: number };
   /** milliseconds for one full gradient, median of `repeats` runs */
@@ -134,7 +110,7 @@ export async function gradients(opts: RunOptions & { repeats?: number } = {}): P
   const net = irisNet({ dtype: 'float64' });
   const iris = await compare('iris 2→3→1', net, () => irisCost.forward(net.forward(x), y), repeats);
   const [gc, tg] = await timed(() => gradcheckIris(net, x, y));
-  iris.gradcheck = gc && { ...gc, ms: tg };
+  iris.gradcheck = { ...gc, ms: tg };
 
   const xs = linspace(-3, 3, 64, { dtype: 'float64' }).reshape([-1, 1]);
   const ys = noGrad(() => xs.sin().mul(2).add(5));

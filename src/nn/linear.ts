@@ -2,7 +2,7 @@ import type { DType, Device } from '../backends/backend';
 import { zeros } from '../graph/creation';
 import { initWeight, INIT_SCHEMES, type InitScheme } from './init';
 import { Module, type Dim } from './module';
-import { fmtShapeOf, type Tensor } from './util';
+import type { Tensor } from './util';
 
 export interface LinearOptions {
   /** add a bias vector (starts at zero); default true */
@@ -51,11 +51,11 @@ export class Linear extends Module {
 
   forward(x: Tensor): Tensor {
     if (x.rank === 0 || x.shape[x.rank - 1] !== this.inSize) {
-      throw new Error(`${this.describe()}: expected input [..., ${this.inSize}], got ${fmtShapeOf(x)}`);
+      throw new Error(`${this.describe()}: expected input [..., ${this.inSize}], got [${x.shape.join(', ')}]`);
     }
     if (x.dtype !== this.weight.dtype || x.device !== this.weight.device) {
       throw new Error(
-        `${this.describe()}: input ${fmtShapeOf(x)} is ${x.dtype} on ${x.device}, the weights are ${this.weight.dtype} on ${this.weight.device}`,
+        `${this.describe()}: input [${x.shape.join(', ')}] is ${x.dtype} on ${x.device}, the weights are ${this.weight.dtype} on ${this.weight.device}`,
       );
     }
     const y = x.matmul(this.weight);
