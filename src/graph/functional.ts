@@ -66,11 +66,14 @@ export function clamp(x: Tensor, lo?: TensorLike, hi?: TensorLike): Tensor {
 export const leakyRelu = (x: Tensor, slope = 0.01) => where(gt(x, 0), x, mul(x, slope));
 
 /**
- * softplus(x) = log(1 + eˣ), computed as max(x, 0) + log(1 + e^−|x|) so it never overflows.
- * maximum (ties split the gradient: ½ at x = 0), not relu (relu'(0) = 0): with abs'(0) = 0 the
- * second term adds nothing at 0, and the sum must give softplus'(0) = σ(0) = ½.
+ * softplus(x) = log(1 + eˣ), and x itself above 40 (where e⁻ˣ < 1e-17 and eˣ would head for
+ * overflow). No kinks inside: the earlier max(x, 0) + log(1 + e^−|x|) gave wrong first and
+ * second derivatives at exactly x = 0 (relu'(0) = abs'(0) = 0 do not add up to σ(0) = ½).
  */
-export const softplus = (x: Tensor) => add(maximum(x, 0), log(add(exp(neg(abs(x))), 1)));
+export function softplus(x: Tensor): Tensor {
+  const big = gt(x, 40);
+  return where(big, x, log(add(exp(where(big, 40, x)), 1)));
+}
 
 export function cast(x: Tensor, dtype: DType): Tensor {
   return apply('cast', [x], { dtype });

@@ -8,7 +8,7 @@
 // strided kernel paths and the engine's sum-back-to-shape run on both passes.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeGradcheck, gradcheck, tensor, tidy, type GradcheckOptions, type Tensor } from '../../src';
+import { describeGradcheck, enableGrad, grad, gradcheck, tensor, tidy, type GradcheckOptions, type Tensor } from '../../src';
 import { pad, permute, ref, size, slice, unravel, ravel, type Ref } from './reference';
 
 /** One logical input: its shape and row-major values. */
@@ -42,6 +42,8 @@ export interface OpCase<A = any> {
    */
   layouts?: readonly Layout[];
   gradcheck?: GradcheckOptions;
+  /** false to skip the second-order check (with the reason in a comment) */
+  secondOrder?: boolean;
 }
 
 export type CaseTable = Record<string, OpCase>;
@@ -166,6 +168,40 @@ export function checkVjp(name: string, c: OpCase, numRuns: number): void {
   );
 }
 
+/**
+ * Second order: the VJP recorded with createGraph is itself differentiable, correctly. gradcheck
+ * runs on x ↦ Σᵢ <wᵢ, ∂<v, f(x)>/∂xᵢ> (fixed random v, w), so every VJP's own VJP is compared
+ * with finite differences of the first-order gradient.
+ */
+export function checkSecondOrder(name: string, c: OpCase, numRuns: number): void {
+  fc.assert(
+    fc.property(c.gen, layoutSeeds, (draw, seeds) => {
+      const placed = placeAll(c, draw, seeds);
+      const wrt = draw.inputs.flatMap((x, i) => (x.constant ? [] : [i]));
+      const weights = (t: Tensor, salt: number) =>
+        tensor(
+          Array.from({ length: t.size }, (_, k) => Math.sin(1 + k * 1.7 + salt)),
+          { shape: t.shape, dtype: 'float64' },
+        );
+      const firstOrder = (...leaves: Tensor[]) =>
+        enableGrad(() => {
+          // gradcheck's finite-difference passes hand in leaves without requiresGrad
+          for (const i of wrt) leaves[i]!.requiresGrad = true;
+          const out = c.fn(leaves.map((t, i) => placed[i]!.view(t)), draw.args);
+          if (!out.requiresGrad) return out.sum().mul(0);
+          const gs = grad(out.mul(weights(out, 0)).sum(), wrt.map((i) => leaves[i]!), { createGraph: true });
+          return gs.reduce<Tensor>((acc, g, k) => (g ? acc.add(g.mul(weights(g, k + 1)).sum()) : acc), out.sum().mul(0));
+        });
+      const r = tidy(() => gradcheck(firstOrder, placed.map(f64), { ...c.gradcheck, wrt }));
+      if (!r.ok) {
+        const shapes = draw.inputs.map((x) => `[${x.shape}]`).join(', ');
+        throw new Error(`${name} (second order): ${describeGradcheck(r)}; logical shapes ${shapes}; args ${JSON.stringify(draw.args)}`);
+      }
+    }),
+    fcParams(numRuns),
+  );
+}
+
 /** float64 CPU forward values of `c` match the plain-JS reference to 1e-12 relative. */
 export function checkForward(name: string, c: OpCase, numRuns: number): void {
   fc.assert(
@@ -191,12 +227,19 @@ export function checkForward(name: string, c: OpCase, numRuns: number): void {
  * Register both checks for every entry of a family's table. `runs`: fast-check runs per op and
  * per check (each run draws new shapes, values, arguments and layouts).
  */
-export function describeOpTable(family: string, table: CaseTable, runs: { vjp: number; forward: number }): void {
+export function describeOpTable(
+  family: string,
+  table: CaseTable,
+  runs: { vjp: number; forward: number; secondOrder: number },
+): void {
   describe(`${family} ops`, () => {
     for (const [name, c] of Object.entries(table)) {
       it(`${name}: ${c.grad === false ? 'records no gradient' : 'VJP matches float64 central differences'}`, () =>
         checkVjp(name, c, runs.vjp));
       it(`${name}: float64 forward matches the JS reference`, () => checkForward(name, c, runs.forward));
+      if (c.grad !== false && c.secondOrder !== false) {
+        it(`${name}: VJP of the VJP (createGraph) matches central differences`, () => checkSecondOrder(name, c, runs.secondOrder));
+      }
     }
   });
 }

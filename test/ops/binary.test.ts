@@ -3,4 +3,4 @@
 import { describeOpTable } from '../helpers/optable';
 import { binaryCases } from './cases/binary';
 
-describeOpTable('binary', binaryCases, { vjp: 40, forward: 40 });
+describeOpTable('binary', binaryCases, { vjp: 40, forward: 40, secondOrder: 15 });

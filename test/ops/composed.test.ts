@@ -2,4 +2,4 @@
 import { describeOpTable } from '../helpers/optable';
 import { composedCases } from './cases/composed';
 
-describeOpTable('composed', composedCases, { vjp: 40, forward: 40 });
+describeOpTable('composed', composedCases, { vjp: 40, forward: 40, secondOrder: 15 });

@@ -26,8 +26,11 @@ describe('kinks and ties', () => {
     expect(grads((x) => F.leakyRelu(x, 0.25), f64([-1, 0, 2]))).toEqual([[0.25, 0.25, 1]]);
   });
 
-  it("softplus'(0) = σ(0) = 1/2 (smooth: no kink may leak out of its stable formula)", () => {
+  it("softplus'(0) = σ(0) = 1/2 and softplus''(0) = 1/4 (smooth: no kink may leak out of its stable formula)", () => {
     expect(grads(F.softplus, f64([0]))).toEqual([[0.5]]);
+    const x = f64([0]);
+    const [g] = F.grad(F.softplus(x).sum(), [x], { createGraph: true });
+    expect(F.grad(g!.sum(), [x])[0]!.item()).toBe(0.25);
   });
 
   it('max over a tie shares the gradient evenly among the tied elements', () => {

@@ -3,4 +3,4 @@
 import { describeOpTable } from '../helpers/optable';
 import { matmulCases } from './cases/matmul';
 
-describeOpTable('matmul', matmulCases, { vjp: 40, forward: 40 });
+describeOpTable('matmul', matmulCases, { vjp: 40, forward: 40, secondOrder: 15 });

@@ -3,4 +3,4 @@
 import { describeOpTable } from '../helpers/optable';
 import { movementCases } from './cases/movement';
 
-describeOpTable('movement', movementCases, { vjp: 40, forward: 40 });
+describeOpTable('movement', movementCases, { vjp: 40, forward: 40, secondOrder: 15 });

@@ -3,4 +3,4 @@
 import { describeOpTable } from '../helpers/optable';
 import { reduceCases } from './cases/reduce';
 
-describeOpTable('reduce', reduceCases, { vjp: 40, forward: 40 });
+describeOpTable('reduce', reduceCases, { vjp: 40, forward: 40, secondOrder: 15 });

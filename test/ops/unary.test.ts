@@ -4,4 +4,4 @@
 import { describeOpTable } from '../helpers/optable';
 import { unaryCases } from './cases/unary';
 
-describeOpTable('unary', unaryCases, { vjp: 40, forward: 40 });
+describeOpTable('unary', unaryCases, { vjp: 40, forward: 40, secondOrder: 15 });
