@@ -97,6 +97,14 @@ describe('backward', () => {
     expect(() => y.backward()).toThrow(/backward: a tensor of shape \[2\] saved by 'mul' was modified in place/);
   });
 
+  it('mutating a leaf through which a saved view was made is caught too (views share the version)', () => {
+    const x = f64([1, 2]);
+    const w = f64([3, 4]);
+    const y = w.mul(x.reshape([2, 1]).squeeze(1)).sum();
+    x.assign(tensor([5, 6], { dtype: 'float64' }));
+    expect(() => y.backward()).toThrow(/saved by 'mul' was modified in place/);
+  });
+
   it('mutating a tensor no VJP reads is allowed (add saves nothing)', () => {
     const a = f64([1, 2]);
     const b = f64([3, 4]);
@@ -216,6 +224,17 @@ describe('lifetimes', () => {
     r.list[0]!.dispose();
     expect(memory().tensors).toBe(start);
     expect(tidy(() => x.mul(3).sum().item())).toBe(18);
+    expect(memory().tensors).toBe(start);
+  });
+
+  it('a tidy whose fn throws frees what it made and rethrows', () => {
+    const start = memory().tensors;
+    expect(() =>
+      tidy(() => {
+        f64([1, 2], false).mul(2);
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     expect(memory().tensors).toBe(start);
   });
 

@@ -48,6 +48,12 @@ describe('shape errors name the op and the shapes', () => {
     expect(fn).toThrow(message);
   });
 
+  it('max/min over an empty axis (no identity); other axes of an empty tensor are fine', () => {
+    expect(() => z([2, 0]).max()).toThrow('max: cannot reduce over axis 1 of size 0 (shape [2,0])');
+    expect(() => z([0, 3]).min(0)).toThrow('min: cannot reduce over axis 0 of size 0 (shape [0,3])');
+    expect(z([0, 3]).max(1).shape).toEqual([0]);
+  });
+
   it('other movement errors', () => {
     expect(() => z([2, 3]).permute([0, 0])).toThrow('permute: [0,0] is not a permutation of the axes of shape [2,3]');
     expect(() => z([2, 3]).squeeze(0)).toThrow('squeeze: axis 0 of shape [2,3] has size 2, not 1');

@@ -103,9 +103,13 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (e) {
+    // nothing is returned, so nothing is kept: without this a throwing fn leaked its tensors
     scopes.pop();
+    for (const t of scope) t.dispose();
+    throw e;
   }
+  scopes.pop();
   if (result instanceof Promise) {
     throw new Error('tidy: fn returned a Promise; tidy cannot track async work (await outside tidy)');
   }

@@ -93,14 +93,22 @@ function normAxes(op: string, x: Tensor, axis: Axis | undefined): number[] {
 export const sum = (x: Tensor, axis?: Axis, keepDims = false) =>
   apply('sum', [x], { axes: normAxes('sum', x, axis), keepDims });
 
+/** max/min have no identity: reducing over an empty axis is an error, but [0,3] → max over axis 1 → [0] is fine. */
+function extremumAxes(op: 'max' | 'min', x: Tensor, axis: Axis | undefined): number[] {
+  const axes = normAxes(op, x, axis);
+  const empty = axes.find((a) => x.shape[a] === 0);
+  if (empty !== undefined) {
+    throw new Error(`${op}: cannot reduce over axis ${empty} of size 0 (shape ${fmtShape(x.shape)})`);
+  }
+  return axes;
+}
+
 export function max(x: Tensor, axis?: Axis, keepDims = false): Tensor {
-  if (x.size === 0) throw new Error(`max: cannot reduce an empty tensor of shape ${fmtShape(x.shape)}`);
-  return apply('max', [x], { axes: normAxes('max', x, axis), keepDims });
+  return apply('max', [x], { axes: extremumAxes('max', x, axis), keepDims });
 }
 
 export function min(x: Tensor, axis?: Axis, keepDims = false): Tensor {
-  if (x.size === 0) throw new Error(`min: cannot reduce an empty tensor of shape ${fmtShape(x.shape)}`);
-  return apply('min', [x], { axes: normAxes('min', x, axis), keepDims });
+  return apply('min', [x], { axes: extremumAxes('min', x, axis), keepDims });
 }
 
 export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
