@@ -34,7 +34,7 @@ export async function oneNeuron(opts: OneNeuronOptions = {}): Promise<OneNeuronR
 
   const before = predict();
   const trajectory: OneNeuronResult['trajectory'] = { step: [0], w: [1], b: [0] };
-  const bar = new Progress(steps, { mode: progress, label: `tutorial 1 (${bias ? 'bias' : 'no bias'})` });
+  const bar = await Progress.create(steps, { mode: progress, label: `tutorial 1 (${bias ? 'bias' : 'no bias'})` });
   for (let s = 1; s <= steps; s++) {
     const i = Math.floor(pick() * 1000);
     tidy(() => {

@@ -52,7 +52,7 @@ export async function linearNet(opts: LinearNetOptions = {}): Promise<LinearNetR
   const before = predict();
   const every = Math.max(1, Math.floor(steps / 100));
   const curve: LinearNetResult['curve'] = { step: [0], halfMse: [await cost()] };
-  const bar = new Progress(steps, { mode: progress, label: `tutorial 2 (${target})` });
+  const bar = await Progress.create(steps, { mode: progress, label: `tutorial 2 (${target})` });
   for (let s = 1; s <= steps; s++) {
     const i = Math.floor(pick() * 1000);
     tidy(() => {

@@ -1,5 +1,6 @@
 // Progress reporting: a cli-progress bar on a terminal, a few plain lines elsewhere, or nothing.
-import cliProgress from 'cli-progress';
+// cli-progress needs Node's readline, so it is loaded only when a bar is shown (never in a browser).
+import type { SingleBar } from 'cli-progress';
 
 export interface ProgressOptions {
   /** 'auto' (default): a bar when stderr is a terminal, plain lines otherwise; false: silent */
@@ -15,23 +16,32 @@ export interface ProgressOptions {
 const fmt = (v: number | undefined) =>
   v === undefined ? '' : Number.isNaN(v) ? 'NaN' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4);
 
-/** A progress display over `total` steps (epochs), with the latest figures beside it. */
+/**
+ * A progress display over `total` steps (epochs), with the latest figures beside it. Create it
+ * with `await Progress.create(total, opts)`.
+ */
 export class Progress {
   readonly #total: number;
   readonly #label: string;
-  readonly #bar: cliProgress.SingleBar | null = null;
-  readonly #write: ((line: string) => void) | null = null;
+  #bar: SingleBar | null = null;
+  #write: ((line: string) => void) | null = null;
   readonly #every: number;
 
-  constructor(total: number, opts: ProgressOptions = {}) {
-    const { mode = 'auto', label = '', lines = 10 } = opts;
+  private constructor(total: number, label: string, lines: number) {
     this.#total = total;
     this.#label = label;
     this.#every = Math.max(1, Math.ceil(total / Math.max(1, lines)));
+  }
+
+  /** A display for `total` steps: a bar, plain lines or nothing, per `opts.mode`. */
+  static async create(total: number, opts: ProgressOptions = {}): Promise<Progress> {
+    const { mode = 'auto', label = '', lines = 10 } = opts;
+    const p = new Progress(total, label, lines);
     const tty = typeof process !== 'undefined' && !!process.stderr?.isTTY;
     const kind = mode === 'auto' ? (tty ? 'bar' : 'lines') : mode;
     if (kind === 'bar') {
-      this.#bar = new cliProgress.SingleBar(
+      const { default: cliProgress } = await import('cli-progress');
+      p.#bar = new cliProgress.SingleBar(
         {
           format: `${label ? label + ' ' : ''}{bar} {value}/{total} {figures} | {duration_formatted}`,
           barsize: 24,
@@ -41,10 +51,11 @@ export class Progress {
         },
         cliProgress.Presets.shades_classic,
       );
-      this.#bar.start(total, 0, { figures: '' });
+      p.#bar.start(total, 0, { figures: '' });
     } else if (kind === 'lines') {
-      this.#write = opts.write ?? ((line) => process.stderr.write(line + '\n'));
+      p.#write = opts.write ?? ((line) => process.stderr.write(line + '\n'));
     }
+    return p;
   }
 
   /** Report that `done` steps are complete, with named figures (e.g. { loss: 0.12 }). */

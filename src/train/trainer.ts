@@ -115,7 +115,7 @@ export class Trainer {
     const batches = Math.ceil(n / bs);
     const batchesOf = await this.#batcher(x, y, bs);
     const history: History = { train: [], validation: [] };
-    const progress = new Progress(epochs, { mode: this.#progress, label: this.#label });
+    const progress = await Progress.create(epochs, { mode: this.#progress, label: this.#label });
     const wasTraining = this.net.training;
     this.net.train();
     try {

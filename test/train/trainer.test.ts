@@ -110,9 +110,9 @@ describe('Trainer.evaluate and predict', () => {
 });
 
 describe('Progress', () => {
-  it('writes a bounded number of plain lines when not on a terminal', () => {
+  it('writes a bounded number of plain lines when not on a terminal', async () => {
     const lines: string[] = [];
-    const bar = new Progress(1000, { mode: 'lines', label: 'fit', write: (l) => lines.push(l), lines: 5 });
+    const bar = await Progress.create(1000, { mode: 'lines', label: 'fit', write: (l) => lines.push(l), lines: 5 });
     for (let i = 1; i <= 1000; i++) bar.update(i, { loss: 0.5 / i, val: i });
     bar.stop();
     expect(lines).toHaveLength(5);
