@@ -84,7 +84,9 @@ export class Sequential extends Module {
     const rows: string[][] = [['#', 'layer', 'output', 'params']];
     this.#layers.forEach((m, i) => {
       if (shape) shape = m.outputShape(shape);
-      rows.push([String(i), m.toString().split('\n').join(' '), shape ? fmtDims(shape) : '?', m.numParameters().toLocaleString('en-US')]);
+      const kids = m.namedChildren().length;
+      const name = kids ? `${m.describe()} (${kids} layer${kids === 1 ? '' : 's'})` : m.describe();
+      rows.push([String(i), name, shape ? fmtDims(shape) : '?', m.numParameters().toLocaleString('en-US')]);
     });
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     const line = (r: string[]) => '  ' + r.map((v, c) => (c === 3 ? v.padStart(widths[c]!) : v.padEnd(widths[c]!))).join('  ');

@@ -96,6 +96,8 @@ describe('Sequential', () => {
     expect(s).toMatch(/0\s+Linear\(1→100\)\s+\[\*, 100\]\s+200/);
     expect(s).toMatch(/1\s+ReLU\s+\[\*, 100\]\s+0/);
     expect(s).toMatch(/2\s+Linear\(100→1\)\s+\[\*, 1\]\s+101/);
+    const nested = String(new Sequential(new Linear(2, 3), new Sequential(new Tanh(), new Linear(3, 2))));
+    expect(nested).toMatch(/1\s+Sequential \(2 layers\)\s+\[\*, 2\]\s+8/);
     expect(() => new Sequential(new Linear(2, 3), new Linear(4, 1)).summary()).toThrow('Linear(4→1): expected input [..., 4], got [*, 3]');
   });
 });
