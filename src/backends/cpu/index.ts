@@ -5,7 +5,10 @@ import {
   type Backend, type DType, type KernelTable, type OutInfo,
 } from '../backend';
 import { BINARY_JS, UNARY_JS, WHERE_JS, elementwise } from './elementwise';
+import { config, DEFAULTS, type CpuConfig } from './config';
 import { matmul } from './matmul';
+import { readyWorkers, startPool, stopThreads, whenThreadsReady } from './threads';
+import { wasm } from './wasm';
 import { reduce } from './reduce';
 import {
   alloc, contiguous, copyInto, fresh, isRowMajor, release, rowMajorStrides, stats, view,
@@ -50,12 +53,12 @@ const kernels = {
     return view(x!, out.shape, arr.stride, offset);
   },
   pad: ([x], { before }, out) => {
-    const res = fresh(alloc(out.dtype, sizeOf(out.shape)), out.shape);
+    const res = fresh(alloc(out.dtype, sizeOf(out.shape), true), out.shape);
     copyInto(window(res, before, x!.arr.shape), x!.arr);
     return res;
   },
   concat: (xs, { axis }, out) => {
-    const res = fresh(alloc(out.dtype, sizeOf(out.shape)), out.shape);
+    const res = fresh(alloc(out.dtype, sizeOf(out.shape)), out.shape); // the inputs cover every element
     let at = 0;
     for (const x of xs) {
       copyInto(window(res, out.shape.map((_, i) => (i === axis ? at : 0)), x.arr.shape), x.arr);
@@ -98,17 +101,34 @@ export const cpuBackend: Backend<CpuStorage> = {
 
 registerBackend(cpuBackend);
 
-/** Which CPU code paths may run (tests and benchmarks force each one). */
-export interface CpuConfig {
-  /** WebAssembly SIMD kernels where the platform has them */
-  wasm: boolean;
-  /** threads for the big kernels (1 = this thread only) */
-  threads: number;
-}
+export type { CpuConfig } from './config';
 
-const config: CpuConfig = { wasm: true, threads: 2 };
-
+/**
+ * Choose the CPU code paths (tests and benchmarks force each one): `wasm: false` runs everything
+ * in plain JS; `threads: 1` keeps matmul on the calling thread; the thresholds route small
+ * products (set them to 0 to force the wasm or threaded path on any size). Returns the config in force.
+ */
 export function configureCpu(c: Partial<CpuConfig>): CpuConfig {
   Object.assign(config, c);
   return { ...config };
 }
+
+/** The defaults back (the fastest path per call). */
+export function resetCpuConfig(): CpuConfig {
+  return configureCpu(DEFAULTS);
+}
+
+/** What this platform offers: WebAssembly SIMD kernels, shared memory, worker threads ready now. */
+export function cpuCapabilities(): { wasm: boolean; sharedMemory: boolean; workers: number } {
+  const w = wasm();
+  return { wasm: w !== null, sharedMemory: w?.shared ?? false, workers: readyWorkers() };
+}
+
+/** Start the worker pool now and wait until it is ready; resolves to the workers available. */
+export async function warmCpu(): Promise<number> {
+  const w = wasm();
+  if (!w || config.threads === 1 || !config.wasm || !startPool(w, config.threads || 4)) return 0;
+  return whenThreadsReady();
+}
+
+export { stopThreads };

@@ -1,14 +1,20 @@
-// Batched matmul over strided views: batch dims broadcast by stride 0; each (m×k)·(k×n)
-// product packs B row-major once and runs an i-p-j loop (a saxpy per row of A).
+// Batched matmul over strided views: batch dims broadcast by stride 0; each (m×k)·(k×n) product
+// runs on the wasm SIMD kernel (packed, cache-blocked, threaded when big) or in plain JS (no
+// WebAssembly, wasm disabled by configureCpu, or a product too small to repay the packing).
 import { sizeOf, type OutInfo } from '../backend';
+import { config } from './config';
+import { gemmJs, gemmWasm, type Operand } from './gemm';
 import { alloc, fresh, type CpuStorage } from './storage';
+import { wasm } from './wasm';
 
 export function matmul(a: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
   const rank = out.shape.length;
-  const [m, n] = out.shape.slice(-2) as [number, number];
+  const m = out.shape[rank - 2]!;
+  const n = out.shape[rank - 1]!;
   const k = a.arr.shape[a.arr.shape.length - 1]!;
   const batchShape = out.shape.slice(0, -2);
   const batches = sizeOf(batchShape);
+  if (m === 0 || n === 0 || k === 0 || batches === 0) return fresh(alloc(out.dtype, batches * m * n, true), out.shape);
   const c = alloc(out.dtype, batches * m * n);
 
   const batchStrides = (s: CpuStorage) => {
@@ -20,39 +26,28 @@ export function matmul(a: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
       return j < 0 || (sh[j] === 1 && d !== 1) ? 0 : st[j]!;
     });
   };
-  const aBS = batchStrides(a);
-  const bBS = batchStrides(b);
   const ra = a.arr.shape.length;
   const rb = b.arr.shape.length;
-  const [sam, sak] = [a.arr.stride[ra - 2]!, a.arr.stride[ra - 1]!];
-  const [sbk, sbn] = [b.arr.stride[rb - 2]!, b.arr.stride[rb - 1]!];
-  const A = a.arr.data;
-  const B = b.arr.data;
-  const packed = new Float64Array(k * n);
-  const row = new Float64Array(n);
-  const idx = new Array<number>(batchShape.length).fill(0);
+  const A: Operand = { data: a.arr.data, offset: 0, rs: a.arr.stride[ra - 2]!, cs: a.arr.stride[ra - 1]! };
+  const B: Operand = { data: b.arr.data, offset: 0, rs: b.arr.stride[rb - 2]!, cs: b.arr.stride[rb - 1]! };
+  const w = config.wasm && m * n * k >= config.wasmMinWork ? wasm() : null;
+  const f64 = out.dtype === 'float64';
 
+  const aBS = batchStrides(a);
+  const bBS = batchStrides(b);
+  const idx = new Array<number>(batchShape.length).fill(0);
+  let lastB = -1;
   for (let batch = 0; batch < batches; batch++) {
-    let ao = a.arr.offset;
-    let bo = b.arr.offset;
+    A.offset = a.arr.offset;
+    B.offset = b.arr.offset;
     for (let d = 0; d < idx.length; d++) {
-      ao += idx[d]! * aBS[d]!;
-      bo += idx[d]! * bBS[d]!;
-    }
-    for (let p = 0; p < k; p++) {
-      for (let j = 0; j < n; j++) packed[p * n + j] = B[bo + p * sbk + j * sbn]!;
+      A.offset += idx[d]! * aBS[d]!;
+      B.offset += idx[d]! * bBS[d]!;
     }
     const co = batch * m * n;
-    for (let i = 0; i < m; i++) {
-      row.fill(0);
-      const ai = ao + i * sam;
-      for (let p = 0; p < k; p++) {
-        const av = A[ai + p * sak]!;
-        const pp = p * n;
-        for (let j = 0; j < n; j++) row[j]! += av * packed[pp + j]!;
-      }
-      c.set(row, co + i * n);
-    }
+    const done = w !== null && gemmWasm(w, f64, m, n, k, A, B, c, co, B.offset === lastB);
+    if (!done) gemmJs(m, n, k, A, B, c, co);
+    lastB = done ? B.offset : -1;
     for (let d = idx.length - 1; d >= 0; d--) {
       if (++idx[d]! < batchShape[d]!) break;
       idx[d] = 0;

@@ -17,8 +17,53 @@ export interface CpuStorage extends Storage {
 
 export const stats = { buffers: 0, bytes: 0 };
 
-export function alloc(dtype: DType, n: number): TypedArray {
+// Released buffers wait here to be reused by the next allocation of the same dtype and length:
+// a training loop allocates the same sizes every step, and a fresh large typed array costs far
+// more than the work done in it (the allocator zero-fills it, the OS faults its pages in, and
+// V8's external-memory accounting triggers GCs). Bounded in bytes; what does not fit is dropped
+// for the GC as before.
+const POOL_BYTES = 128 * 2 ** 20;
+const POOL_PER_SIZE = 32;
+const pool = { float32: new Map<number, TypedArray[]>(), float64: new Map<number, TypedArray[]>() };
+let pooledBytes = 0;
+
+/**
+ * A buffer of n elements. Its contents are arbitrary (it may be a reused one) unless `zeroed`:
+ * kernels that write every element pass false.
+ */
+export function alloc(dtype: DType, n: number, zeroed = false): TypedArray {
+  const free = pool[dtype].get(n);
+  if (free !== undefined && free.length > 0) {
+    const data = free.pop()!;
+    pooledBytes -= data.byteLength;
+    if (zeroed) data.fill(0);
+    return data;
+  }
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
+
+function recycle(data: TypedArray): void {
+  if (data.length === 0 || pooledBytes + data.byteLength > POOL_BYTES) return;
+  const byLength = pool[dtypeOf(data)];
+  let free = byLength.get(data.length);
+  if (free === undefined) byLength.set(data.length, (free = []));
+  if (free.length >= POOL_PER_SIZE) return;
+  free.push(data);
+  pooledBytes += data.byteLength;
+}
+
+/** Drop every pooled buffer (for the GC); returns the bytes dropped. */
+export function clearPool(): number {
+  const bytes = pooledBytes;
+  pool.float32.clear();
+  pool.float64.clear();
+  pooledBytes = 0;
+  return bytes;
+}
+
+/** Bytes held by released buffers waiting for reuse. */
+export function pooled(): number {
+  return pooledBytes;
 }
 
 export function rowMajorStrides(shape: readonly number[]): number[] {
@@ -49,6 +94,7 @@ export function release(s: CpuStorage): void {
   if (--s.buf.refs === 0) {
     stats.buffers--;
     stats.bytes -= s.buf.data.byteLength;
+    recycle(s.buf.data);
   }
 }
 

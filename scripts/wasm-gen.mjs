@@ -1,0 +1,151 @@
+// Generates the CPU backend's WebAssembly SIMD kernels as WAT text, assembles them with wabt
+// (npm, pure JS/wasm) and writes src/backends/cpu/wasm-kernels.wat (to read) and
+// src/backends/cpu/wasm-bytes.ts (the module bytes, base64, committed: the package needs no build
+// step and runs in browsers).
+//
+//   node scripts/wasm-gen.mjs            regenerate both files
+//   node scripts/wasm-gen.mjs --check    fail if the committed files are stale
+//
+// The kernels are unrolled register tiles, so they are written by a generator rather than by
+// hand: one GEMM micro-kernel per dtype (f32x4 and f64x2), each inside the two inner loops of a
+// packed, cache-blocked GEMM (the Goto/BLIS scheme: the caller packs A in MR-row panels and B in
+// NR-column panels, each panel p-major, zero-padded to whole panels).
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import initWabt from 'wabt';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The micro-tiles. f32: MR rows × NR columns of C in MR·NR/4 v128 accumulators; with the B row
+ * (NR/4 vectors) and one broadcast A value that is ≤ 16 live vectors, the x64 register file.
+ */
+export const TILES = {
+  f32: { MR: 4, NR: 8, lanes: 4, bytes: 4 },
+  f64: { MR: 4, NR: 4, lanes: 2, bytes: 8 },
+};
+
+/**
+ * gemm_<t>(mp, np, kc, a, b, c, ldc, accumulate): for each of np B panels (outer) and mp A panels
+ * (inner), C[MR×NR tile] (+)= A panel (kc×MR) · B panel (kc×NR). a, b, c are byte addresses, ldc
+ * is C's row stride in bytes. B's panel stays in L1 while the A panels stream through it.
+ */
+function gemmFunc(t, { MR, NR, lanes, bytes }) {
+  const V = NR / lanes;
+  const vt = t === 'f32' ? 'f32x4' : 'f64x2';
+  const splat = t === 'f32' ? 'v128.load32_splat' : 'v128.load64_splat';
+  const acc = (r, v) => `$c${r}_${v}`;
+  const L = [];
+  const locals = ['$ip i32', '$jp i32', '$ap i32', '$bp i32', '$cp i32', '$p i32', '$aStep i32', '$bStep i32', '$av v128'];
+  for (let v = 0; v < V; v++) locals.push(`$b${v} v128`);
+  for (let r = 0; r < MR; r++) for (let v = 0; v < V; v++) locals.push(`${acc(r, v)} v128`);
+
+  L.push(`(func $gemm_${t} (export "gemm_${t}")`);
+  L.push('  (param $mp i32) (param $np i32) (param $kc i32) (param $a i32) (param $b i32) (param $c i32) (param $ldc i32) (param $accumulate i32)');
+  L.push(`  (local ${locals.join(') (local ')})`);
+  L.push(`  (local.set $aStep (i32.mul (local.get $kc) (i32.const ${MR * bytes})))`);
+  L.push(`  (local.set $bStep (i32.mul (local.get $kc) (i32.const ${NR * bytes})))`);
+  L.push('  (local.set $jp (i32.const 0))');
+  L.push('  (block $jdone (loop $jloop');
+  L.push('    (br_if $jdone (i32.ge_u (local.get $jp) (local.get $np)))');
+  L.push('    (local.set $ip (i32.const 0))');
+  L.push('    (block $idone (loop $iloop');
+  L.push('      (br_if $idone (i32.ge_u (local.get $ip) (local.get $mp)))');
+  L.push('      (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $ip) (local.get $aStep))))');
+  L.push('      (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $jp) (local.get $bStep))))');
+  L.push(`      (local.set $cp (i32.add (local.get $c) (i32.add (i32.mul (i32.mul (local.get $ip) (i32.const ${MR})) (local.get $ldc)) (i32.mul (local.get $jp) (i32.const ${NR * bytes})))))`);
+  // accumulators: C's tile (accumulate) or zeros
+  L.push('      (if (local.get $accumulate) (then');
+  for (let r = 0; r < MR; r++) {
+    const row = r === 0 ? '(local.get $cp)' : `(i32.add (local.get $cp) (i32.mul (local.get $ldc) (i32.const ${r})))`;
+    for (let v = 0; v < V; v++) L.push(`        (local.set ${acc(r, v)} (v128.load offset=${v * 16} ${row}))`);
+  }
+  L.push('      ) (else');
+  for (let r = 0; r < MR; r++) for (let v = 0; v < V; v++) L.push(`        (local.set ${acc(r, v)} (v128.const i64x2 0 0))`);
+  L.push('      ))');
+  // the k loop: one B row (V vectors), then per A value a broadcast, a multiply and an add per vector
+  L.push('      (local.set $p (local.get $kc))');
+  L.push('      (block $pdone (loop $ploop');
+  L.push('        (br_if $pdone (i32.eqz (local.get $p)))');
+  for (let v = 0; v < V; v++) L.push(`        (local.set $b${v} (v128.load offset=${v * 16} (local.get $bp)))`);
+  for (let r = 0; r < MR; r++) {
+    L.push(`        (local.set $av (${splat} offset=${r * bytes} (local.get $ap)))`);
+    for (let v = 0; v < V; v++) {
+      L.push(`        (local.set ${acc(r, v)} (${vt}.add (local.get ${acc(r, v)}) (${vt}.mul (local.get $av) (local.get $b${v}))))`);
+    }
+  }
+  L.push(`        (local.set $ap (i32.add (local.get $ap) (i32.const ${MR * bytes})))`);
+  L.push(`        (local.set $bp (i32.add (local.get $bp) (i32.const ${NR * bytes})))`);
+  L.push('        (local.set $p (i32.sub (local.get $p) (i32.const 1)))');
+  L.push('        (br $ploop)))');
+  for (let r = 0; r < MR; r++) {
+    const row = r === 0 ? '(local.get $cp)' : `(i32.add (local.get $cp) (i32.mul (local.get $ldc) (i32.const ${r})))`;
+    for (let v = 0; v < V; v++) L.push(`      (v128.store offset=${v * 16} ${row} (local.get ${acc(r, v)}))`);
+  }
+  L.push('      (local.set $ip (i32.add (local.get $ip) (i32.const 1)))');
+  L.push('      (br $iloop)))');
+  L.push('    (local.set $jp (i32.add (local.get $jp) (i32.const 1)))');
+  L.push('    (br $jloop)))');
+  L.push(')');
+  return L.join('\n');
+}
+
+/** The whole module; `shared` picks the memory import (shared for worker threads, or plain). */
+export function wat(shared, tiles = TILES) {
+  return [
+    `;; generated by scripts/wasm-gen.mjs; do not edit (tiles: ${JSON.stringify(tiles)})`,
+    '(module',
+    `  (import "env" "mem" (memory 1 32768${shared ? ' shared' : ''}))`,
+    gemmFunc('f32', tiles.f32),
+    gemmFunc('f64', tiles.f64),
+    ')',
+  ].join('\n');
+}
+
+const FEATURES = { simd: true, threads: true };
+
+export async function assemble(text) {
+  const wabt = await initWabt();
+  const mod = wabt.parseWat('kernels.wat', text, FEATURES);
+  mod.validate(FEATURES);
+  const { buffer } = mod.toBinary({});
+  mod.destroy();
+  return buffer;
+}
+
+async function main() {
+  const check = process.argv.includes('--check');
+  const shared = await assemble(wat(true));
+  const plain = await assemble(wat(false));
+  const b64 = (u8) => Buffer.from(u8).toString('base64');
+  const ts = [
+    '// generated by scripts/wasm-gen.mjs from the WAT in wasm-kernels.wat; do not edit.',
+    '// The same kernels twice: importing a shared memory (worker threads) and a plain one.',
+    `export const TILES = ${JSON.stringify(TILES)} as const;`,
+    `export const WASM_SHARED = '${b64(shared)}';`,
+    `export const WASM_PLAIN = '${b64(plain)}';`,
+    '',
+  ].join('\n');
+  const files = [
+    [path.join(root, 'src/backends/cpu/wasm-kernels.wat'), wat(true) + '\n'],
+    [path.join(root, 'src/backends/cpu/wasm-bytes.ts'), ts],
+  ];
+  for (const [file, text] of files) {
+    if (check) {
+      let old = '';
+      try {
+        old = readFileSync(file, 'utf8');
+      } catch {}
+      if (old !== text) {
+        console.error(`${path.relative(root, file)} is stale: run node scripts/wasm-gen.mjs`);
+        process.exitCode = 1;
+      }
+    } else {
+      writeFileSync(file, text);
+      console.log(`wrote ${path.relative(root, file)} (${text.length} chars)`);
+    }
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

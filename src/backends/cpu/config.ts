@@ -1,0 +1,22 @@
+// Which CPU code paths may run. The defaults pick the fastest available path per call; tests and
+// benchmarks force each path by changing them (configureCpu in ./index).
+
+export interface CpuConfig {
+  /** use the WebAssembly SIMD kernels where the platform can compile them */
+  wasm: boolean;
+  /** threads for big matmuls, this one included: 1 = no workers, 0 = one per core (at most 4) */
+  threads: number;
+  /** a matmul below this many multiply-adds (m·k·n) runs in plain JS: packing costs more than it saves */
+  wasmMinWork: number;
+  /** a matmul below this many multiply-adds stays on one thread: waking a worker costs ~50 µs */
+  threadMinWork: number;
+}
+
+export const DEFAULTS: Readonly<CpuConfig> = Object.freeze({
+  wasm: true,
+  threads: 0,
+  wasmMinWork: 4096,
+  threadMinWork: 1 << 19,
+});
+
+export const config: CpuConfig = { ...DEFAULTS };

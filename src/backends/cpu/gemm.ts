@@ -1,0 +1,167 @@
+// C = A·B for one (m×K)·(K×n) product over strided operands, on three paths:
+//   gemmWasm: pack A and B into the wasm memory (any strides: transposed and broadcast views are
+//             read in place), run the SIMD micro-kernel over cache blocks, split over worker
+//             threads when the product is big enough, copy C out;
+//   gemmJs:   plain JS (no WebAssembly, or products too small to be worth packing).
+import type { TypedArray } from '../backend';
+import { config } from './config';
+import { GEMM_ARGS, gemmPart } from './gemm-part';
+import { coreCount, dispatch, join, readySlots, startPool } from './threads';
+import { reserve, TILES, type Wasm } from './wasm';
+
+/** A matrix view: element (i, j) is data[offset + i·rs + j·cs]. */
+export interface Operand {
+  data: TypedArray;
+  offset: number;
+  rs: number;
+  cs: number;
+}
+
+/** Blocking: K in blocks of KC; A's rows in blocks of MCP panels; B's columns in blocks of NCP panels. */
+const KC = 256;
+const MCP = 16;
+const NCP = 64;
+
+const align = (x: number) => (x + 63) & ~63;
+
+/** A into MR-row panels, p-major within each k-block, rows past m zero. Returns the next index. */
+function packA(dst: TypedArray, o: number, A: Operand, m: number, K: number, mp: number, MR: number): number {
+  const { data, offset, rs, cs } = A;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = Math.min(KC, K - k0);
+    for (let ip = 0; ip < mp; ip++) {
+      const i0 = ip * MR;
+      const rows = Math.min(MR, m - i0);
+      let s = offset + i0 * rs + k0 * cs;
+      if (rows === 4 && MR === 4) {
+        const r2 = 2 * rs;
+        const r3 = 3 * rs;
+        for (let p = 0; p < kc; p++, s += cs, o += 4) {
+          dst[o] = data[s]!;
+          dst[o + 1] = data[s + rs]!;
+          dst[o + 2] = data[s + r2]!;
+          dst[o + 3] = data[s + r3]!;
+        }
+      } else {
+        for (let p = 0; p < kc; p++, s += cs) {
+          for (let r = 0; r < MR; r++) dst[o++] = r < rows ? data[s + r * rs]! : 0;
+        }
+      }
+    }
+  }
+  return o;
+}
+
+/** B into NR-column panels, p-major within each k-block, columns past n zero. */
+function packB(dst: TypedArray, o: number, B: Operand, n: number, K: number, np: number, NR: number): number {
+  const { data, offset, rs, cs } = B;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = Math.min(KC, K - k0);
+    for (let jp = 0; jp < np; jp++) {
+      const j0 = jp * NR;
+      const cols = Math.min(NR, n - j0);
+      let s = offset + k0 * rs + j0 * cs;
+      if (cols === NR && cs === 1) {
+        for (let p = 0; p < kc; p++, s += rs, o += NR) {
+          for (let c = 0; c < NR; c++) dst[o + c] = data[s + c]!;
+        }
+      } else {
+        for (let p = 0; p < kc; p++, s += rs) {
+          for (let c = 0; c < NR; c++) dst[o++] = c < cols ? data[s + c * cs]! : 0;
+        }
+      }
+    }
+  }
+  return o;
+}
+
+const partArgs: Int32Array[] = [];
+
+/**
+ * C[cOff + i·n + j] = Σ_p A(i,p)·B(p,j) with the wasm kernel; false when the wasm memory cannot
+ * hold the packed operands (the caller then uses gemmJs). `sameB`: B is the one that the previous
+ * call packed, with the same n and K (the next product of a batch whose B is broadcast).
+ */
+export function gemmWasm(
+  w: Wasm, f64: boolean, m: number, n: number, K: number, A: Operand, B: Operand, C: TypedArray, cOff: number, sameB = false,
+): boolean {
+  const { MR, NR } = f64 ? TILES.f64 : TILES.f32;
+  const sz = f64 ? 8 : 4;
+  const mp = Math.ceil(m / MR);
+  const np = Math.ceil(n / NR);
+  const bBase = 64;
+  const aBase = align(bBase + np * NR * K * sz);
+  const cBase = align(aBase + mp * MR * K * sz);
+  const ldc = np * NR * sz;
+  if (!reserve(w, cBase + mp * MR * ldc)) return false;
+  const mem = f64 ? w.f64 : w.f32;
+  if (!sameB) packB(mem, bBase / sz, B, n, K, np, NR);
+  packA(mem, aBase / sz, A, m, K, mp, MR);
+
+  // split the larger panel count over the threads that are ready
+  let threads = 1;
+  if (config.threads !== 1 && m * n * K >= config.threadMinWork) {
+    const want = config.threads || 4;
+    if (startPool(w, want)) threads = Math.min(want, coreCount(), readySlots().length + 1, Math.max(mp, np));
+  }
+  const slots = threads > 1 ? readySlots().slice(0, threads - 1) : [];
+  const T = slots.length + 1;
+  const splitM = mp >= np;
+  const total = splitM ? mp : np;
+  for (let t = 0; t < T; t++) {
+    const lo = Math.round((total * t) / T);
+    const hi = Math.round((total * (t + 1)) / T);
+    const a = (partArgs[t] ??= new Int32Array(GEMM_ARGS));
+    a[0] = splitM ? lo : 0;
+    a[1] = splitM ? hi : mp;
+    a[2] = splitM ? 0 : lo;
+    a[3] = splitM ? np : hi;
+    a[4] = mp; a[5] = np; a[6] = K; a[7] = KC; a[8] = MCP; a[9] = NCP;
+    a[10] = aBase; a[11] = bBase; a[12] = cBase; a[13] = ldc;
+    a[14] = MR; a[15] = NR; a[16] = sz;
+  }
+  const gemm = f64 ? w.gemmF64 : w.gemmF32;
+  for (let t = 1; t < T; t++) dispatch(slots[t - 1]!, partArgs[t]!);
+  gemmPart(gemm, partArgs[0]!);
+  for (let t = 1; t < T; t++) join(slots[t - 1]!, (args) => gemmPart(gemm, args));
+
+  // copy C out (its rows are padded to whole panels in the wasm memory)
+  const c0 = cBase / sz;
+  const ldcE = np * NR;
+  if (ldcE === n) C.set(mem.subarray(c0, c0 + m * n), cOff);
+  else for (let i = 0; i < m; i++) C.set(mem.subarray(c0 + i * ldcE, c0 + i * ldcE + n), cOff + i * n);
+  return true;
+}
+
+let rowScratch = new Float64Array(64);
+
+/**
+ * The plain-JS product. Each row of C accumulates in float64: for every A(i,p), a saxpy of B's
+ * row p (i-p-j order, unit stride on B's rows when B is row-major); a dot product per element
+ * when C is a column (n = 1).
+ */
+export function gemmJs(m: number, n: number, K: number, A: Operand, B: Operand, C: TypedArray, cOff: number): void {
+  const { data: a, offset: ao, rs: ars, cs: acs } = A;
+  const { data: b, offset: bo, rs: brs, cs: bcs } = B;
+  if (n === 1) {
+    for (let i = 0; i < m; i++) {
+      let s = 0;
+      for (let p = 0, ai = ao + i * ars, bi = bo; p < K; p++, ai += acs, bi += brs) s += a[ai]! * b[bi]!;
+      C[cOff + i] = s;
+    }
+    return;
+  }
+  if (rowScratch.length < n) rowScratch = new Float64Array(n);
+  const row = rowScratch;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) row[j] = 0;
+    for (let p = 0, ai = ao + i * ars; p < K; p++, ai += acs) {
+      const av = a[ai]!;
+      const bp = bo + p * brs;
+      if (bcs === 1) for (let j = 0; j < n; j++) row[j]! += av * b[bp + j]!;
+      else for (let j = 0; j < n; j++) row[j]! += av * b[bp + j * bcs]!;
+    }
+    const co = cOff + i * n;
+    for (let j = 0; j < n; j++) C[co + j] = row[j]!;
+  }
+}
