@@ -25,6 +25,9 @@ const DAWN_PACKAGE = 'webgpu';
 
 let pending: Promise<string> | null = null;
 let runtime: Runtime | null = null;
+// Dawn's instance (the GPU object from create()) must outlive its devices: if the garbage
+// collector takes it, the device's event processing uses freed memory (hangs, segfaults).
+const keepAlive: unknown[] = [];
 
 const isNode = () => typeof process !== 'undefined' && !!process.versions?.node;
 
@@ -96,7 +99,9 @@ function describeAdapter(adapter: GPUAdapter): string {
 async function acquire(options: WebGPUOptions): Promise<string> {
   const { gpu, where } = await gpuEntry(options);
   const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
+  keepAlive.push(gpu);
   if (!adapter) throw noAdapterError(where);
+  keepAlive.push(adapter);
   // Large tensors need more than the default 128 MiB per binding: ask for what the adapter has.
   const device = await adapter.requestDevice({
     requiredLimits: {

@@ -46,7 +46,8 @@ export function makeKernels(rt: Runtime) {
     const c = coalesce(shape, [outStrides, ...inputs.map((s) => broadcastStrides(s, shape))]);
     const offsets = [dst?.offset ?? 0, ...inputs.map((s) => s.offset)];
     const meta = [n, c.shape.length, ...c.shape, ...c.strides.flatMap((st, k) => [offsets[k]!, ...st])];
-    const code = source(`ew:${names.join(',')}:${expr}`, () => elementwiseSource(names, expr));
+    const flat = c.shape.length <= 1;
+    const code = source(`ew:${flat}:${names.join(',')}:${expr}`, () => elementwiseSource(names, expr, flat));
     rt.dispatch(code, [rt.meta(meta), out.buf.buffer, ...inputs.map((s) => s.buf.buffer)], Math.ceil(n / WORKGROUP));
     return out;
   }

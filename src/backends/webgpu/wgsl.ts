@@ -27,10 +27,11 @@ export const UNARY_WGSL: Record<UnaryOp | 'copy', string> = {
   sign: 'sign(x)',
   relu: 'select(0.0, x, x > 0.0 || x != x)',
   sigmoid: '1.0 / (1.0 + exp(-x))',
-  // tanh through e^{-2|x|} ≤ 1: the builtin overflows to inf/inf = NaN for |x| ≳ 44 on some drivers
+  // Our own tanh, sin and cos (HELPERS below): WGSL's builtins may be far less accurate than
+  // the CPU's (SwiftShader's sin is off by 2e-4; WGSL only promises 2^-11), or NaN (tanh of ±90).
   tanh: 'tanh_(x)',
-  sin: 'sin(x)',
-  cos: 'cos(x)',
+  sin: 'sincos_(x, 0u)',
+  cos: 'sincos_(x, 1u)',
 };
 
 /** Binary snippets over `a`, `b`: the same semantics as the CPU's BINARY_JS (1/0 for comparisons). */
@@ -55,10 +56,30 @@ export const WHERE_WGSL = 'select(b, a, c != 0.0)';
 
 // Helpers pasted into elementwise shaders that use them.
 const HELPERS: Record<string, string> = {
+  // cephes' tanhf: an odd polynomial near 0 (where 1 − e^{−2|x|} would cancel), else
+  // 1 − 2/(e^{2|x|} + 1), which saturates to ±1 instead of inf/inf
   tanh_: /* wgsl */ `
 fn tanh_(x: f32) -> f32 {
-  let e = exp(-2.0 * abs(x));
-  return sign(x) * (1.0 - e) / (1.0 + e);
+  let a = abs(x);
+  if (a < 0.625) {
+    let z = x * x;
+    return x + x * z * ((((-5.70498872745e-3 * z + 2.06390887954e-2) * z - 5.37397155531e-2) * z + 1.33314422036e-1) * z - 3.33332819422e-1);
+  }
+  return sign(x) * (1.0 - 2.0 / (exp(2.0 * a) + 1.0));
+}`,
+  // sin x (q = 0) or cos x = sin(x + π/2) (q = 1): x = j·π/2 + r with |r| ≤ π/4 (Cody–Waite:
+  // π/2 in three parts, so j·part is exact), then cephes' sinf/cosf polynomials on r and the
+  // quadrant (j + q) mod 4 picks ±sin r or ±cos r. About 1 ulp for |x| < 8192.
+  sincos_: /* wgsl */ `
+fn sincos_(x: f32, q: u32) -> f32 {
+  let j = round(x * 0.636619772367581343);
+  let r = ((x - j * 1.5703125) - j * 4.837512969970703125e-4) - j * 7.54978995489188216e-8;
+  let z = r * r;
+  let s = r + r * z * ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1);
+  let c = 1.0 - 0.5 * z + z * z * ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2);
+  let k = (bitcast<u32>(i32(j)) + q) & 3u;
+  let v = select(s, c, (k & 1u) == 1u);
+  return select(v, -v, (k & 2u) != 0u);
 }`,
   // WGSL's pow is undefined for a < 0 and for a = 0; Math.pow is not: (-2)^3 = -8, 0^0 = 1.
   pow_: /* wgsl */ `
@@ -77,15 +98,29 @@ fn pow_(a: f32, b: f32) -> f32 {
  * meta = [n, rank, shape[rank], then per operand (out first): offset, strides[rank]].
  * Each invocation turns its flat index into coordinates once and dots them with every
  * operand's strides, so views, broadcasting (stride 0) and output windows (concat, pad) are
- * all the same code.
+ * all the same code. The `flat` variant serves rank ≤ 1 (after coalescing: contiguous operands and
+ * scalars), the common case, without the divisions.
  */
-export function elementwiseSource(names: readonly string[], expr: string): string {
+export function elementwiseSource(names: readonly string[], expr: string, flat: boolean): string {
   const helpers = Object.keys(HELPERS).filter((h) => expr.includes(`${h}(`));
   const ops = ['o', ...names];
   const bindings = names
     .map((v, k) => `@group(0) @binding(${k + 2}) var<storage, read> ${v}_: array<f32>;`)
     .join('\n');
   const base = (k: number) => `2u + rank + ${k}u * (rank + 1u)`;
+  // flat: rank <= 1 after coalescing (contiguous or scalar operands), so no divisions at all
+  const walk = flat
+    ? `if (rank == 1u) {
+    ${ops.map((v, k) => `${v}P += i * dims[${base(k)} + 1u];`).join('\n    ')}
+  }`
+    : `var rem = i;
+  for (var d = i32(rank) - 1; d >= 0; d--) {
+    let ud = u32(d);
+    let n = dims[2u + ud];
+    let c = rem % n;
+    rem = rem / n;
+    ${ops.map((v, k) => `${v}P += c * dims[${base(k)} + 1u + ud];`).join('\n    ')}
+  }`;
   return /* wgsl */ `${SPECIALS}${helpers.map((h) => HELPERS[h]).join('\n')}
 @group(0) @binding(0) var<storage, read> dims: array<u32>;
 @group(0) @binding(1) var<storage, read_write> o_: array<f32>;
@@ -97,14 +132,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (i >= dims[0]) { return; }
   let rank = dims[1];
   ${ops.map((v, k) => `var ${v}P = dims[${base(k)}];`).join('\n  ')}
-  var rem = i;
-  for (var d = i32(rank) - 1; d >= 0; d--) {
-    let ud = u32(d);
-    let n = dims[2u + ud];
-    let c = rem % n;
-    rem = rem / n;
-    ${ops.map((v, k) => `${v}P += c * dims[${base(k)} + 1u + ud];`).join('\n    ')}
-  }
+  ${walk}
   ${names.map((v) => `let ${v} = ${v}_[${v}P];`).join('\n  ')}
   o_[oP] = ${expr};
 }`;
@@ -206,6 +234,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
  * bBatchStrides]; the batch index is workgroup_id.z. C is written row-major.
  */
 export function matmulSource(): string {
+  // The 4×4 block lives in 16 scalar registers and the inner loops are unrolled here, in
+  // TypeScript: drivers that compile WGSL for CPUs (SwiftShader) keep a dynamically indexed
+  // private array in memory, which made this kernel about ten times slower.
+  const r4 = [0, 1, 2, 3];
+  const accs = r4.flatMap((i) => r4.map((j) => `acc${i}${j}`));
   return /* wgsl */ `
 @group(0) @binding(0) var<storage, read> dims: array<u32>;
 @group(0) @binding(1) var<storage, read_write> c_: array<f32>;
@@ -241,8 +274,9 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let row0 = wid.y * T;
   let col0 = wid.x * T;
   let tid = lid.y * 16u + lid.x;
-  var acc: array<f32, 16>;
-  for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
+  let ty = lid.y * 4u;
+  let tx = lid.x * 4u;
+  ${accs.map((a) => `var ${a} = 0.0;`).join(' ')}
 
   for (var k0 = 0u; k0 < K; k0 += BK) {
     for (var l = 0u; l < 4u; l++) {
@@ -262,25 +296,20 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     }
     workgroupBarrier();
     for (var k = 0u; k < BK; k++) {
-      var ar: array<f32, 4>;
-      var bc: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        ar[i] = As[k * T + lid.y * 4u + i];
-        bc[i] = Bs[k * T + lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = fma(ar[i], bc[j], acc[i * 4u + j]); }
-      }
+      ${r4.map((i) => `let a${i} = As[k * T + ty + ${i}u];`).join(' ')}
+      ${r4.map((j) => `let b${j} = Bs[k * T + tx + ${j}u];`).join(' ')}
+      ${accs.map((a) => `${a} += a${a[3]} * b${a[4]};`).join('\n      ')}
     }
     workgroupBarrier();
   }
   let cBase = wid.z * M * N;
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + lid.y * 4u + i;
-    for (var j = 0u; j < 4u; j++) {
-      let c = col0 + lid.x * 4u + j;
-      if (r < M && c < N) { c_[cBase + r * N + c] = acc[i * 4u + j]; }
-    }
-  }
+  ${r4
+    .map(
+      (i) => `if (row0 + ty + ${i}u < M) {
+    let r = cBase + (row0 + ty + ${i}u) * N;
+    ${r4.map((j) => `if (col0 + tx + ${j}u < N) { c_[r + col0 + tx + ${j}u] = acc${i}${j}; }`).join('\n    ')}
+  }`,
+    )
+    .join('\n  ')}
 }`;
 }
