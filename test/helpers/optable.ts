@@ -202,21 +202,24 @@ export function checkSecondOrder(name: string, c: OpCase, numRuns: number): void
   );
 }
 
-/** float64 CPU forward values of `c` match the plain-JS reference to 1e-12 relative. */
-export function checkForward(name: string, c: OpCase, numRuns: number): void {
+/**
+ * CPU forward values of `c` match the plain-JS reference: float64 to 1e-12 relative; float32
+ * (inputs rounded to float32 first, the reference still in float64) to 1e-5 relative, which
+ * leaves room for float32 accumulation over the few dozen elements these shapes have.
+ */
+export function checkForward(name: string, c: OpCase, numRuns: number, dtype: 'float32' | 'float64' = 'float64'): void {
+  const round = dtype === 'float32' ? Math.fround : (v: number) => v;
   fc.assert(
     fc.property(c.gen, layoutSeeds, (draw, seeds) => {
       const placed = placeAll(c, draw, seeds);
       const want = c.ref(
-        placed.map((p) => p.logical),
+        placed.map((p) => ({ shape: p.logical.shape, data: p.logical.data.map(round) })),
         draw.args,
       );
       tidy(() => {
-        const out = c.fn(
-          placed.map((p) => p.view(f64(p))),
-          draw.args,
-        );
-        expectClose(out.dataSync(), want, out.shape, 1e-12, name);
+        const xs = placed.map((p) => p.view(tensor(p.values.map(round), { shape: p.shape, dtype })));
+        const out = c.fn(xs, draw.args);
+        expectClose(out.dataSync(), want, out.shape, dtype === 'float32' ? 1e-5 : 1e-12, `${name} (${dtype})`);
       });
     }),
     fcParams(numRuns),
@@ -224,19 +227,20 @@ export function checkForward(name: string, c: OpCase, numRuns: number): void {
 }
 
 /**
- * Register both checks for every entry of a family's table. `runs`: fast-check runs per op and
+ * Register the checks for every entry of a family's table. `runs`: fast-check runs per op and
  * per check (each run draws new shapes, values, arguments and layouts).
  */
 export function describeOpTable(
   family: string,
   table: CaseTable,
-  runs: { vjp: number; forward: number; secondOrder: number },
+  runs: { vjp: number; forward: number; float32: number; secondOrder: number },
 ): void {
   describe(`${family} ops`, () => {
     for (const [name, c] of Object.entries(table)) {
       it(`${name}: ${c.grad === false ? 'records no gradient' : 'VJP matches float64 central differences'}`, () =>
         checkVjp(name, c, runs.vjp));
       it(`${name}: float64 forward matches the JS reference`, () => checkForward(name, c, runs.forward));
+      it(`${name}: float32 forward matches the JS reference`, () => checkForward(name, c, runs.float32, 'float32'));
       if (c.grad !== false && c.secondOrder !== false) {
         it(`${name}: VJP of the VJP (createGraph) matches central differences`, () => checkSecondOrder(name, c, runs.secondOrder));
       }

@@ -1,7 +1,7 @@
-// Unary elementwise ops: VJP vs finite differences and forward vs the JS reference, every entry
-// of the table. Runs per op: 40 gradient checks + 40 forward checks (random shapes rank 0–4,
-// random layouts).
+// Unary elementwise ops and cast. Fast-check runs per op (random shapes rank 0–4,
+// values and view layouts each run): 40 VJP-vs-finite-difference checks, 40 float64 and 20 float32
+// forward checks against the JS reference, 15 second-order (createGraph) checks.
 import { describeOpTable } from '../helpers/optable';
 import { unaryCases } from './cases/unary';
 
-describeOpTable('unary', unaryCases, { vjp: 40, forward: 40, secondOrder: 15 });
+describeOpTable('unary', unaryCases, { vjp: 40, forward: 40, float32: 20, secondOrder: 15 });
