@@ -112,7 +112,7 @@ export interface Tolerance {
 }
 
 /**
- * |got − want| ≤ atol·scale + rtol·|want| elementwise (NaN only against NaN); throws with the
+ * |got − want| ≤ atol·scale + rtol·|want| + 2⁻¹²⁶ elementwise (NaN only against NaN); throws with the
  * first offending index, both values, and `what` (the op and shapes).
  */
 export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: Tolerance, what: string): void {
@@ -123,7 +123,8 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol
     const w = want[i]!;
     if (Number.isNaN(w) && Number.isNaN(g)) continue;
     if (g === w) continue;
-    const bound = atol * (scale ? scale[i]! : 1) + rtol * Math.abs(w);
+    // + the smallest normal float32: a GPU may flush subnormal results to zero
+    const bound = atol * (scale ? scale[i]! : 1) + rtol * Math.abs(w) + 2 ** -126;
     if (!(Math.abs(g - w) <= bound)) {
       throw new Error(`${what}: element ${i}: webgpu ${g}, cpu ${w} (|diff| ${Math.abs(g - w)} > ${bound}; rtol ${rtol}, atol ${atol})`);
     }
