@@ -57,17 +57,25 @@ const live = new Map<Device, number>();
 const finalizer =
   typeof FinalizationRegistry === 'undefined'
     ? null
-    : new FinalizationRegistry<{ storage: Storage; device: Device }>(({ storage, device }) => {
+    : new FinalizationRegistry<Held>(({ storage, device }) => {
         // A safety net for tensors the user forgot; dispose() and tidy() are the mechanism.
         getBackend(device).release(storage);
         live.set(device, (live.get(device) ?? 1) - 1);
       });
 
+/** What the finalizer frees for a tensor; assign() points it at the tensor's new storage. */
+export interface Held {
+  storage: Storage;
+  device: Device;
+}
+
 /** @internal called by the Tensor constructor */
-export function track(t: Tensor, storage: Storage): void {
+export function track(t: Tensor, storage: Storage): Held {
   live.set(t.device, (live.get(t.device) ?? 0) + 1);
   scopes[scopes.length - 1]?.add(t);
-  finalizer?.register(t, { storage, device: t.device }, t);
+  const held = { storage, device: t.device };
+  finalizer?.register(t, held, t);
+  return held;
 }
 
 /** @internal called by Tensor.dispose */
