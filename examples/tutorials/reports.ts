@@ -287,7 +287,7 @@ export async function report6(o: ReportOptions = {}): Promise<Report> {
     mark: { type: 'point', filled: true, size: 70 },
     encoding: {
       x: { field: 'weight', type: 'nominal', title: null, axis: { labelAngle: -40 }, sort: null },
-      y: { field: 'err', type: 'quantitative', scale: { type: 'log' }, title: 'absolute difference' },
+      y: { field: 'err', type: 'quantitative', scale: { type: 'log' }, title: 'absolute difference', axis: { format: '.0e' } },
       color: { field: 'method', type: 'nominal', title: null },
       shape: { field: 'method', type: 'nominal', title: null },
     },

@@ -74,18 +74,25 @@ export interface GradientComparison {
 
 async function compare(label: string, net: Module, cost: Cost, repeats: number): Promise<GradientComparison> {
   const names = net.namedParameters().flatMap(([k, p]) => Array.from({ length: p.size }, (_, i) => `${k}[${i}]`));
-  const median = async (fn: () => number[]): Promise<[number[], number]> => {
-    const runs: [number[], number][] = [];
-    for (let r = 0; r < repeats; r++) runs.push(await timed(fn));
-    const ms = runs.map(([, t]) => t).sort((a, b) => a - b)[Math.floor(repeats / 2)]!;
-    return [runs[0]![0], ms];
-  };
   // warm up: the first run of each kernel pays for compiling it
   backpropGradient(net, cost);
   tidy(() => noGrad(() => cost().item()));
-  const [bp, tb] = await median(() => backpropGradient(net, cost));
-  const [fd, tf] = await median(() => numericalGradient(net, cost, 'forward', 1e-8));
-  const [cd, tc] = await median(() => numericalGradient(net, cost, 'central', 1e-6));
+  // the three methods take turns, so load from the rest of the machine falls on each alike
+  const runs = { bp: [] as number[], fd: [] as number[], cd: [] as number[] };
+  let bp: number[] = [];
+  let fd: number[] = [];
+  let cd: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    let ms: number;
+    [bp, ms] = await timed(() => backpropGradient(net, cost));
+    runs.bp.push(ms);
+    [fd, ms] = await timed(() => numericalGradient(net, cost, 'forward', 1e-8));
+    runs.fd.push(ms);
+    [cd, ms] = await timed(() => numericalGradient(net, cost, 'central', 1e-6));
+    runs.cd.push(ms);
+  }
+  const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
+  const [tb, tf, tc] = [median(runs.bp), median(runs.fd), median(runs.cd)];
   const rel = (v: number[]) => Math.max(...v.map((a, i) => Math.abs(a - bp[i]!) / Math.max(1, Math.abs(bp[i]!))));
   return {
     net: label,

@@ -4,7 +4,7 @@
 // left to the garbage collector makes the engine's finalizer release its first buffer a second
 // time, which WebGPU reports as an uncaught error (an engine bug, reported; not worked around here).
 import { describe, expect, it } from 'vitest';
-import { Adam, CrossEntropy, Linear, MSE, Momentum, Sequential, Tanh, Trainer, crossEntropyLoss, linspace, manualSeed, memory, noGrad, tensor, tidy, type Device } from '../../src';
+import { Adam, CrossEntropy, Linear, MSE, Momentum, Sequential, Tanh, Trainer, crossEntropyLoss, linspace, manualSeed, memory, noGrad, tensor, tidy, type Device, type StateDict } from '../../src';
 import { DEVICES } from '../helpers/devices';
 
 async function run(device: Device, epochs: number) {
@@ -59,7 +59,8 @@ describe.each(DEVICES)('on %s', (device) => {
     expect(h.train.at(-1)!).toBeLessThan(h.train[0]! / 2);
     // the loss is the CPU's for the same weights and labels
     const cpuNet = new Linear(2, 3);
-    const dict = Object.fromEntries(await Promise.all(net.namedParameters().map(async ([k, t]) => [k, tensor(await t.data(), { shape: t.shape })])));
+    const dict: StateDict = {};
+    for (const [k, t] of net.namedParameters()) dict[k] = tensor(await t.data(), { shape: t.shape });
     cpuNet.loadStateDict(dict);
     for (const t of Object.values(dict)) t.dispose();
     const cpuLoss = tidy(() => crossEntropyLoss(cpuNet.forward(tensor([[1, 0], [0, 1], [1, 1], [-1, 0]])), [0, 1, 2, 0]).item());
