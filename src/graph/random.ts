@@ -3,12 +3,28 @@ import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 
 type Rng = ReturnType<typeof xoroshiro128plus>;
-let rng: Rng = xoroshiro128plus(Date.now() ^ (Math.random() * 0x100000000));
+
+/**
+ * A generator whose state is well mixed even for small, close seeds: xoroshiro128+ seeded
+ * directly with 0, 1, 42 starts with nearly equal first outputs (the first uniform ≈ 1), so the
+ * seed goes through a murmur3-style finalizer and the first outputs are dropped.
+ */
+function seeded(seed: number): Rng {
+  let h = (seed | 0) ^ 0x9e3779b9;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= h >>> 16;
+  const g = xoroshiro128plus(h);
+  for (let i = 0; i < 16; i++) g.next();
+  return g;
+}
+
+let rng: Rng = seeded(Date.now() ^ (Math.random() * 0x100000000));
 let spare: number | null = null;
 
 /** Seed the global generator. */
 export function manualSeed(seed: number): void {
-  rng = xoroshiro128plus(seed | 0);
+  rng = seeded(seed);
   spare = null;
 }
 
@@ -49,6 +65,6 @@ export function permutation(n: number, rand: () => number = random): number[] {
 
 /** An independent generator (for a Trainer's shuffling, say), seeded explicitly. */
 export function makeRandom(seed: number): () => number {
-  const own = xoroshiro128plus(seed | 0);
+  const own = seeded(seed);
   return () => uniformFloat64(own);
 }
