@@ -3,44 +3,10 @@
 // broadcast operands, batches with broadcast batch dims, float32 and float64, NaN and ±Inf.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tensor, tidy, type Tensor } from '../../src';
+import { tensor, tidy } from '../../src';
 import { PATHS, resetCpuConfig, usePath } from './paths';
 import { firstMismatch, matmulRef } from './reference';
-
-type Layout = 'plain' | 'transposed' | 'sliced' | 'broadcast';
-
-/** A tensor with `values` (row-major, of `shape`) laid out as a view of the given kind. */
-function laidOut(values: Float64Array, shape: number[], dtype: 'float32' | 'float64', layout: Layout): Tensor {
-  const r = shape.length;
-  if (layout === 'transposed' && r >= 2) {
-    // store the transpose, then view it back: strides (1, m) on the last two axes
-    const [m, k] = shape.slice(-2) as [number, number];
-    const lead = shape.slice(0, -2);
-    const batch = lead.reduce((p, d) => p * d, 1);
-    const t = new Float64Array(values.length);
-    for (let b = 0; b < batch; b++) for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) t[b * m * k + p * m + i] = values[b * m * k + i * k + p]!;
-    return tensor(t, { shape: [...lead, k, m], dtype }).transpose(-1, -2);
-  }
-  if (layout === 'sliced') {
-    // a window of a bigger tensor framed with NaN: an offset, and row strides wider than the rows
-    const big = shape.map((d) => d + 2);
-    const frame = new Float64Array(big.reduce((p, d) => p * d, 1)).fill(Number.NaN);
-    const idx = shape.map(() => 0);
-    for (let i = 0; i < values.length; i++) {
-      frame[idx.reduce((o, x, d) => o * big[d]! + x + 1, 0)] = values[i]!;
-      for (let d = r - 1; d >= 0; d--) {
-        if (++idx[d]! < shape[d]!) break;
-        idx[d] = 0;
-      }
-    }
-    return tensor(frame, { shape: big, dtype }).slice(shape.map(() => 1), shape.map((d) => d + 1));
-  }
-  if (layout === 'broadcast' && r >= 2) {
-    // a leading batch of 1 expanded to 2: stride 0 on the batch axis
-    return tensor(values, { shape, dtype }).unsqueeze(0).expand([2, ...shape]).slice([1]).squeeze(0);
-  }
-  return tensor(values, { shape, dtype });
-}
+import { LAYOUTS, laidOut, type Layout } from './views';
 
 const rand = (n: number, seed: number) => {
   let s = seed >>> 0;
@@ -70,8 +36,6 @@ function check(
     }
   });
 }
-
-const LAYOUTS: Layout[] = ['plain', 'transposed', 'sliced', 'broadcast'];
 
 describe.each(PATHS)('matmul on the $name path', (path) => {
   let caps: Awaited<ReturnType<typeof usePath>>;

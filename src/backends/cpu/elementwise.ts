@@ -1,9 +1,12 @@
 // Elementwise kernels from one template: each op is a JS expression over x (unary), a, b
-// (binary) or c, a, b (where). The template is compiled once per op into two loops: a flat one
-// (contiguous or scalar operands) and a strided one (views and broadcasting, no copies).
-import type { BinaryOp, UnaryOp } from '../backend';
-import { alloc, fresh, isRowMajor, type CpuStorage } from './storage';
-import type { OutInfo } from '../backend';
+// (binary) or c, a, b (where), compiled with new Function into loops specialized by how each
+// operand is laid out, so the common cases run without index arithmetic:
+//   flat:    every operand contiguous in the output's order, or a single value (hoisted);
+//   grid:    after merging axes, two axes: a bias row or column broadcast, a transpose, a slice;
+//   strided: anything else (any rank, stride 0 on broadcast axes), no copies.
+// Each loop is specialized once per operand pattern: 0 = one value, 1 = unit stride, s = strided.
+import type { BinaryOp, OutInfo, UnaryOp } from '../backend';
+import { alloc, fresh, isRowMajor, type CpuStorage, type View } from './storage';
 
 export const UNARY_JS: Record<UnaryOp | 'copy', string> = {
   copy: 'x',
@@ -13,7 +16,9 @@ export const UNARY_JS: Record<UnaryOp | 'copy', string> = {
   sqrt: 'Math.sqrt(x)',
   abs: 'Math.abs(x)',
   sign: '(x > 0 ? 1 : x < 0 ? -1 : x)',
-  relu: '(x > 0 || x !== x ? x : 0)',
+  // branch-free for the common case (a ternary on the sign mispredicts half the time on real
+  // activations); the rare NaN result (x = -∞, or NaN) is sorted out by a predictable branch
+  relu: '((t = x * +(x > 0) + 0) === t ? t : x === x ? 0 : x)',
   sigmoid: '1 / (1 + Math.exp(-x))',
   tanh: 'Math.tanh(x)',
   sin: 'Math.sin(x)',
@@ -29,43 +34,56 @@ export const BINARY_JS: Record<BinaryOp, string> = {
   // NaN wins, as in Math.max
   maximum: '(a > b || a !== a ? a : b)',
   minimum: '(a < b || a !== a ? a : b)',
-  eq: '(a === b ? 1 : 0)',
-  ne: '(a !== b ? 1 : 0)',
-  lt: '(a < b ? 1 : 0)',
-  le: '(a <= b ? 1 : 0)',
-  gt: '(a > b ? 1 : 0)',
-  ge: '(a >= b ? 1 : 0)',
+  // +bool is branch-free (a ternary is not, and mispredicts on random signs)
+  eq: '+(a === b)',
+  ne: '+(a !== b)',
+  lt: '+(a < b)',
+  le: '+(a <= b)',
+  gt: '+(a > b)',
+  ge: '+(a >= b)',
 };
 
 export const WHERE_JS = '(c !== 0 ? a : b)';
 
-type Flat = (out: ArrayLike<number> & { [i: number]: number }, n: number, ...operands: unknown[]) => void;
-type Strided = (out: { [i: number]: number }, shape: number[], ...operands: unknown[]) => void;
+// Expressions may use one scratch variable, t, declared by every loop.
 
-interface Compiled {
-  flat: Flat;
-  strided: Strided;
+/** How an operand's innermost index moves: 0 = not at all (one value), 1 = unit stride, 2 = any stride. */
+type Step = 0 | 1 | 2;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loop = (...args: any[]) => void;
+
+/** flat(out, n, ...[D, O, S] per operand): out[i] = expr for i < n. */
+function flatSource(names: string[], expr: string, steps: Step[]): string {
+  const hoist = names.filter((_, k) => steps[k] === 0).map((v) => `const ${v} = ${v}D[${v}O];`);
+  const load = names.flatMap((v, k) =>
+    steps[k] === 1 ? [`const ${v} = ${v}D[${v}O + i];`] : steps[k] === 2 ? [`const ${v} = ${v}D[${v}O + i * ${v}S];`] : [],
+  );
+  return `let t = 0; ${hoist.join(' ')} for (let i = 0; i < n; i++) { ${load.join(' ')} out[i] = ${expr}; }`;
 }
 
-const cache = new Map<string, Compiled>();
+/** grid(out, n0, n1, ...[D, O, S0, S1] per operand): two nested axes, the output row-major. */
+function gridSource(names: string[], expr: string, steps: Step[]): string {
+  const rowStart = names.map((v) => `const ${v}P = ${v}O + i * ${v}S0;`);
+  const hoist = names.filter((_, k) => steps[k] === 0).map((v) => `const ${v} = ${v}D[${v}P];`);
+  const load = names.flatMap((v, k) =>
+    steps[k] === 1 ? [`const ${v} = ${v}D[${v}P + j];`] : steps[k] === 2 ? [`const ${v} = ${v}D[${v}P + j * ${v}S1];`] : [],
+  );
+  return `let o = 0, t = 0;
+    for (let i = 0; i < n0; i++) {
+      ${rowStart.join(' ')} ${hoist.join(' ')}
+      for (let j = 0; j < n1; j++) { ${load.join(' ')} out[o++] = ${expr}; }
+    }`;
+}
 
-/** Compile `expr` over the named operands into the two loops. */
-function compile(names: string[], expr: string): Compiled {
-  const key = `${names.join(',')}:${expr}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
-  // flat: operand k is (data, offset, step) with step 1 (contiguous) or 0 (a scalar)
-  const fArgs = names.flatMap((v) => [`${v}D`, `${v}O`, `${v}S`]);
-  const fLoad = names.map((v) => `const ${v} = ${v}D[${v}O + i * ${v}S];`).join(' ');
-  const flat = new Function('out', 'n', ...fArgs, `for (let i = 0; i < n; i++) { ${fLoad} out[i] = ${expr}; }`) as Flat;
-  // strided: operand k is (data, offset, strides[]) with stride 0 on broadcast axes
-  const sArgs = names.flatMap((v) => [`${v}D`, `${v}O`, `${v}St`]);
-  const body = `
+/** strided(out, shape, ...[D, O, strides] per operand): any rank. */
+function stridedSource(names: string[], expr: string): string {
+  return `
     const r = shape.length, last = shape[r - 1], idx = new Int32Array(r);
     let n = 1; for (let d = 0; d < r; d++) n *= shape[d];
     if (n === 0) return;
     ${names.map((v) => `let ${v}P = ${v}O; const ${v}I = ${v}St[r - 1];`).join(' ')}
-    let o = 0;
+    let o = 0, t = 0;
     for (let k = 0, outer = n / last; k < outer; k++) {
       for (let j = 0; j < last; j++) {
         ${names.map((v) => `const ${v} = ${v}D[${v}P + j * ${v}I];`).join(' ')}
@@ -79,41 +97,127 @@ function compile(names: string[], expr: string): Compiled {
         idx[d] = 0;
       }
     }`;
-  const strided = new Function('out', 'shape', ...sArgs, body) as Strided;
-  const c = { flat, strided };
-  cache.set(key, c);
-  return c;
 }
 
-/** Strides that read `s` as if broadcast to `shape` (0 on stretched and missing axes). */
-function broadcastStrides(s: CpuStorage, shape: readonly number[]): number[] {
-  const { arr } = s;
-  const off = shape.length - arr.shape.length;
-  return shape.map((d, i) => {
-    const j = i - off;
-    if (j < 0 || (arr.shape[j] === 1 && d !== 1)) return 0;
-    return arr.stride[j]!;
-  });
+const stepOf = (stride: number, size: number): Step => (size === 1 || stride === 0 ? 0 : stride === 1 ? 1 : 2);
+
+// scratch for the merged layout (one op runs at a time)
+const MAX_ARITY = 3;
+const mShape: number[] = [];
+const mStrides: number[][] = Array.from({ length: MAX_ARITY }, () => []);
+
+/**
+ * The operands' strides broadcast to `shape` with size-1 axes dropped and adjacent axes merged
+ * wherever every operand allows it (the output is row-major, so it always does). Fills mShape
+ * and mStrides; returns the merged rank.
+ */
+function merge(inputs: CpuStorage[], shape: readonly number[]): number {
+  const k = inputs.length;
+  const r = shape.length;
+  let rank = 0;
+  for (let d = 0; d < r; d++) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    // stride of each operand on out axis d
+    let mergeable = rank > 0;
+    for (let t = 0; t < k; t++) {
+      const arr = inputs[t]!.arr;
+      const j = d - (r - arr.shape.length);
+      const st = j < 0 || arr.shape[j] === 1 ? 0 : arr.stride[j]!;
+      mStrides[t]![rank] = st;
+      if (mergeable && mStrides[t]![rank - 1] !== st * size) mergeable = false;
+    }
+    if (mergeable) {
+      mShape[rank - 1]! *= size;
+      for (let t = 0; t < k; t++) mStrides[t]![rank - 1] = mStrides[t]![rank]!;
+    } else {
+      mShape[rank] = size;
+      rank++;
+    }
+  }
+  return rank;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
-/** Run `expr` over inputs broadcast to out.shape into a fresh buffer. */
-export function elementwise(names: string[], expr: string, inputs: CpuStorage[], out: OutInfo): CpuStorage {
-  const { flat, strided } = compile(names, expr);
-  let n = 1;
-  for (const d of out.shape) n *= d;
-  const data = alloc(out.dtype, n);
-  const flatOk = inputs.every((s) => s.arr.size === 1 || (sameShape(s.arr.shape, out.shape) && isRowMajor(s.arr)));
-  if (flatOk) {
-    const args = inputs.flatMap((s) => [s.arr.data, s.arr.offset, s.arr.size === 1 && n !== 1 ? 0 : 1]);
-    flat(data, n, ...args);
-  } else {
-    const shape = out.shape.length ? out.shape : [1];
-    const args = inputs.flatMap((s) => [s.arr.data, s.arr.offset, out.shape.length ? broadcastStrides(s, out.shape) : [0]]);
-    strided(data, shape, ...args);
-  }
-  return fresh(data, out.shape);
+export type ElementwiseKernel = (inputs: CpuStorage[], out: OutInfo) => CpuStorage;
+
+/** Compile `expr` over the named operands (1 to 3) into a kernel over broadcast inputs. */
+export function elementwise(names: string[], expr: string): ElementwiseKernel {
+  const k = names.length;
+  const flatArgs = names.flatMap((v) => [`${v}D`, `${v}O`, `${v}S`]);
+  const gridArgs = names.flatMap((v) => [`${v}D`, `${v}O`, `${v}S0`, `${v}S1`]);
+  // one loop per pattern of steps (3^k of them at most), compiled on first use
+  const flats: Loop[] = [];
+  const grids: Loop[] = [];
+  let strided: Loop | undefined;
+  const code = (steps: Step[]) => steps.reduce<number>((c, s) => c * 3 + s, 0);
+  const steps: Step[] = new Array<Step>(k).fill(0);
+  const flatFor = (): Loop => (flats[code(steps)] ??= new Function('out', 'n', ...flatArgs, flatSource(names, expr, steps)) as Loop);
+  const gridFor = (): Loop => (grids[code(steps)] ??= new Function('out', 'n0', 'n1', ...gridArgs, gridSource(names, expr, steps)) as Loop);
+
+  return (inputs, out) => {
+    const shape = out.shape;
+    let n = 1;
+    for (let d = 0; d < shape.length; d++) n *= shape[d]!;
+    const data = alloc(out.dtype, n);
+    const res = fresh(data, shape);
+    if (n === 0) return res;
+    const a0 = inputs[0]!.arr;
+    const a1: View | undefined = inputs[1]?.arr;
+    const a2: View | undefined = inputs[2]?.arr;
+
+    // flat: each operand is one value or laid out exactly like the output
+    let flat = true;
+    for (let t = 0; t < k; t++) {
+      const arr = inputs[t]!.arr;
+      if (arr.size === 1) steps[t] = 0;
+      else if (arr.size === n && sameShape(arr.shape, shape) && isRowMajor(arr)) steps[t] = 1;
+      else {
+        flat = false;
+        break;
+      }
+    }
+    if (flat) {
+      const f = flatFor();
+      if (k === 1) f(data, n, a0.data, a0.offset, 1);
+      else if (k === 2) f(data, n, a0.data, a0.offset, 1, a1!.data, a1!.offset, 1);
+      else f(data, n, a0.data, a0.offset, 1, a1!.data, a1!.offset, 1, a2!.data, a2!.offset, 1);
+      return res;
+    }
+
+    const rank = merge(inputs, shape);
+    const s0 = mStrides[0]!;
+    const s1 = mStrides[1]!;
+    const s2 = mStrides[2]!;
+    if (rank <= 1) {
+      // one axis after merging (a strided run, or broadcast of a single value)
+      for (let t = 0; t < k; t++) steps[t] = rank === 0 ? 0 : stepOf(mStrides[t]![0]!, n);
+      const f = flatFor();
+      const st = (t: number) => (rank === 0 ? 0 : mStrides[t]![0]!);
+      if (k === 1) f(data, n, a0.data, a0.offset, st(0));
+      else if (k === 2) f(data, n, a0.data, a0.offset, st(0), a1!.data, a1!.offset, st(1));
+      else f(data, n, a0.data, a0.offset, st(0), a1!.data, a1!.offset, st(1), a2!.data, a2!.offset, st(2));
+      return res;
+    }
+    if (rank === 2) {
+      const [n0, n1] = mShape as [number, number];
+      for (let t = 0; t < k; t++) steps[t] = stepOf(mStrides[t]![1]!, n1);
+      const f = gridFor();
+      if (k === 1) f(data, n0, n1, a0.data, a0.offset, s0[0], s0[1]);
+      else if (k === 2) f(data, n0, n1, a0.data, a0.offset, s0[0], s0[1], a1!.data, a1!.offset, s1[0], s1[1]);
+      else f(data, n0, n1, a0.data, a0.offset, s0[0], s0[1], a1!.data, a1!.offset, s1[0], s1[1], a2!.data, a2!.offset, s2[0], s2[1]);
+      return res;
+    }
+    strided ??= new Function('out', 'shape', ...names.flatMap((v) => [`${v}D`, `${v}O`, `${v}St`]), stridedSource(names, expr)) as Loop;
+    const sh = mShape.slice(0, rank);
+    const args: unknown[] = [];
+    for (let t = 0; t < k; t++) args.push(inputs[t]!.arr.data, inputs[t]!.arr.offset, mStrides[t]!.slice(0, rank));
+    strided(data, sh, ...args);
+    return res;
+  };
 }

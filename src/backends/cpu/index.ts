@@ -1,5 +1,6 @@
-// The CPU backend: storage is an ndarray view; movement ops are views (no copies) where strides allow.
-import ndarray from 'ndarray';
+// The CPU backend: storage is a strided view over a typed array; movement ops are views (no
+// copies) where strides allow; elementwise ops are compiled JS loops; matmul runs on WebAssembly
+// SIMD (and worker threads) where available, in plain JS elsewhere.
 import {
   BINARY_OPS, UNARY_OPS, registerBackend, sizeOf, tableOf,
   type Backend, type DType, type KernelTable, type OutInfo,
@@ -11,38 +12,44 @@ import { readyWorkers, startPool, stopThreads, whenThreadsReady } from './thread
 import { wasm } from './wasm';
 import { reduce } from './reduce';
 import {
-  alloc, contiguous, copyInto, fresh, isRowMajor, release, rowMajorStrides, stats, view,
+  alloc, contiguous, copyInto, fresh, isRowMajor, makeView, release, rowMajorStrides, stats, view,
   type CpuStorage,
 } from './storage';
 
-const unaryKernels = tableOf(UNARY_OPS, (op) => (xs: CpuStorage[], _: unknown, out: OutInfo) =>
-  elementwise(['x'], UNARY_JS[op], xs, out),
-);
-const binaryKernels = tableOf(BINARY_OPS, (op) => (xs: CpuStorage[], _: unknown, out: OutInfo) =>
-  elementwise(['a', 'b'], BINARY_JS[op], xs, out),
-);
+const unaryKernels = tableOf(UNARY_OPS, (op) => {
+  const run = elementwise(['x'], UNARY_JS[op]);
+  return (xs: CpuStorage[], _: unknown, out: OutInfo) => run(xs, out);
+});
+const binaryKernels = tableOf(BINARY_OPS, (op) => {
+  const run = elementwise(['a', 'b'], BINARY_JS[op]);
+  return (xs: CpuStorage[], _: unknown, out: OutInfo) => run(xs, out);
+});
+const whereKernel = elementwise(['c', 'a', 'b'], WHERE_JS);
+const copyKernel = elementwise(['x'], UNARY_JS.copy);
 
 const kernels = {
   ...unaryKernels,
   ...binaryKernels,
-  where: (xs, _, out) => elementwise(['c', 'a', 'b'], WHERE_JS, xs, out),
-  cast: ([x], _, out) => elementwise(['x'], UNARY_JS.copy, [x!], out),
+  where: (xs, _, out) => whereKernel(xs, out),
+  cast: (xs, _, out) => copyKernel(xs, out),
   sum: ([x], { axes }, out) => reduce('sum', x!, axes, out),
   max: ([x], { axes }, out) => reduce('max', x!, axes, out),
   min: ([x], { axes }, out) => reduce('min', x!, axes, out),
   matmul: ([a, b], _, out) => matmul(a!, b!, out),
 
-  reshape: ([x], { shape }) => {
+  reshape: ([x], _, out) => {
     // a view when the input is row-major; otherwise one copy
+    const shape = out.shape;
     if (isRowMajor(x!.arr)) return view(x!, shape, rowMajorStrides(shape), x!.arr.offset);
     return fresh(contiguous(x!), shape);
   },
   permute: ([x], { perm }) => {
-    const v = x!.arr.transpose(...perm);
-    return view(x!, v.shape, v.stride, v.offset);
-  },
-  expand: ([x], { shape }) => {
     const { arr } = x!;
+    return view(x!, perm.map((p) => arr.shape[p]!), perm.map((p) => arr.stride[p]!), arr.offset);
+  },
+  expand: ([x], _, out) => {
+    const { arr } = x!;
+    const shape = out.shape;
     const off = shape.length - arr.shape.length;
     const stride = shape.map((d, i) => (i < off || arr.shape[i - off] !== d ? 0 : arr.stride[i - off]!));
     return view(x!, shape, stride, arr.offset);
@@ -72,7 +79,7 @@ const kernels = {
 function window(s: CpuStorage, begin: readonly number[], shape: readonly number[]) {
   const { arr } = s;
   const offset = begin.reduce((o, b, i) => o + b * arr.stride[i]!, arr.offset);
-  return ndarray(arr.data, [...shape], arr.stride, offset);
+  return makeView(arr.data, [...shape], arr.stride, offset);
 }
 
 export const cpuBackend: Backend<CpuStorage> = {
@@ -80,8 +87,9 @@ export const cpuBackend: Backend<CpuStorage> = {
   dtypes: ['float32', 'float64'],
   upload(values: ArrayLike<number>, shape: number[], dtype: DType) {
     const data = alloc(dtype, values.length);
-    for (let i = 0; i < values.length; i++) data[i] = values[i]!;
-    return fresh(data, shape);
+    if (ArrayBuffer.isView(values)) data.set(values as unknown as ArrayLike<number>);
+    else for (let i = 0; i < values.length; i++) data[i] = values[i]!;
+    return fresh(data, [...shape]);
   },
   readSync(s) {
     return contiguous(s).slice();

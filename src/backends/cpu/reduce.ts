@@ -1,38 +1,53 @@
-// Reductions. The input (made row-major) is seen as [A, R, B] when the reduced axes are one
-// block; otherwise it is first permuted so that they are. Sums accumulate in float64.
-import ndarray from 'ndarray';
-import { sizeOf, type OutInfo, type ReduceOp } from '../backend';
-import { alloc, contiguous, copyInto, dtypeOf, fresh, rowMajorStrides, type CpuStorage } from './storage';
+// Reductions. The input is seen as [A, R, B] (row-major) when the reduced axes are one block, so
+// that A·B outputs each combine R values B apart; otherwise it is first copied with the reduced
+// axes moved last. Sums accumulate in float64; max/min let NaN win, like Math.max.
+import type { OutInfo, ReduceOp } from '../backend';
+import { alloc, contiguous, copyInto, dtypeOf, fresh, makeView, rowMajorStrides, type CpuStorage } from './storage';
 
-type Combine = (acc: Float64Array, x: ArrayLike<number>, A: number, R: number, B: number) => void;
+let scratch = new Float64Array(256);
 
-function sumInto(acc: Float64Array, x: ArrayLike<number>, A: number, R: number, B: number): void {
-  for (let a = 0; a < A; a++) {
-    for (let r = 0; r < R; r++) {
-      const base = (a * R + r) * B;
-      for (let b = 0, o = a * B; b < B; b++, o++) acc[o]! += x[base + b]!;
+/** out[a·B + b] = Σ_r x[(a·R + r)·B + b] */
+function sum(x: ArrayLike<number>, out: { [i: number]: number }, A: number, R: number, B: number): void {
+  if (B === 1) {
+    // a row (or everything) per output: one float64 accumulator
+    for (let a = 0, base = 0; a < A; a++) {
+      let s = 0;
+      for (let end = base + R; base < end; base++) s += x[base]!;
+      out[a] = s;
     }
+    return;
+  }
+  // columns: accumulate rows of B in float64, unit stride on both sides
+  if (scratch.length < B) scratch = new Float64Array(B);
+  const acc = scratch;
+  for (let a = 0; a < A; a++) {
+    for (let b = 0; b < B; b++) acc[b] = 0;
+    for (let r = 0, base = a * R * B; r < R; r++, base += B) {
+      for (let b = 0; b < B; b++) acc[b]! += x[base + b]!;
+    }
+    for (let b = 0, o = a * B; b < B; b++, o++) out[o] = acc[b]!;
   }
 }
 
-// NaN propagates (a NaN anywhere makes the extremum NaN), like Math.max
-function extremum(sign: 1 | -1): Combine {
-  return (acc, x, A, R, B) => {
-    acc.fill(-sign * Infinity);
+function extremum(sign: 1 | -1) {
+  return (x: ArrayLike<number>, out: { [i: number]: number }, A: number, R: number, B: number): void => {
     for (let a = 0; a < A; a++) {
-      for (let r = 0; r < R; r++) {
-        const base = (a * R + r) * B;
-        for (let b = 0, o = a * B; b < B; b++, o++) {
-          const v = x[base + b]!;
-          const cur = acc[o]!;
-          if (sign * v > sign * cur || v !== v) acc[o] = v;
+      for (let b = 0; b < B; b++) {
+        let m = -sign * Infinity;
+        for (let r = 0, i = a * R * B + b; r < R; r++, i += B) {
+          const v = x[i]!;
+          if (sign * v > sign * m || v !== v) {
+            m = v;
+            if (v !== v) break;
+          }
         }
+        out[a * B + b] = m;
       }
     }
   };
 }
 
-const combine: Record<ReduceOp, Combine> = { sum: sumInto, max: extremum(1), min: extremum(-1) };
+const combine = { sum, max: extremum(1), min: extremum(-1) };
 
 export function reduce(op: ReduceOp, s: CpuStorage, axes: number[], out: OutInfo): CpuStorage {
   let shape = s.arr.shape;
@@ -45,20 +60,23 @@ export function reduce(op: ReduceOp, s: CpuStorage, axes: number[], out: OutInfo
     // move the reduced axes to the end (keeping order), then copy row-major
     const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
     const perm = [...kept, ...axes];
-    const v = s.arr.transpose(...perm);
-    const buf = alloc(dtypeOf(s.arr.data), sizeOf(shape));
-    copyInto(ndarray(buf, [...v.shape], rowMajorStrides(v.shape), 0), v);
+    const { arr } = s;
+    const pShape = perm.map((p) => arr.shape[p]!);
+    const buf = alloc(dtypeOf(arr.data), arr.size);
+    copyInto(makeView(buf, pShape, rowMajorStrides(pShape), 0), makeView(arr.data, pShape, perm.map((p) => arr.stride[p]!), arr.offset));
     data = buf;
-    shape = v.shape;
+    shape = pShape;
     first = kept.length;
   }
-  const n = axes.length;
-  const A = sizeOf(shape.slice(0, first));
-  const R = sizeOf(shape.slice(first, first + n));
-  const B = sizeOf(shape.slice(first + n));
-  const acc = new Float64Array(A * B);
-  if (R > 0 || op === 'sum') combine[op](acc, data, A, R, B);
+  let A = 1;
+  let R = 1;
+  let B = 1;
+  for (let i = 0; i < shape.length; i++) {
+    if (i < first) A *= shape[i]!;
+    else if (i < first + axes.length) R *= shape[i]!;
+    else B *= shape[i]!;
+  }
   const res = alloc(out.dtype, A * B);
-  res.set(acc);
+  combine[op](data, res, A, R, B);
   return fresh(res, out.shape);
 }

@@ -1,8 +1,19 @@
-// CPU storage: an ndarray view over a typed array. Several views (reshape, permute, expand,
-// slice) share one buffer, which is freed when its last handle is released.
-import ndarray from 'ndarray';
-import ops from 'ndarray-ops';
-import { bytesPerElement, sizeOf, type DType, type Storage, type TypedArray } from '../backend';
+// CPU storage: a strided view over a typed array. Several views (reshape, permute, expand, slice)
+// share one refcounted buffer, which goes back to a pool when its last handle is released.
+//
+// The views are plain objects (data, shape, stride, offset, size) rather than `ndarray`s: every op
+// makes one, and the ndarray constructor (dtype sniffing, a class per dtype and rank) cost more
+// than a small elementwise op itself.
+import { type DType, type Storage, type TypedArray } from '../backend';
+
+/** Element (i₀, i₁, ...) of the view is data[offset + Σ iₖ·stride[k]]; stride 0 on broadcast axes. */
+export interface View {
+  readonly data: TypedArray;
+  readonly shape: number[];
+  readonly stride: number[];
+  readonly offset: number;
+  readonly size: number;
+}
 
 export interface CpuBuffer {
   data: TypedArray;
@@ -12,7 +23,7 @@ export interface CpuBuffer {
 export interface CpuStorage extends Storage {
   readonly device: 'cpu';
   readonly buf: CpuBuffer;
-  readonly arr: ndarray.NdArray<TypedArray>;
+  readonly arr: View;
 }
 
 export const stats = { buffers: 0, bytes: 0 };
@@ -66,6 +77,12 @@ export function pooled(): number {
   return pooledBytes;
 }
 
+export function sizeOfShape(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  return n;
+}
+
 export function rowMajorStrides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
@@ -76,25 +93,41 @@ export function rowMajorStrides(shape: readonly number[]): number[] {
   return s;
 }
 
-/** A new buffer (refs = 1) wrapped in a row-major view. */
-export function fresh(data: TypedArray, shape: readonly number[]): CpuStorage {
-  const buf = { data, refs: 1 };
-  stats.buffers++;
-  stats.bytes += data.byteLength;
-  return { device: 'cpu', buf, arr: ndarray(data, [...shape], rowMajorStrides(shape), 0) };
+export function makeView(data: TypedArray, shape: number[], stride: number[], offset: number): View {
+  return { data, shape, stride, offset, size: sizeOfShape(shape) };
 }
 
-/** Another handle on s's buffer with a different view. */
-export function view(s: CpuStorage, shape: readonly number[], stride: readonly number[], offset: number): CpuStorage {
+/**
+ * A new buffer (refs = 1) wrapped in a row-major view. `shape` is kept, not copied: callers pass
+ * an array of their own (the registry's fresh output shape).
+ */
+export function fresh(data: TypedArray, shape: number[]): CpuStorage {
+  stats.buffers++;
+  stats.bytes += data.byteLength;
+  return { device: 'cpu', buf: { data, refs: 1 }, arr: makeView(data, shape, rowMajorStrides(shape), 0) };
+}
+
+/** Another handle on s's buffer with a different view (shape and stride are kept, not copied). */
+export function view(s: CpuStorage, shape: number[], stride: number[], offset: number): CpuStorage {
   s.buf.refs++;
-  return { device: 'cpu', buf: s.buf, arr: ndarray(s.buf.data, [...shape], [...stride], offset) };
+  return { device: 'cpu', buf: s.buf, arr: makeView(s.buf.data, shape, stride, offset) };
 }
 
 export function release(s: CpuStorage): void {
-  if (--s.buf.refs === 0) {
+  const refs = --s.buf.refs;
+  if (refs === 0) {
     stats.buffers--;
     stats.bytes -= s.buf.data.byteLength;
     recycle(s.buf.data);
+  } else if (refs < 0) {
+    // a double release (a lifetime bug above us): make sure the buffer is never handed out twice
+    s.buf.refs = -Infinity;
+    const free = pool[dtypeOf(s.buf.data)].get(s.buf.data.length);
+    const at = free?.indexOf(s.buf.data) ?? -1;
+    if (at >= 0) {
+      free!.splice(at, 1);
+      pooledBytes -= s.buf.data.byteLength;
+    }
   }
 }
 
@@ -103,7 +136,7 @@ export function dtypeOf(data: TypedArray): DType {
 }
 
 /** Row-major with unit inner stride (size-1 dims may have any stride). */
-export function isRowMajor(arr: ndarray.NdArray<TypedArray>): boolean {
+export function isRowMajor(arr: View): boolean {
   let expect = 1;
   for (let i = arr.shape.length - 1; i >= 0; i--) {
     const d = arr.shape[i]!;
@@ -116,21 +149,43 @@ export function isRowMajor(arr: ndarray.NdArray<TypedArray>): boolean {
 /** The values in row-major order, without a copy when the view already is one (do not write to it). */
 export function contiguous(s: CpuStorage): TypedArray {
   const { arr } = s;
-  const n = sizeOf(arr.shape);
+  const n = arr.size;
   if (isRowMajor(arr)) {
     return arr.offset === 0 && arr.data.length === n ? arr.data : arr.data.subarray(arr.offset, arr.offset + n);
   }
   const out = alloc(dtypeOf(arr.data), n);
-  copyInto(ndarray(out, [...arr.shape], rowMajorStrides(arr.shape), 0), arr);
+  copyInto(makeView(out, arr.shape, rowMajorStrides(arr.shape), 0), arr);
   return out;
 }
 
 /** dst[...] = src[...] for views of one shape (any strides, any dtypes). */
-export function copyInto(dst: ndarray.NdArray<TypedArray>, src: ndarray.NdArray<TypedArray>): void {
-  if (sizeOf(dst.shape) === 0) return;
-  if (dst.shape.length === 0) {
+export function copyInto(dst: View, src: View): void {
+  const n = dst.size;
+  if (n === 0) return;
+  const r = dst.shape.length;
+  if (r === 0) {
     dst.data[dst.offset] = src.data[src.offset]!;
     return;
   }
-  ops.assign(dst, src);
+  const { shape, data: dd, stride: dst_ } = dst;
+  const { data: sd, stride: sst } = src;
+  const last = shape[r - 1]!;
+  const dj = dst_[r - 1]!;
+  const sj = sst[r - 1]!;
+  const idx = new Int32Array(r);
+  let dp = dst.offset;
+  let sp = src.offset;
+  for (let k = 0, outer = n / last; k < outer; k++) {
+    if (dj === 1 && sj === 1) for (let j = 0; j < last; j++) dd[dp + j] = sd[sp + j]!;
+    else for (let j = 0; j < last; j++) dd[dp + j * dj] = sd[sp + j * sj]!;
+    for (let d = r - 2; d >= 0; d--) {
+      idx[d]!++;
+      dp += dst_[d]!;
+      sp += sst[d]!;
+      if (idx[d]! < shape[d]!) break;
+      dp -= dst_[d]! * shape[d]!;
+      sp -= sst[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
 }

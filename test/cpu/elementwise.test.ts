@@ -1,0 +1,151 @@
+// Elementwise kernels (flat, grid and strided loops) against a plain reference: every unary and
+// binary op and where, on broadcast shapes of rank 0-4 with every operand in any layout,
+// float32 and float64, with NaN, ±Inf and -0 among the values.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { tensor, tidy, where, type Tensor } from '../../src';
+import { BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp } from '../../src/backends/backend';
+import { at, fill } from './reference';
+import { LAYOUTS, laidOut, size, values, type FloatDType } from './views';
+
+const UNARY_REF: Record<UnaryOp, (x: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
+  relu: (x) => (Number.isNaN(x) ? x : x > 0 ? x : 0),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  tanh: Math.tanh,
+  sin: Math.sin,
+  cos: Math.cos,
+};
+
+const BINARY_REF: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  maximum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : a > b ? a : b),
+  minimum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : a < b ? a : b),
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+};
+
+/** Equal as the dtype stores it; NaN equals NaN; 0 and -0 are equal (except where a test asks). */
+function expectValues(got: ArrayLike<number>, want: ArrayLike<number>, dtype: FloatDType, what: string): void {
+  const round = dtype === 'float32' ? Math.fround : (x: number) => x;
+  expect(got.length, what).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const w = round(want[i]!);
+    const g = got[i]!;
+    if (!(g === w || (Number.isNaN(g) && Number.isNaN(w)))) {
+      throw new Error(`${what}: element ${i} is ${g}, want ${w}`);
+    }
+  }
+}
+
+/** An output shape (rank 0-4) and, per operand, a shape that broadcasts to it. */
+const broadcastShapes = (operands: number) =>
+  fc
+    .array(fc.integer({ min: 1, max: 5 }), { minLength: 0, maxLength: 4 })
+    .chain((out) =>
+      fc.tuple(
+        fc.constant(out),
+        fc.array(
+          fc.tuple(fc.integer({ min: 0, max: out.length }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length })).map(
+            ([drop, ones]) => out.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)),
+          ),
+          { minLength: operands, maxLength: operands },
+        ),
+      ),
+    );
+
+const dtypes = fc.constantFrom<FloatDType>('float32', 'float64');
+const layouts = fc.constantFrom(...LAYOUTS);
+
+/** numpy broadcasting, written out plainly */
+function broadcast(shapes: number[][]): number[] {
+  const r = Math.max(0, ...shapes.map((s) => s.length));
+  return Array.from({ length: r }, (_, i) => Math.max(1, ...shapes.map((s) => s[i - (r - s.length)] ?? 1)));
+}
+
+function run(
+  shapes: number[][], dtype: FloatDType, lays: string[], seed: number,
+  apply: (xs: Tensor[]) => Tensor, ref: (...v: number[]) => number, what: string,
+): void {
+  const out = broadcast(shapes);
+  const vals = shapes.map((s, i) => values(size(s), seed + i, true));
+  // the reference sees the inputs as the dtype holds them
+  const held = vals.map((v) => (dtype === 'float32' ? Float64Array.from(v, Math.fround) : v));
+  const want = fill(out, (idx) => ref(...held.map((v, i) => at(v, shapes[i]!, idx))));
+  tidy(() => {
+    const xs = vals.map((v, i) => laidOut(v, shapes[i]!, dtype, lays[i] as never));
+    const y = apply(xs);
+    expect(y.shape).toEqual(out);
+    expectValues(y.dataSync(), want, dtype, `${what} ${shapes.map((s, i) => `${lays[i]}[${s}]`).join(' ')} ${dtype}`);
+  });
+}
+
+describe('elementwise kernels', () => {
+  it.each(UNARY_OPS)('%s matches the reference on any layout', (op) => {
+    fc.assert(
+      fc.property(broadcastShapes(1), dtypes, layouts, fc.integer({ min: 0, max: 1e6 }), ([out], dtype, lay, seed) =>
+        run([out], dtype, [lay], seed, ([x]) => (x as unknown as Record<UnaryOp, () => Tensor>)[op].call(x), UNARY_REF[op], op),
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it.each(BINARY_OPS)('%s matches the reference on broadcast shapes and any layout', (op) => {
+    fc.assert(
+      fc.property(broadcastShapes(2), dtypes, layouts, layouts, fc.integer({ min: 0, max: 1e6 }), ([, shapes], dtype, la, lb, seed) =>
+        run(shapes, dtype, [la, lb], seed, ([a, b]) => (a as unknown as Record<BinaryOp, (b: Tensor) => Tensor>)[op].call(a, b!), BINARY_REF[op], op),
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('where matches the reference on three broadcast operands', () => {
+    fc.assert(
+      fc.property(broadcastShapes(3), dtypes, layouts, layouts, layouts, fc.integer({ min: 0, max: 1e6 }), ([, shapes], dtype, l0, l1, l2, seed) =>
+        run(shapes, dtype, [l0, l1, l2], seed, ([c, a, b]) => where(c!, a!, b!), (c, a, b) => (c !== 0 ? a! : b!), 'where'),
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('the common layouts: scalar operands, bias rows and columns, a transposed operand', () => {
+    const cases: [number[], number[]][] = [[[7, 9], []], [[], [7, 9]], [[7, 9], [9]], [[7, 9], [7, 1]], [[1, 9], [7, 1]], [[4, 7, 9], [7, 1]], [[4, 7, 9], [4, 1, 9]]];
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const [sa, sb] of cases) {
+        for (const la of LAYOUTS) run([sa, sb], dtype, [la, 'plain'], 7, ([a, b]) => a!.sub(b!), (a, b) => a - b, 'sub');
+      }
+    }
+  });
+
+  it('relu and the comparisons keep their exact values at 0, -0, ±Inf and NaN', () => {
+    const x = tensor([2, -2, -0, 0, Number.NaN, -Infinity, Infinity], { dtype: 'float64' });
+    const relu = Array.from(x.relu().dataSync());
+    expect(relu.map((v) => (Object.is(v, -0) ? '-0' : v))).toEqual([2, 0, 0, 0, Number.NaN, 0, Infinity]);
+    expect(Array.from(x.gt(0).dataSync())).toEqual([1, 0, 0, 0, 0, 0, 1]);
+    expect(Array.from(x.ge(0).dataSync())).toEqual([1, 0, 1, 1, 0, 0, 1]);
+    expect(Array.from(x.eq(x).dataSync())).toEqual([1, 1, 1, 1, 0, 1, 1]);
+    expect(Array.from(x.ne(x).dataSync())).toEqual([0, 0, 0, 0, 1, 0, 0]);
+  });
+
+  it('cast converts between dtypes on any layout', () => {
+    for (const lay of LAYOUTS) {
+      const v = values(24, 3, true);
+      const y = laidOut(v, [2, 3, 4], 'float64', lay).cast('float32');
+      expect(y.dtype).toBe('float32');
+      expectValues(y.dataSync(), v, 'float32', `cast ${lay}`);
+    }
+  });
+});
