@@ -86,6 +86,8 @@ export async function report1(o: ReportOptions = {}): Promise<Report> {
 /** Tutorial 2: the 1→2→1 linear net on a line and on a sine. */
 export async function report2(o: ReportOptions = {}): Promise<Report> {
   const line = await linearNet({ ...o, target: 'line', steps: 100 });
+  // the reference: 100 steps is seed-dependent (one seed in five ends at 0.24); 300 is safe
+  const line300 = await linearNet({ ...o, target: 'line', steps: 300 });
   const sine = await linearNet({ ...o, target: 'sine', steps: 5000 });
   const chart = (r: typeof line, title: string, extra: Record<string, number[]> = {}) =>
     linesChart({
@@ -113,7 +115,8 @@ export async function report2(o: ReportOptions = {}): Promise<Report> {
     id: 2,
     title: 'A 1→2→1 linear net',
     rows: [
-      { figure: 'y = 2x + 3: half-MSE, 100 steps', ours: f(line.halfMse), reference: '0.0000–0.0018 (4 of 5 seeds)', ok: line.halfMse < 0.01 },
+      { figure: 'y = 2x + 3: half-MSE, 100 steps', ours: f(line.halfMse), reference: '0.0000–0.0018 in 4 of 5 seeds, 0.24 in one' },
+      { figure: 'y = 2x + 3: half-MSE, 300 steps', ours: f(line300.halfMse), reference: '< 0.01 for every seed', ok: line300.halfMse < 0.01 },
       { figure: 'y = 2 sin(x) + 5: half-MSE, 5000 steps', ours: f(sine.halfMse, 3), reference: '0.33–0.38', ok: sine.halfMse >= sine.bestLineHalfMse - 1e-3 },
       { figure: 'best straight line: half-MSE', ours: f(sine.bestLineHalfMse, 3), reference: '0.331' },
     ],
