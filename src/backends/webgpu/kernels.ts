@@ -11,7 +11,7 @@ import {
 } from './layout';
 import type { Runtime } from './runtime';
 import {
-  BINARY_WGSL, MM_TILE, UNARY_WGSL, WHERE_WGSL, WORKGROUP,
+  BINARY_WGSL, UNARY_WGSL, WHERE_WGSL, WORKGROUP,
   elementwiseSource, matmulSource, reduceSource,
 } from './wgsl';
 
@@ -92,8 +92,11 @@ export function makeKernels(rt: Runtime) {
     const [sam, sak] = a.strides.slice(-2) as [number, number];
     const [sbk, sbn] = b.strides.slice(-2) as [number, number];
     const meta = [M, N, K, rank - 2, a.offset, sam, sak, b.offset, sbk, sbn, ...batchShape, ...batchStrides(a), ...batchStrides(b)];
-    const code = source('matmul', matmulSource);
-    const groups: [number, number, number] = [Math.ceil(N / MM_TILE), Math.ceil(M / MM_TILE), batches];
+    // 64×64 tiles once both sides fill one; below that 16×16 tiles waste less
+    const per = M >= 64 && N >= 64 ? 4 : 1;
+    const tile = 16 * per;
+    const code = source(`matmul:${per}`, () => matmulSource(per));
+    const groups: [number, number, number] = [Math.ceil(N / tile), Math.ceil(M / tile), batches];
     rt.dispatch(code, [rt.meta(meta), res.buf.buffer, a.buf.buffer, b.buf.buffer], groups);
     return res;
   }

@@ -4,8 +4,6 @@
 import type { BinaryOp, ReduceOp, UnaryOp } from '../backend';
 
 export const WORKGROUP = 256;
-/** matmul: a 16×16 workgroup computes a 64×64 tile of C, 4×4 per invocation, stepping K by 16 */
-export const MM_TILE = 64;
 
 // WGSL rejects a constant expression that is infinite or NaN, so these are made at run time from
 // their bits (a `var` is not a constant expression).
@@ -227,28 +225,31 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 }
 
 /**
- * Batched C = A·B with broadcast batch dims, any M, N, K. A 16×16 workgroup stages a 64×16 panel
- * of A and a 16×64 panel of B in workgroup memory (8 KiB), then each invocation accumulates a
- * 4×4 block of C from registers. Loads past the edges read 0, so sizes need not be multiples of
- * the tile. meta = [M, N, K, batchRank, aOff, sam, sak, bOff, sbk, sbn, batchShape, aBatchStrides,
- * bBatchStrides]; the batch index is workgroup_id.z. C is written row-major.
+ * Batched C = A·B with broadcast batch dims, any M, N, K. A 16×16 workgroup computes a T×T tile
+ * of C, T = 16·per: it stages a T×16 panel of A and a 16×T panel of B in workgroup memory, then
+ * each invocation accumulates a per×per block of C in registers. Loads past the edges read 0, so
+ * sizes need not be multiples of the tile. Two instances: per = 4 (64×64 tiles, 8 KiB of
+ * workgroup memory) for large products, per = 1 (16×16 tiles) for small ones, where a 64×64 tile
+ * would be mostly padding. meta = [M, N, K, batchRank, aOff, sam, sak, bOff, sbk, sbn,
+ * batchShape, aBatchStrides, bBatchStrides]; the batch index is workgroup_id.z; C is row-major.
  */
-export function matmulSource(): string {
-  // The 4×4 block lives in 16 scalar registers and the inner loops are unrolled here, in
+export function matmulSource(per: 1 | 4): string {
+  const T = 16 * per;
+  // The per×per block lives in scalar registers and the inner loops are unrolled here, in
   // TypeScript: drivers that compile WGSL for CPUs (SwiftShader) keep a dynamically indexed
   // private array in memory, which made this kernel about ten times slower.
-  const r4 = [0, 1, 2, 3];
-  const accs = r4.flatMap((i) => r4.map((j) => `acc${i}${j}`));
+  const r = [...Array(per).keys()];
+  const accs = r.flatMap((i) => r.map((j) => [i, j] as const));
   return /* wgsl */ `
 @group(0) @binding(0) var<storage, read> dims: array<u32>;
 @group(0) @binding(1) var<storage, read_write> c_: array<f32>;
 @group(0) @binding(2) var<storage, read> a_: array<f32>;
 @group(0) @binding(3) var<storage, read> b_: array<f32>;
 
-const T: u32 = ${MM_TILE}u;
+const T: u32 = ${T}u;
 const BK: u32 = 16u;
-var<workgroup> As: array<f32, ${MM_TILE * 16}>; // As[k * T + m]
-var<workgroup> Bs: array<f32, ${MM_TILE * 16}>; // Bs[k * T + n]
+var<workgroup> As: array<f32, ${T * 16}>; // As[k * T + m]
+var<workgroup> Bs: array<f32, ${T * 16}>; // Bs[k * T + n]
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
@@ -274,20 +275,20 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let row0 = wid.y * T;
   let col0 = wid.x * T;
   let tid = lid.y * 16u + lid.x;
-  let ty = lid.y * 4u;
-  let tx = lid.x * 4u;
-  ${accs.map((a) => `var ${a} = 0.0;`).join(' ')}
+  let ty = lid.y * ${per}u;
+  let tx = lid.x * ${per}u;
+  ${accs.map(([i, j]) => `var acc${i}${j} = 0.0;`).join(' ')}
 
   for (var k0 = 0u; k0 < K; k0 += BK) {
-    for (var l = 0u; l < 4u; l++) {
+    for (var l = 0u; l < ${per}u; l++) {
       let e = tid + l * 256u;
-      // A panel: 64 rows × 16 k; neighbouring invocations read neighbouring k
+      // A panel: T rows × 16 k; neighbouring invocations read neighbouring k
       let am = e / BK;
       let ak = e % BK;
       var av = 0.0;
       if (row0 + am < M && k0 + ak < K) { av = a_[aBase + (row0 + am) * sam + (k0 + ak) * sak]; }
       As[ak * T + am] = av;
-      // B panel: 16 k × 64 columns; neighbouring invocations read neighbouring n
+      // B panel: 16 k × T columns; neighbouring invocations read neighbouring n
       let bk = e / T;
       let bn = e % T;
       var bv = 0.0;
@@ -296,18 +297,18 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     }
     workgroupBarrier();
     for (var k = 0u; k < BK; k++) {
-      ${r4.map((i) => `let a${i} = As[k * T + ty + ${i}u];`).join(' ')}
-      ${r4.map((j) => `let b${j} = Bs[k * T + tx + ${j}u];`).join(' ')}
-      ${accs.map((a) => `${a} += a${a[3]} * b${a[4]};`).join('\n      ')}
+      ${r.map((i) => `let a${i} = As[k * T + ty + ${i}u];`).join(' ')}
+      ${r.map((j) => `let b${j} = Bs[k * T + tx + ${j}u];`).join(' ')}
+      ${accs.map(([i, j]) => `acc${i}${j} += a${i} * b${j};`).join('\n      ')}
     }
     workgroupBarrier();
   }
   let cBase = wid.z * M * N;
-  ${r4
+  ${r
     .map(
       (i) => `if (row0 + ty + ${i}u < M) {
     let r = cBase + (row0 + ty + ${i}u) * N;
-    ${r4.map((j) => `if (col0 + tx + ${j}u < N) { c_[r + col0 + tx + ${j}u] = acc${i}${j}; }`).join('\n    ')}
+    ${r.map((j) => `if (col0 + tx + ${j}u < N) { c_[r + col0 + tx + ${j}u] = acc${i}${j}; }`).join('\n    ')}
   }`,
     )
     .join('\n  ')}
