@@ -3,6 +3,7 @@
 //   npx tsx bench/kernel-times.ts mlp|tiny [steps]
 import { performance } from 'node:perf_hooks';
 import { cpuBackend } from '../src/backends/cpu';
+import { gemmProfile } from '../src/backends/cpu/gemm';
 import { CASES } from './cases';
 import { load } from './libs';
 
@@ -30,12 +31,17 @@ for (const [name, k] of Object.entries(kernels)) {
     return r;
   };
 }
+gemmProfile.on = true;
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) t.step();
 const stepMs = (performance.now() - t0) / steps;
 const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms);
 const inKernels = rows.reduce((s, [, e]) => s + e.ms, 0) / steps;
 console.log(`${c.name}: ${stepMs.toFixed(3)} ms/step, ${inKernels.toFixed(3)} ms in kernels, ${(stepMs - inKernels).toFixed(3)} ms outside`);
+const g = gemmProfile;
+console.log(
+  `wasm gemm: ${(g.calls / steps).toFixed(1)} calls/step (${(g.threaded / steps).toFixed(1)} threaded): pack ${(g.pack / steps).toFixed(3)} ms, kernel ${(g.kernel / steps).toFixed(3)} ms, copy out ${(g.copy / steps).toFixed(3)} ms per step`,
+);
 for (const [key, e] of rows.slice(0, 30)) {
   console.log(`${(e.ms / steps).toFixed(4).padStart(8)} ms  ${(e.calls / steps).toFixed(0).padStart(2)}×  ${key}`);
 }

@@ -8,8 +8,8 @@
 //
 // The kernels are unrolled register tiles, so they are written by a generator rather than by
 // hand: one GEMM micro-kernel per dtype (f32x4 and f64x2), each inside the two inner loops of a
-// packed, cache-blocked GEMM (the Goto/BLIS scheme: the caller packs A in MR-row panels and B in
-// NR-column panels, each panel p-major, zero-padded to whole panels).
+// packed, cache-blocked GEMM (the Goto/BLIS scheme: A in MR-row panels and B in NR-column panels,
+// each panel p-major, zero-padded to whole panels), and the packing routines that build them.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,80 @@ function gemmFunc(t, { MR, NR, lanes, bytes }) {
   return L.join('\n');
 }
 
+/**
+ * pack_a_<t>(src, rs, cs, m, K, KC, mp, dst) and pack_b_<t>(src, rs, cs, n, K, KC, np, dst): the
+ * operand at byte address src, element (i, j) at src + i·rs + j·cs (byte strides), into panels
+ * at dst, as gemm_<t> reads them: per k-block of KC, MR-row panels of A (p-major, MR values per
+ * p) or NR-column panels of B (p-major, NR values per p), zero past the last row or column.
+ * Rows of B with unit column stride move as whole vectors.
+ */
+function packFunc(t, which, { MR, NR, bytes }) {
+  const R = which === 'a' ? MR : NR;
+  const T = t; // f32 | f64
+  const L = [];
+  // for A a panel walks rows (stride rs) across and k (stride cs) down; for B columns (cs) and k (rs)
+  const across = which === 'a' ? '$rs' : '$cs';
+  const down = which === 'a' ? '$cs' : '$rs';
+  L.push(`(func $pack_${which}_${t} (export "pack_${which}_${t}")`);
+  L.push('  (param $src i32) (param $rs i32) (param $cs i32) (param $m i32) (param $K i32) (param $KC i32) (param $mp i32) (param $dst i32)');
+  L.push('  (local $k0 i32) (local $kc i32) (local $ip i32) (local $rows i32) (local $s i32) (local $p i32) (local $r i32)');
+  L.push('  (local.set $k0 (i32.const 0))');
+  L.push('  (block $kdone (loop $kloop');
+  L.push('    (br_if $kdone (i32.ge_u (local.get $k0) (local.get $K)))');
+  L.push('    (local.set $kc (i32.sub (local.get $K) (local.get $k0)))');
+  L.push('    (if (i32.lt_u (local.get $KC) (local.get $kc)) (then (local.set $kc (local.get $KC))))');
+  L.push('    (local.set $ip (i32.const 0))');
+  L.push('    (block $idone (loop $iloop');
+  L.push('      (br_if $idone (i32.ge_u (local.get $ip) (local.get $mp)))');
+  L.push(`      (local.set $rows (i32.sub (local.get $m) (i32.mul (local.get $ip) (i32.const ${R}))))`);
+  L.push(`      (local.set $s (i32.add (local.get $src) (i32.add (i32.mul (i32.mul (local.get $ip) (i32.const ${R})) (local.get ${across})) (i32.mul (local.get $k0) (local.get ${down})))))`);
+  L.push('      (local.set $p (local.get $kc))');
+  // whole panel: unrolled; for B with unit column stride, whole vectors
+  const full = which === 'b'
+    ? `(i32.and (i32.ge_s (local.get $rows) (i32.const ${R})) (i32.eq (local.get $cs) (i32.const ${bytes})))`
+    : `(i32.ge_s (local.get $rows) (i32.const ${R}))`;
+  L.push(`      (if ${full}`);
+  L.push('        (then');
+  L.push('          (block $pdone (loop $ploop');
+  L.push('            (br_if $pdone (i32.eqz (local.get $p)))');
+  if (which === 'b') {
+    for (let v = 0; v < (R * bytes) / 16; v++) {
+      L.push(`            (v128.store offset=${v * 16} (local.get $dst) (v128.load offset=${v * 16} (local.get $s)))`);
+    }
+  } else {
+    for (let r = 0; r < R; r++) {
+      const addr = r === 0 ? '(local.get $s)' : `(i32.add (local.get $s) (i32.mul (local.get ${across}) (i32.const ${r})))`;
+      L.push(`            (${T}.store offset=${r * bytes} (local.get $dst) (${T}.load ${addr}))`);
+    }
+  }
+  L.push(`            (local.set $dst (i32.add (local.get $dst) (i32.const ${R * bytes})))`);
+  L.push(`            (local.set $s (i32.add (local.get $s) (local.get ${down})))`);
+  L.push('            (local.set $p (i32.sub (local.get $p) (i32.const 1)))');
+  L.push('            (br $ploop))))');
+  L.push('        (else');
+  L.push('          (block $pdone2 (loop $ploop2');
+  L.push('            (br_if $pdone2 (i32.eqz (local.get $p)))');
+  L.push('            (local.set $r (i32.const 0))');
+  L.push('            (block $rdone (loop $rloop');
+  L.push(`              (br_if $rdone (i32.ge_u (local.get $r) (i32.const ${R})))`);
+  L.push(`              (${T}.store (local.get $dst)`);
+  L.push(`                (if (result ${T}) (i32.lt_s (local.get $r) (local.get $rows))`);
+  L.push(`                  (then (${T}.load (i32.add (local.get $s) (i32.mul (local.get $r) (local.get ${across})))))`);
+  L.push(`                  (else (${T}.const 0))))`);
+  L.push(`              (local.set $dst (i32.add (local.get $dst) (i32.const ${bytes})))`);
+  L.push('              (local.set $r (i32.add (local.get $r) (i32.const 1)))');
+  L.push('              (br $rloop)))');
+  L.push(`            (local.set $s (i32.add (local.get $s) (local.get ${down})))`);
+  L.push('            (local.set $p (i32.sub (local.get $p) (i32.const 1)))');
+  L.push('            (br $ploop2)))))');
+  L.push('      (local.set $ip (i32.add (local.get $ip) (i32.const 1)))');
+  L.push('      (br $iloop)))');
+  L.push('    (local.set $k0 (i32.add (local.get $k0) (local.get $KC)))');
+  L.push('    (br $kloop)))');
+  L.push(')');
+  return L.join('\n');
+}
+
 /** The whole module; `shared` picks the memory import (shared for worker threads, or plain). */
 export function wat(shared, tiles = TILES) {
   return [
@@ -99,6 +173,10 @@ export function wat(shared, tiles = TILES) {
     `  (import "env" "mem" (memory 1 32768${shared ? ' shared' : ''}))`,
     gemmFunc('f32', tiles.f32),
     gemmFunc('f64', tiles.f64),
+    packFunc('f32', 'a', tiles.f32),
+    packFunc('f32', 'b', tiles.f32),
+    packFunc('f64', 'a', tiles.f64),
+    packFunc('f64', 'b', tiles.f64),
     ')',
   ].join('\n');
 }

@@ -93,6 +93,26 @@ describe.each(PATHS)('matmul on the $name path', (path) => {
     );
   });
 
+  it('reads small windows of wide buffers (packed from JS, not copied whole)', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const av = rand(40 * 300, 5);
+      const bv = rand(300 * 200, 6);
+      // A = rows 3..20, columns 100..109 of a 40×300 buffer; B = a 10×7 window of a 300×200 one
+      const a = tensor(av, { shape: [40, 300], dtype }).slice([3, 100], [20, 110]);
+      const b = tensor(bv, { shape: [300, 200], dtype }).slice([50, 20], [60, 27]);
+      const aw = Float64Array.from({ length: 17 * 10 }, (_, o) => av[(3 + Math.floor(o / 10)) * 300 + 100 + (o % 10)]!);
+      const bw = Float64Array.from({ length: 10 * 7 }, (_, o) => bv[(50 + Math.floor(o / 7)) * 200 + 20 + (o % 7)]!);
+      const round = (x: Float64Array) => (dtype === 'float32' ? Float64Array.from(Float32Array.from(x)) : x);
+      const want = matmulRef(round(aw), [17, 10], round(bw), [10, 7]);
+      const got = a.matmul(b).dataSync();
+      const eps = dtype === 'float32' ? 2e-6 : 1e-14;
+      expect(firstMismatch(got, want.value, (i) => eps * (want.mag[i]! + 1))).toBe(-1);
+      // and transposed windows: bᵀ·aᵀ = (a·b)ᵀ
+      const gotT = b.T.matmul(a.T).T.dataSync();
+      expect(firstMismatch(gotT, want.value, (i) => eps * (want.mag[i]! + 1))).toBe(-1);
+    }
+  });
+
   it('propagates NaN and ±Inf like the reference', () => {
     for (const dtype of ['float32', 'float64'] as const) {
       check([9, 13], [13, 11], dtype, 'plain', 'plain', 4, [Number.NaN, Infinity, -Infinity]);

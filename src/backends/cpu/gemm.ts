@@ -77,6 +77,10 @@ function packB(dst: TypedArray, o: number, B: Operand, n: number, K: number, np:
 
 const partArgs: Int32Array[] = [];
 
+/** Where gemmWasm's time goes (ms), collected only while `gemmProfile.on` (benchmarks turn it on). */
+export const gemmProfile = { on: false, calls: 0, pack: 0, kernel: 0, copy: 0, threaded: 0 };
+const now = () => performance.now();
+
 /**
  * C[cOff + i·n + j] = Σ_p A(i,p)·B(p,j) with the wasm kernel; false when the wasm memory cannot
  * hold the packed operands (the caller then uses gemmJs). `sameB`: B is the one that the previous
@@ -93,10 +97,30 @@ export function gemmWasm(
   const aBase = align(bBase + np * NR * K * sz);
   const cBase = align(aBase + mp * MR * K * sz);
   const ldc = np * NR * sz;
-  if (!reserve(w, cBase + mp * MR * ldc)) return false;
+  const rawBase = align(cBase + mp * MR * ldc);
+  // the elements each operand's view spans (strides are never negative)
+  const spanA = (m - 1) * A.rs + (K - 1) * A.cs + 1;
+  const spanB = (K - 1) * B.rs + (n - 1) * B.cs + 1;
+  const raw = Math.max(spanA <= 2 * m * K ? spanA : 0, spanB <= 2 * K * n ? spanB : 0);
+  if (!reserve(w, rawBase + raw * sz)) return false;
   const mem = f64 ? w.f64 : w.f32;
-  if (!sameB) packB(mem, bBase / sz, B, n, K, np, NR);
-  packA(mem, aBase / sz, A, m, K, mp, MR);
+  const pack = f64 ? w.packF64 : w.packF32;
+  const prof = gemmProfile.on;
+  const t0 = prof ? now() : 0;
+  // Pack in wasm from a raw copy of the view's span (a memcpy): 3-4x faster than packing from JS.
+  // A view that spans much more than its elements (a small window of a big buffer) is packed
+  // from JS instead.
+  if (!sameB) {
+    if (spanB <= 2 * K * n) {
+      mem.set(B.data.subarray(B.offset, B.offset + spanB), rawBase / sz);
+      pack.b(rawBase, B.rs * sz, B.cs * sz, n, K, KC, np, bBase);
+    } else packB(mem, bBase / sz, B, n, K, np, NR);
+  }
+  if (spanA <= 2 * m * K) {
+    mem.set(A.data.subarray(A.offset, A.offset + spanA), rawBase / sz);
+    pack.a(rawBase, A.rs * sz, A.cs * sz, m, K, KC, mp, aBase);
+  } else packA(mem, aBase / sz, A, m, K, mp, MR);
+  const t1 = prof ? now() : 0;
 
   // split the larger panel count over the threads that are ready
   let threads = 1;
@@ -124,12 +148,21 @@ export function gemmWasm(
   for (let t = 1; t < T; t++) dispatch(slots[t - 1]!, partArgs[t]!);
   gemmPart(gemm, partArgs[0]!);
   for (let t = 1; t < T; t++) join(slots[t - 1]!, (args) => gemmPart(gemm, args));
+  const t2 = prof ? now() : 0;
 
   // copy C out (its rows are padded to whole panels in the wasm memory)
   const c0 = cBase / sz;
   const ldcE = np * NR;
   if (ldcE === n) C.set(mem.subarray(c0, c0 + m * n), cOff);
   else for (let i = 0; i < m; i++) C.set(mem.subarray(c0 + i * ldcE, c0 + i * ldcE + n), cOff + i * n);
+  if (prof) {
+    const p = gemmProfile;
+    p.calls++;
+    p.pack += t1 - t0;
+    p.kernel += t2 - t1;
+    p.copy += now() - t2;
+    if (T > 1) p.threaded++;
+  }
   return true;
 }
 

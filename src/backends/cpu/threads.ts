@@ -4,8 +4,9 @@
 // workers, which Node allows on its main thread; browsers do not (and Web Workers would need a
 // Blob URL): there the matmul stays on one thread.
 //
-// The pool starts lazily and asynchronously (the first big matmul starts it and runs on one
-// thread meanwhile); whenThreadsReady() lets tests and benchmarks wait for it.
+// The pool starts lazily: the first big matmul spawns the workers and runs on one thread until
+// they are up (a few ms; they start on their own threads, without this thread's event loop);
+// whenThreadsReady() lets tests and benchmarks wait for them.
 import { GEMM_PART_SRC, GEMM_ARGS } from './gemm-part';
 import type { Wasm } from './wasm';
 
@@ -90,12 +91,25 @@ function spawn(w: Wasm): void {
 export function startPool(w: Wasm, want: number): boolean {
   if (unavailable || !w.shared || !isNode()) return false;
   if (!modules) {
+    // Node ≥ 20.16 hands out its modules synchronously, so a program that never yields to the
+    // event loop still gets its workers; older ones load them asynchronously
+    const proc = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process;
+    if (typeof proc?.getBuiltinModule === 'function') {
+      try {
+        const wt = proc.getBuiltinModule('node:worker_threads') as typeof import('node:worker_threads');
+        const os = proc.getBuiltinModule('node:os') as typeof import('node:os');
+        if (wt && os) setModules(wt, os);
+      } catch {
+        // fall through to the asynchronous way
+      }
+    }
+  }
+  if (!modules) {
     // a computed specifier keeps bundlers from resolving Node's modules for the browser
     const load = (name: string) => import(/* @vite-ignore */ /* webpackIgnore: true */ name);
     loading ??= Promise.all([load('node:worker_threads'), load('node:os')])
       .then(([wt, os]) => {
-        modules = { wt, os };
-        cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+        setModules(wt, os);
         startPool(w, want);
       })
       .catch(() => {
@@ -107,6 +121,11 @@ export function startPool(w: Wasm, want: number): boolean {
   // a worker that dies is replaced, but not forever
   while (slots.filter((s) => !s.dead).length < n && spawned < 16) spawn(w);
   return true;
+}
+
+function setModules(wt: typeof import('node:worker_threads'), os: typeof import('node:os')): void {
+  modules = { wt, os };
+  cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
 /** Resolves once every started worker is ready (or dead); the number that are ready. */

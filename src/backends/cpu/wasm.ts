@@ -7,12 +7,17 @@ import { TILES, WASM_PLAIN, WASM_SHARED } from './wasm-bytes';
 /** gemm(mp, np, kc, a, b, c, ldc, accumulate): see scripts/wasm-gen.mjs */
 export type GemmFn = (mp: number, np: number, kc: number, a: number, b: number, c: number, ldc: number, acc: number) => void;
 
+/** pack_<a|b>(src, rs, cs, rows, K, KC, panels, dst): see scripts/wasm-gen.mjs */
+export type PackFn = (src: number, rs: number, cs: number, m: number, K: number, KC: number, mp: number, dst: number) => void;
+
 export interface Wasm {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   shared: boolean;
   gemmF32: GemmFn;
   gemmF64: GemmFn;
+  packF32: { a: PackFn; b: PackFn };
+  packF64: { a: PackFn; b: PackFn };
   /** views on the memory, renewed by reserve() when it grows */
   f32: Float32Array;
   f64: Float64Array;
@@ -42,9 +47,11 @@ function canShare(): boolean {
 function instantiate(shared: boolean): Wasm {
   const module = new WebAssembly.Module(decode(shared ? WASM_SHARED : WASM_PLAIN) as BufferSource);
   const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared });
-  const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports as { gemm_f32: GemmFn; gemm_f64: GemmFn };
+  const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports as Record<string, GemmFn & PackFn>;
   return {
-    module, memory, shared, gemmF32: ex.gemm_f32, gemmF64: ex.gemm_f64,
+    module, memory, shared, gemmF32: ex.gemm_f32!, gemmF64: ex.gemm_f64!,
+    packF32: { a: ex.pack_a_f32!, b: ex.pack_b_f32! },
+    packF64: { a: ex.pack_a_f64!, b: ex.pack_b_f64! },
     f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer),
   };
 }
