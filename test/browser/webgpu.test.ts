@@ -1,0 +1,177 @@
+// The built ESM bundle in a browser: dist/index.js (built by the test setup; rebuilt here if
+// older than src/) is bundled with its dependencies for the browser, served from 127.0.0.1,
+// and loaded by the system's headless Chromium (driven by playwright-core; never a downloaded
+// browser) with WebGPU on SwiftShader. The page computes a gradient on WebGPU; Node computes
+// the same one on the CPU.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tensor } from '../../src';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+// What gave an adapter here (see /work/shared/WEBGPU-SETUP.md): WebGPU on SwiftShader, and no
+// sandbox, first-run UI or network chatter (root user, closed network).
+const ARGS = [
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--no-sandbox',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+];
+
+const flag = (v: string | undefined) => !!v && v !== '0' && v.toLowerCase() !== 'false';
+const REQUIRED = flag(process.env.CI) || flag(process.env.TAPEGRAD_REQUIRE_WEBGPU);
+
+const INPUTS = {
+  x: [[0.5, -1.25, 2], [1.5, 0.25, -0.75]],
+  w: [[0.3, -0.2], [0.1, 0.4], [-0.5, 0.6]],
+  y: [[1, 0], [0, 1]],
+};
+
+/**
+ * The program run in both places: a softmax cross-entropy over a tanh layer, padded, sliced and
+ * concatenated on the way, so the gradient goes through matmul, reductions, movement ops and
+ * the elementwise template. Written once, as source, so page and Node run the same text.
+ */
+const PROGRAM = `(tg, x, w, y) => {
+  const h = x.matmul(w).tanh();
+  const z = tg.concat([h, h.pad([[0, 0], [1, 0]]).slice([0, 0], [2, 2]).mul(0.5)], 0);
+  const logp = z.logSoftmax(-1);
+  return logp.slice([0, 0], [2, 2]).mul(y).sum().neg().add(z.max().mul(0.1));
+}`;
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>tapegrad webgpu</title>
+<script type="module">
+  import * as tg from './tapegrad.js';
+  const program = ${PROGRAM};
+  window.runGradient = async (inputs) => {
+    const description = await tg.initWebGPU();
+    const x = tg.tensor(inputs.x, { device: 'webgpu', requiresGrad: true });
+    const w = tg.tensor(inputs.w, { device: 'webgpu', requiresGrad: true });
+    const y = tg.tensor(inputs.y, { device: 'webgpu' });
+    const loss = program(tg, x, w, y);
+    loss.backward();
+    let dataSyncError = '';
+    try { loss.dataSync(); } catch (e) { dataSyncError = e.message; }
+    return {
+      description,
+      device: loss.device,
+      loss: Array.from(await loss.data()),
+      dx: Array.from(await x.grad.data()),
+      dw: Array.from(await w.grad.data()),
+      dataSyncError,
+    };
+  };
+  window.pageReady = true;
+</script>`;
+
+/** Why the browser test cannot run here, or null. */
+function missing(): string | null {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found (apt-get install -y chromium)`;
+  try {
+    execFileSync(process.execPath, ['-e', "require.resolve('playwright-core')"], { cwd: ROOT, stdio: 'ignore' });
+  } catch {
+    return 'playwright-core is not installed';
+  }
+  return null;
+}
+
+const why = missing();
+if (why && REQUIRED) throw new Error(`the browser WebGPU test is required here (CI or TAPEGRAD_REQUIRE_WEBGPU is set) but cannot run: ${why}`);
+if (why) console.warn(`[tapegrad] browser WebGPU test skipped: ${why}`);
+
+/** Newest modification time under a folder (ms). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+(why ? describe.skip : describe)('WebGPU in headless Chromium', () => {
+  let server: Server;
+  let origin = '';
+  let out = '';
+  let browser: import('playwright-core').Browser;
+
+  beforeAll(async () => {
+    const dist = join(ROOT, 'dist/index.js');
+    if (!existsSync(dist) || statSync(dist).mtimeMs < newest(join(ROOT, 'src'))) {
+      execFileSync('npx', ['tsup', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+    }
+    // dist/index.js leaves its npm dependencies as bare imports (a bundler's job); inline them
+    // for the page. Node-only modules stay external: they are loaded lazily and never in a browser.
+    out = mkdtempSync(join(tmpdir(), 'tapegrad-browser-'));
+    const { build } = await import('tsup');
+    await build({
+      config: false,
+      entry: { tapegrad: dist },
+      outDir: out,
+      format: ['esm'],
+      platform: 'browser',
+      target: 'es2022',
+      dts: false,
+      sourcemap: false,
+      splitting: false,
+      silent: true,
+      noExternal: [/^(?!webgpu$|cli-progress$|node:|fs\/promises$).*/],
+      external: ['webgpu', 'cli-progress', 'fs/promises', /^node:/],
+    });
+    const bundle = readFileSync(join(out, 'tapegrad.js'));
+    server = createServer((req, res) => {
+      if (req.url === '/' || req.url === '/index.html') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+      else if (req.url === '/tapegrad.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+      else if (req.url === '/favicon.ico') res.writeHead(204).end();
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const addr = server.address();
+    origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
+
+  it('computes a gradient on WebGPU in the page equal to the CPU gradient in Node', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(`${m.text()} ${m.location().url}`));
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => (window as unknown as { pageReady?: boolean }).pageReady === true, undefined, { timeout: 30_000 }).catch(() => {
+      throw new Error(`the page did not load the bundle: ${errors.join('; ') || 'no error reported'}`);
+    });
+    const got = await page.evaluate((inputs) => (window as unknown as { runGradient: (i: unknown) => Promise<any> }).runGradient(inputs), INPUTS);
+    await page.close();
+
+    // the same program on the CPU, in Node
+    const tg = await import('../../src');
+    const program = new Function(`return ${PROGRAM}`)() as (t: typeof tg, ...xs: ReturnType<typeof tensor>[]) => ReturnType<typeof tensor>;
+    const x = tensor(INPUTS.x, { requiresGrad: true });
+    const w = tensor(INPUTS.w, { requiresGrad: true });
+    const loss = program(tg, x, w, tensor(INPUTS.y));
+    loss.backward();
+
+    expect(got.device).toBe('webgpu');
+    expect(got.description).toMatch(/\S/);
+    expect(got.dataSyncError).toMatch(/data\(\)/);
+    const close = (a: number[], b: ArrayLike<number>) => a.forEach((v, i) => expect(v, `element ${i}`).toBeCloseTo(b[i]!, 5));
+    close(got.loss, loss.dataSync());
+    close(got.dx, x.grad!.dataSync());
+    close(got.dw, w.grad!.dataSync());
+    expect(errors).toEqual([]);
+  });
+});
