@@ -31,7 +31,7 @@ export const TILES = {
  * (inner), C[MR×NR tile] (+)= A panel (kc×MR) · B panel (kc×NR). a, b, c are byte addresses, ldc
  * is C's row stride in bytes. B's panel stays in L1 while the A panels stream through it.
  */
-function gemmFunc(t, { MR, NR, lanes, bytes }) {
+function gemmFunc(t, { MR, NR, lanes, bytes, U = 1 }) {
   const V = NR / lanes;
   const vt = t === 'f32' ? 'f32x4' : 'f64x2';
   const splat = t === 'f32' ? 'v128.load32_splat' : 'v128.load64_splat';
@@ -64,21 +64,29 @@ function gemmFunc(t, { MR, NR, lanes, bytes }) {
   L.push('      ) (else');
   for (let r = 0; r < MR; r++) for (let v = 0; v < V; v++) L.push(`        (local.set ${acc(r, v)} (v128.const i64x2 0 0))`);
   L.push('      ))');
-  // the k loop: one B row (V vectors), then per A value a broadcast, a multiply and an add per vector
-  L.push('      (local.set $p (local.get $kc))');
-  L.push('      (block $pdone (loop $ploop');
-  L.push('        (br_if $pdone (i32.eqz (local.get $p)))');
-  for (let v = 0; v < V; v++) L.push(`        (local.set $b${v} (v128.load offset=${v * 16} (local.get $bp)))`);
-  for (let r = 0; r < MR; r++) {
-    L.push(`        (local.set $av (${splat} offset=${r * bytes} (local.get $ap)))`);
-    for (let v = 0; v < V; v++) {
-      L.push(`        (local.set ${acc(r, v)} (${vt}.add (local.get ${acc(r, v)}) (${vt}.mul (local.get $av) (local.get $b${v}))))`);
+  // the k loop, U steps per turn (then one at a time): one B row (V vectors), then per A value a
+  // broadcast, a multiply and an add per vector
+  const step = (u) => {
+    for (let v = 0; v < V; v++) L.push(`        (local.set $b${v} (v128.load offset=${(u * NR + v * lanes) * bytes} (local.get $bp)))`);
+    for (let r = 0; r < MR; r++) {
+      L.push(`        (local.set $av (${splat} offset=${(u * MR + r) * bytes} (local.get $ap)))`);
+      for (let v = 0; v < V; v++) {
+        L.push(`        (local.set ${acc(r, v)} (${vt}.add (local.get ${acc(r, v)}) (${vt}.mul (local.get $av) (local.get $b${v}))))`);
+      }
     }
-  }
-  L.push(`        (local.set $ap (i32.add (local.get $ap) (i32.const ${MR * bytes})))`);
-  L.push(`        (local.set $bp (i32.add (local.get $bp) (i32.const ${NR * bytes})))`);
-  L.push('        (local.set $p (i32.sub (local.get $p) (i32.const 1)))');
-  L.push('        (br $ploop)))');
+  };
+  const loop = (name, n) => {
+    L.push(`      (block $${name}done (loop $${name}loop`);
+    L.push(`        (br_if $${name}done (i32.lt_u (local.get $p) (i32.const ${n})))`);
+    for (let u = 0; u < n; u++) step(u);
+    L.push(`        (local.set $ap (i32.add (local.get $ap) (i32.const ${n * MR * bytes})))`);
+    L.push(`        (local.set $bp (i32.add (local.get $bp) (i32.const ${n * NR * bytes})))`);
+    L.push(`        (local.set $p (i32.sub (local.get $p) (i32.const ${n})))`);
+    L.push(`        (br $${name}loop)))`);
+  };
+  L.push('      (local.set $p (local.get $kc))');
+  if (U > 1) loop('pu', U);
+  loop('p', 1);
   for (let r = 0; r < MR; r++) {
     const row = r === 0 ? '(local.get $cp)' : `(i32.add (local.get $cp) (i32.mul (local.get $ldc) (i32.const ${r})))`;
     for (let v = 0; v < V; v++) L.push(`      (v128.store offset=${v * 16} ${row} (local.get ${acc(r, v)}))`);

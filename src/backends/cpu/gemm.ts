@@ -17,15 +17,19 @@ export interface Operand {
   cs: number;
 }
 
-/** Blocking: K in blocks of KC; A's rows in blocks of MCP panels; B's columns in blocks of NCP panels. */
-const KC = 256;
+/**
+ * Blocking: K in blocks of at most KC_MAX (split evenly: 784 = 4 × 196, not 3 × 256 + 16, since a
+ * thin last block pays the C tile's loads and stores for little work); A's rows in blocks of MCP
+ * panels (MCP·MR·kc values, in L2); B's columns in blocks of NCP panels (in L2).
+ */
+const KC_MAX = 256;
 const MCP = 16;
 const NCP = 64;
 
 const align = (x: number) => (x + 63) & ~63;
 
 /** A into MR-row panels, p-major within each k-block, rows past m zero. Returns the next index. */
-function packA(dst: TypedArray, o: number, A: Operand, m: number, K: number, mp: number, MR: number): number {
+function packA(dst: TypedArray, o: number, A: Operand, m: number, K: number, KC: number, mp: number, MR: number): number {
   const { data, offset, rs, cs } = A;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
@@ -53,7 +57,7 @@ function packA(dst: TypedArray, o: number, A: Operand, m: number, K: number, mp:
 }
 
 /** B into NR-column panels, p-major within each k-block, columns past n zero. */
-function packB(dst: TypedArray, o: number, B: Operand, n: number, K: number, np: number, NR: number): number {
+function packB(dst: TypedArray, o: number, B: Operand, n: number, K: number, KC: number, np: number, NR: number): number {
   const { data, offset, rs, cs } = B;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
@@ -93,6 +97,7 @@ export function gemmWasm(
   const sz = f64 ? 8 : 4;
   const mp = Math.ceil(m / MR);
   const np = Math.ceil(n / NR);
+  const KC = Math.ceil(K / Math.ceil(K / KC_MAX));
   const bBase = 64;
   const aBase = align(bBase + np * NR * K * sz);
   const cBase = align(aBase + mp * MR * K * sz);
@@ -114,12 +119,12 @@ export function gemmWasm(
     if (spanB <= 2 * K * n) {
       mem.set(B.data.subarray(B.offset, B.offset + spanB), rawBase / sz);
       pack.b(rawBase, B.rs * sz, B.cs * sz, n, K, KC, np, bBase);
-    } else packB(mem, bBase / sz, B, n, K, np, NR);
+    } else packB(mem, bBase / sz, B, n, K, KC, np, NR);
   }
   if (spanA <= 2 * m * K) {
     mem.set(A.data.subarray(A.offset, A.offset + spanA), rawBase / sz);
     pack.a(rawBase, A.rs * sz, A.cs * sz, m, K, KC, mp, aBase);
-  } else packA(mem, aBase / sz, A, m, K, mp, MR);
+  } else packA(mem, aBase / sz, A, m, K, KC, mp, MR);
   const t1 = prof ? now() : 0;
 
   // split the larger panel count over the threads that are ready

@@ -36,7 +36,7 @@
       ))
       (local.set $p (local.get $kc))
       (block $pdone (loop $ploop
-        (br_if $pdone (i32.eqz (local.get $p)))
+        (br_if $pdone (i32.lt_u (local.get $p) (i32.const 1)))
         (local.set $b0 (v128.load offset=0 (local.get $bp)))
         (local.set $b1 (v128.load offset=16 (local.get $bp)))
         (local.set $av (v128.load32_splat offset=0 (local.get $ap)))
@@ -103,7 +103,7 @@
       ))
       (local.set $p (local.get $kc))
       (block $pdone (loop $ploop
-        (br_if $pdone (i32.eqz (local.get $p)))
+        (br_if $pdone (i32.lt_u (local.get $p) (i32.const 1)))
         (local.set $b0 (v128.load offset=0 (local.get $bp)))
         (local.set $b1 (v128.load offset=16 (local.get $bp)))
         (local.set $av (v128.load64_splat offset=0 (local.get $ap)))
