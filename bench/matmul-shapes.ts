@@ -2,7 +2,7 @@
 // repeated runs (GFLOP/s). A tuning aid; `npm run bench` has the figures that count.
 //   npx tsx bench/matmul-shapes.ts [reps]
 import { tensor } from '../src/index';
-import { configureCpu, warmCpu } from '../src/backends/cpu';
+import { configureCpu, cpuCapabilities, warmCpu } from '../src/backends/cpu';
 
 const reps = Number(process.argv[2] ?? 30);
 // [m, k, n, transposeA, transposeB]: forward, weight gradients (Aᵀ·g) and input gradients (g·Bᵀ)
@@ -21,6 +21,7 @@ for (const [name, cfg] of [['wasm, 1 thread', { threads: 1 }], ['wasm, 2 threads
     const a = ta ? tensor(new Float32Array(m * k).fill(0.5), { shape: [k, m] }).T : tensor(new Float32Array(m * k).fill(0.5), { shape: [m, k] });
     const b = tb ? tensor(new Float32Array(k * n).fill(0.5), { shape: [n, k] }).T : tensor(new Float32Array(k * n).fill(0.5), { shape: [k, n] });
     for (let i = 0; i < 5; i++) a.matmul(b).dispose();
+    const chunks0 = cpuCapabilities().workerChunks;
     const times: number[] = [];
     for (let i = 0; i < reps; i++) {
       const t0 = performance.now();
@@ -29,7 +30,7 @@ for (const [name, cfg] of [['wasm, 1 thread', { threads: 1 }], ['wasm, 2 threads
     }
     times.sort((x, y) => x - y);
     const gf = (ms: number) => ((2 * m * k * n) / ms / 1e6).toFixed(1);
-    console.log(`${name}  ${ta ? 'Aᵀ' : 'A '}[${m},${k}]·${tb ? 'Bᵀ' : 'B '}[${k},${n}]  best ${times[0]!.toFixed(3)} ms (${gf(times[0]!)} GFLOP/s), median ${gf(times[reps >> 1]!)} GFLOP/s`);
+    console.log(`${name}  ${ta ? 'Aᵀ' : 'A '}[${m},${k}]·${tb ? 'Bᵀ' : 'B '}[${k},${n}]  best ${times[0]!.toFixed(3)} ms (${gf(times[0]!)} GFLOP/s), median ${gf(times[reps >> 1]!)} GFLOP/s, ${((cpuCapabilities().workerChunks - chunks0) / reps).toFixed(1)} chunks/product by workers`);
   }
 }
 process.exit(0);

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tensor, tidy } from '../../src';
+import { cpuCapabilities } from '../../src/backends/cpu';
 import { PATHS, resetCpuConfig, usePath } from './paths';
 import { firstMismatch, matmulRef } from './reference';
 import { LAYOUTS, laidOut, type Layout } from './views';
@@ -48,7 +49,14 @@ describe.each(PATHS)('matmul on the $name path', (path) => {
 
   it('really runs that path', () => {
     if (path.name !== 'js') expect(caps.wasm).toBe(true);
-    if (path.name === 'workers') expect(caps.workers).toBeGreaterThan(0);
+    if (path.name.startsWith('workers')) {
+      expect(caps.workers).toBeGreaterThan(0);
+      // workers join in as they wake: over a few products of many chunks they take some
+      const before = cpuCapabilities().workerChunks;
+      const a = tensor(rand(384 * 384, 1), { shape: [384, 384] });
+      for (let i = 0; i < 50 && cpuCapabilities().workerChunks === before; i++) a.matmul(a).dispose();
+      expect(cpuCapabilities().workerChunks).toBeGreaterThan(before);
+    }
   });
 
   it('matches the reference on random sizes, layouts and dtypes', () => {

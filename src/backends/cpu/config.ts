@@ -6,17 +6,20 @@ export interface CpuConfig {
   wasm: boolean;
   /** threads for big matmuls, this one included: 1 = no workers, 0 = one per core (at most 4) */
   threads: number;
-  /** a matmul below this many multiply-adds (m·k·n) runs in plain JS: packing costs more than it saves */
+  /** a matmul below this many multiply-adds (m·k·n) runs in plain JS (measured: wasm wins from 8³ up, even counting its packing) */
   wasmMinWork: number;
   /** a matmul below this many multiply-adds stays on one thread: waking a worker costs ~50 µs */
   threadMinWork: number;
+  /** tests: when workers are used, leave every chunk to them (the caller only waits) */
+  workersOnly: boolean;
 }
 
 export const DEFAULTS: Readonly<CpuConfig> = Object.freeze({
   wasm: true,
   threads: 0,
-  wasmMinWork: 4096,
+  wasmMinWork: 512,
   threadMinWork: 1 << 19,
+  workersOnly: false,
 });
 
 export const config: CpuConfig = { ...DEFAULTS };

@@ -1,34 +1,66 @@
-// The blocked loops around the wasm micro-kernel, for one thread's share of C. It is kept as
-// source text so that the calling thread and the workers (which are started from a string) run
-// the very same code; the calling thread compiles it once with new Function.
+// The blocked loops around the wasm micro-kernel, run by every thread that takes part in a
+// product. It is kept as source text so that the calling thread and the workers (started from a
+// string) run the very same code; the calling thread compiles it once with new Function.
 //
 // Packed layouts (see gemm.ts): A as [k-block][MR-row panel][p][MR], B as [k-block][NR-col panel]
-// [p][NR], so a k-block of kc rows holds each panel contiguously (kc·MR or kc·NR values). Loops,
-// outermost first: NC-panel column blocks of B (kept in L2), k-blocks, MC-panel row blocks of A;
-// inside the kernel, B's micro-panel (kc·NR, in L1) meets each A panel of the block in turn.
+// [p][NR], so a k-block of kc rows holds each panel contiguously (kc·MR or kc·NR values).
+//
+// C is cut into chunks of MCP A panels × NCH B panels. Each participant grabs the next chunk
+// from a shared ticket until none are left, so a worker that wakes late or is descheduled (a
+// busy machine) costs at most the chunk it holds, never the whole product: the calling thread
+// takes over what it has not started. Per chunk: every k-block in turn, one kernel call each
+// (B's micro-panel, kc·NR, stays in L1 while the chunk's A panels stream past it).
+//
+// Shared words (Int32, at the start of the wasm memory): [0] the ticket, job id in bits 20-30
+// and the next chunk below, so a participant still holding an old job's arguments finds nothing
+// to take; [1] participants at work (the caller waits for it to drop to 0); [2] a worker's error;
+// [3] chunks done by workers.
 
-/** Argument slots: [mp0, mp1, np0, np1, mpAll, npAll, K, KC, MCP, NCP, aBase, bBase, cBase, ldc, MR, NR, bytes] */
-export const GEMM_ARGS = 17;
+/** Argument slots: [job, mp, np, K, KC, MCP, NCH, aBase, bBase, cBase, ldc, MR, NR, bytes] */
+export const GEMM_ARGS = 14;
+export const SYNC_TICKET = 0;
+export const SYNC_ACTIVE = 1;
+/** set to 1 by a worker whose share failed (a trap); the caller then throws */
+export const SYNC_ERROR = 2;
+/** chunks computed by workers, all jobs together (tests check that workers take part) */
+export const SYNC_WORKER_CHUNKS = 3;
+export const JOB_SHIFT = 20;
+export const MAX_CHUNKS = (1 << JOB_SHIFT) - 1;
 
 export const GEMM_PART_SRC = `
-  const mp0 = args[0], mp1 = args[1], np0 = args[2], np1 = args[3], mpAll = args[4], npAll = args[5];
-  const K = args[6], KC = args[7], MCP = args[8], NCP = args[9];
-  const aBase = args[10], bBase = args[11], cBase = args[12], ldc = args[13];
-  const MR = args[14], NR = args[15], sz = args[16];
-  for (let j0 = np0; j0 < np1; j0 += NCP) {
-    const nb = Math.min(NCP, np1 - j0);
-    for (let k0 = 0; k0 < K; k0 += KC) {
-      const kc = Math.min(KC, K - k0);
-      const aK = aBase + k0 * mpAll * MR * sz;
-      const bK = bBase + k0 * npAll * NR * sz + j0 * kc * NR * sz;
-      const acc = k0 > 0 ? 1 : 0;
-      for (let i0 = mp0; i0 < mp1; i0 += MCP) {
-        gemm(Math.min(MCP, mp1 - i0), nb, kc, aK + i0 * kc * MR * sz, bK, cBase + i0 * MR * ldc + j0 * NR * sz, ldc, acc);
+  const job = args[0], mp = args[1], np = args[2], K = args[3], KC = args[4], MCP = args[5], NCH = args[6];
+  const aBase = args[7], bBase = args[8], cBase = args[9], ldc = args[10], MR = args[11], NR = args[12], sz = args[13];
+  const chunksM = Math.ceil(mp / MCP);
+  const chunks = chunksM * Math.ceil(np / NCH);
+  Atomics.add(sync, ${SYNC_ACTIVE}, 1);
+  try {
+  for (;;) {
+    let c = -1;
+    for (;;) {
+      const cur = Atomics.load(sync, ${SYNC_TICKET});
+      if (cur >>> ${JOB_SHIFT} !== job || (cur & ${MAX_CHUNKS}) >= chunks) break;
+      if (Atomics.compareExchange(sync, ${SYNC_TICKET}, cur, cur + 1) === cur) {
+        c = cur & ${MAX_CHUNKS};
+        break;
       }
     }
+    if (c < 0) break;
+    if (worker) Atomics.add(sync, ${SYNC_WORKER_CHUNKS}, 1);
+    const i0 = (c % chunksM) * MCP;
+    const j0 = Math.floor(c / chunksM) * NCH;
+    const mb = Math.min(MCP, mp - i0);
+    const nb = Math.min(NCH, np - j0);
+    const cp = cBase + i0 * MR * ldc + j0 * NR * sz;
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kc = Math.min(KC, K - k0);
+      gemm(mb, nb, kc, aBase + (k0 * mp * MR + i0 * kc * MR) * sz, bBase + (k0 * np * NR + j0 * kc * NR) * sz, cp, ldc, k0 > 0 ? 1 : 0);
+    }
+  }
+  } finally {
+    if (Atomics.sub(sync, ${SYNC_ACTIVE}, 1) === 1) Atomics.notify(sync, ${SYNC_ACTIVE});
   }
 `;
 
-export type GemmPart = (gemm: (...a: number[]) => void, args: ArrayLike<number>) => void;
+export type GemmPart = (gemm: (...a: number[]) => void, args: ArrayLike<number>, sync: Int32Array, worker: boolean) => void;
 
-export const gemmPart = new Function('gemm', 'args', GEMM_PART_SRC) as GemmPart;
+export const gemmPart = new Function('gemm', 'args', 'sync', 'worker', GEMM_PART_SRC) as GemmPart;

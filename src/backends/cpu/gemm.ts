@@ -5,8 +5,8 @@
 //   gemmJs:   plain JS (no WebAssembly, or products too small to be worth packing).
 import type { TypedArray } from '../backend';
 import { config } from './config';
-import { GEMM_ARGS, gemmPart } from './gemm-part';
-import { coreCount, dispatch, join, readySlots, startPool } from './threads';
+import { GEMM_ARGS, JOB_SHIFT, MAX_CHUNKS, SYNC_TICKET, SYNC_WORKER_CHUNKS, gemmPart } from './gemm-part';
+import { coreCount, dispatch, joinAll, readySlots, startPool } from './threads';
 import { reserve, TILES, type Wasm } from './wasm';
 
 /** A matrix view: element (i, j) is data[offset + i·rs + j·cs]. */
@@ -20,11 +20,12 @@ export interface Operand {
 /**
  * Blocking: K in blocks of at most KC_MAX (split evenly: 784 = 4 × 196, not 3 × 256 + 16, since a
  * thin last block pays the C tile's loads and stores for little work); A's rows in blocks of MCP
- * panels (MCP·MR·kc values, in L2); B's columns in blocks of NCP panels (in L2).
+ * panels (MCP·MR·kc values, in L2); C in chunks of MCP × NCH panels, shared out between threads.
  */
 const KC_MAX = 256;
 const MCP = 16;
-const NCP = 64;
+/** B panels per chunk of C (see gemm-part.ts): 128 columns of float32, 64 of float64 */
+const NCH = 16;
 
 const align = (x: number) => (x + 63) & ~63;
 
@@ -79,7 +80,9 @@ function packB(dst: TypedArray, o: number, B: Operand, n: number, K: number, KC:
   return o;
 }
 
-const partArgs: Int32Array[] = [];
+const args = new Int32Array(GEMM_ARGS);
+let job = 0;
+let sync: Int32Array | null = null;
 
 /** Where gemmWasm's time goes (ms), collected only while `gemmProfile.on` (benchmarks turn it on). */
 export const gemmProfile = { on: false, calls: 0, pack: 0, kernel: 0, copy: 0, threaded: 0 };
@@ -127,32 +130,23 @@ export function gemmWasm(
   } else packA(mem, aBase / sz, A, m, K, KC, mp, MR);
   const t1 = prof ? now() : 0;
 
-  // split the larger panel count over the threads that are ready
-  let threads = 1;
-  if (config.threads !== 1 && m * n * K >= config.threadMinWork) {
+  // share the chunks of C with the workers that are ready
+  const chunks = Math.ceil(mp / MCP) * Math.ceil(np / NCH);
+  if (chunks > MAX_CHUNKS) return false;
+  let slots: number[] = [];
+  const only = config.workersOnly;
+  if (config.threads !== 1 && (chunks > 1 || only) && m * n * K >= config.threadMinWork) {
     const want = config.threads || 4;
-    if (startPool(w, want)) threads = Math.min(want, coreCount(), readySlots().length + 1, Math.max(mp, np));
+    if (startPool(w, want)) slots = readySlots().slice(0, Math.max(only ? 1 : 0, Math.min(want, coreCount(), chunks) - 1));
   }
-  const slots = threads > 1 ? readySlots().slice(0, threads - 1) : [];
-  const T = slots.length + 1;
-  const splitM = mp >= np;
-  const total = splitM ? mp : np;
-  for (let t = 0; t < T; t++) {
-    const lo = Math.round((total * t) / T);
-    const hi = Math.round((total * (t + 1)) / T);
-    const a = (partArgs[t] ??= new Int32Array(GEMM_ARGS));
-    a[0] = splitM ? lo : 0;
-    a[1] = splitM ? hi : mp;
-    a[2] = splitM ? 0 : lo;
-    a[3] = splitM ? np : hi;
-    a[4] = mp; a[5] = np; a[6] = K; a[7] = KC; a[8] = MCP; a[9] = NCP;
-    a[10] = aBase; a[11] = bBase; a[12] = cBase; a[13] = ldc;
-    a[14] = MR; a[15] = NR; a[16] = sz;
-  }
-  const gemm = f64 ? w.gemmF64 : w.gemmF32;
-  for (let t = 1; t < T; t++) dispatch(slots[t - 1]!, partArgs[t]!);
-  gemmPart(gemm, partArgs[0]!);
-  for (let t = 1; t < T; t++) join(slots[t - 1]!, (args) => gemmPart(gemm, args));
+  job = (job + 1) & 0x7ff || 1;
+  if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, 4);
+  Atomics.store(sync, SYNC_TICKET, job << JOB_SHIFT);
+  args[0] = job; args[1] = mp; args[2] = np; args[3] = K; args[4] = KC; args[5] = MCP; args[6] = NCH;
+  args[7] = aBase; args[8] = bBase; args[9] = cBase; args[10] = ldc; args[11] = MR; args[12] = NR; args[13] = sz;
+  for (const slot of slots) dispatch(slot, args);
+  if (slots.length === 0 || !only) gemmPart(f64 ? w.gemmF64 : w.gemmF32, args, sync, false);
+  if (slots.length > 0) joinAll(sync, chunks);
   const t2 = prof ? now() : 0;
 
   // copy C out (its rows are padded to whole panels in the wasm memory)
@@ -166,9 +160,14 @@ export function gemmWasm(
     p.pack += t1 - t0;
     p.kernel += t2 - t1;
     p.copy += now() - t2;
-    if (T > 1) p.threaded++;
+    if (slots.length > 0) p.threaded++;
   }
   return true;
+}
+
+/** Chunks of C that worker threads have computed so far (0 where there are none). */
+export function workerChunks(): number {
+  return sync === null ? 0 : Atomics.load(sync, SYNC_WORKER_CHUNKS);
 }
 
 let rowScratch = new Float64Array(64);

@@ -7,6 +7,7 @@ import {
 } from '../backend';
 import { BINARY_JS, UNARY_JS, WHERE_JS, elementwise } from './elementwise';
 import { config, DEFAULTS, type CpuConfig } from './config';
+import { workerChunks } from './gemm';
 import { matmul } from './matmul';
 import { readyWorkers, startPool, stopThreads, whenThreadsReady } from './threads';
 import { wasm } from './wasm';
@@ -127,9 +128,9 @@ export function resetCpuConfig(): CpuConfig {
 }
 
 /** What this platform offers: WebAssembly SIMD kernels, shared memory, worker threads ready now. */
-export function cpuCapabilities(): { wasm: boolean; sharedMemory: boolean; workers: number } {
+export function cpuCapabilities(): { wasm: boolean; sharedMemory: boolean; workers: number; workerChunks: number } {
   const w = wasm();
-  return { wasm: w !== null, sharedMemory: w?.shared ?? false, workers: readyWorkers() };
+  return { wasm: w !== null, sharedMemory: w?.shared ?? false, workers: readyWorkers(), workerChunks: workerChunks() };
 }
 
 /** Start the worker pool now and wait until it is ready; resolves to the workers available. */

@@ -1,20 +1,21 @@
 // Worker threads for the big matmuls (Node's worker_threads). Each worker instantiates the same
-// wasm module on the same shared memory and waits on a small control block (Atomics.wait), so a
-// job costs one Atomics.notify, not a message. The calling thread blocks in Atomics.wait for its
-// workers, which Node allows on its main thread; browsers do not (and Web Workers would need a
-// Blob URL): there the matmul stays on one thread.
+// wasm module on the same shared memory and sleeps on a small control block (Atomics.wait), so
+// handing it a job costs one Atomics.notify, not a message. The work itself is shared out chunk
+// by chunk through a ticket in the wasm memory (see gemm-part.ts), and the calling thread, which
+// takes part too, then waits for the participants to finish (Atomics.wait, which Node allows on
+// its main thread; browsers do not, and would need Web Workers from a Blob URL: there matmul
+// stays on one thread).
 //
 // The pool starts lazily: the first big matmul spawns the workers and runs on one thread until
 // they are up (a few ms; they start on their own threads, without this thread's event loop);
 // whenThreadsReady() lets tests and benchmarks wait for them.
-import { GEMM_PART_SRC, GEMM_ARGS } from './gemm-part';
+import { GEMM_ARGS, GEMM_PART_SRC, MAX_CHUNKS, SYNC_ACTIVE, SYNC_ERROR, SYNC_TICKET } from './gemm-part';
 import type { Wasm } from './wasm';
 
 // control block, Int32 slots
-const SEQ = 0; // bumped by the caller per job
-const DONE = 1; // set to SEQ by the worker when the job is done
-const READY = 2; // 1 once the worker has instantiated the module
-const QUIT = 3; // 1: leave the loop
+const SEQ = 0; // even: the arguments are complete; odd: the caller is writing them
+const READY = 1; // 1 once the worker has instantiated the module
+const QUIT = 2; // 1: leave the loop
 const ARGS = 4; // GEMM_ARGS slots of arguments
 const CTRL_INTS = ARGS + GEMM_ARGS;
 
@@ -24,18 +25,28 @@ const { workerData } = require('node:worker_threads');
 const { module, memory, ctrl } = workerData;
 const c = new Int32Array(ctrl);
 const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
-const gemmPart = new Function('gemm', 'args', ${JSON.stringify(GEMM_PART_SRC)});
+const gemmPart = new Function('gemm', 'args', 'sync', 'worker', ${JSON.stringify(GEMM_PART_SRC)});
 Atomics.store(c, ${READY}, 1);
 Atomics.notify(c, ${READY});
-let seq = 0;
+let seen = 0;
 for (;;) {
-  Atomics.wait(c, ${SEQ}, seq);
-  seq = Atomics.load(c, ${SEQ});
+  Atomics.wait(c, ${SEQ}, seen);
+  // a consistent copy of the arguments (the caller may be writing the next job's)
+  let s, args;
+  for (;;) {
+    s = Atomics.load(c, ${SEQ});
+    if (s & 1) continue;
+    args = c.slice(${ARGS}, ${CTRL_INTS});
+    if (Atomics.load(c, ${SEQ}) === s) break;
+  }
+  seen = s;
   if (Atomics.load(c, ${QUIT}) === 1) break;
-  const args = c.subarray(${ARGS}, ${CTRL_INTS});
-  gemmPart(args[${GEMM_ARGS - 1}] === 8 ? ex.gemm_f64 : ex.gemm_f32, args);
-  Atomics.store(c, ${DONE}, seq);
-  Atomics.notify(c, ${DONE});
+  const sync = new Int32Array(memory.buffer, 0, 4);
+  try {
+    gemmPart(args[${GEMM_ARGS - 1}] === 8 ? ex.gemm_f64 : ex.gemm_f32, args, sync, true);
+  } catch (e) {
+    Atomics.store(sync, ${SYNC_ERROR}, 1);
+  }
 }
 `;
 
@@ -44,8 +55,6 @@ interface Slot {
   seq: number;
   worker: import('node:worker_threads').Worker;
   dead: boolean;
-  /** the job last handed to it (re-run here if the worker died) */
-  args: Int32Array;
 }
 
 const slots: Slot[] = [];
@@ -73,7 +82,7 @@ export function coreCount(): number {
 function spawn(w: Wasm): void {
   const ctrl = new SharedArrayBuffer(CTRL_INTS * 4);
   const worker = new modules!.wt.Worker(WORKER_SRC, { eval: true, workerData: { module: w.module, memory: w.memory, ctrl } });
-  const slot: Slot = { ctrl: new Int32Array(ctrl), seq: 0, worker, dead: false, args: new Int32Array(GEMM_ARGS) };
+  const slot: Slot = { ctrl: new Int32Array(ctrl), seq: 0, worker, dead: false };
   worker.unref();
   const die = () => {
     slot.dead = true;
@@ -147,26 +156,32 @@ export function readySlots(): number[] {
   return out;
 }
 
-/** Hand a job to worker `i` (it must be idle). */
+/** Hand a job's arguments to worker `i` and wake it; it joins in whenever it wakes. */
 export function dispatch(i: number, args: ArrayLike<number>): void {
   const s = slots[i]!;
-  s.args.set(args);
-  s.ctrl.set(s.args, ARGS);
-  s.seq = (s.seq + 1) | 0;
+  Atomics.store(s.ctrl, SEQ, s.seq + 1); // odd: writing
+  for (let k = 0; k < GEMM_ARGS; k++) s.ctrl[ARGS + k] = args[k]!;
+  s.seq += 2;
   Atomics.store(s.ctrl, SEQ, s.seq);
   Atomics.notify(s.ctrl, SEQ);
 }
 
-/** Wait for worker i's job; if the worker died, run the job here with `fallback`. */
-export function join(i: number, fallback: (args: Int32Array) => void): void {
-  const s = slots[i]!;
-  for (;;) {
-    if (Atomics.load(s.ctrl, DONE) === s.seq) return;
-    if (s.dead) {
-      fallback(s.args);
-      return;
-    }
-    Atomics.wait(s.ctrl, DONE, Atomics.load(s.ctrl, DONE), 20);
+/**
+ * Wait until all `chunks` are taken and no participant is at work (a participant counts itself
+ * active before it takes a chunk, so a taken chunk is finished once the count is back to 0).
+ * A worker's failure is rethrown here: the chunk it held is lost.
+ */
+export function joinAll(sync: Int32Array, chunks: number): void {
+  for (let spins = 0; ; spins++) {
+    const taken = (Atomics.load(sync, SYNC_TICKET) & MAX_CHUNKS) >= chunks;
+    const active = Atomics.load(sync, SYNC_ACTIVE);
+    if (taken && active === 0) break;
+    // a chunk takes tens of µs: spin briefly before sleeping
+    if (spins > 1000) Atomics.wait(sync, SYNC_ACTIVE, active, 1);
+  }
+  if (Atomics.load(sync, SYNC_ERROR) !== 0) {
+    Atomics.store(sync, SYNC_ERROR, 0);
+    throw new Error('matmul: a worker thread failed while computing its share');
   }
 }
 
@@ -175,7 +190,8 @@ export async function stopThreads(): Promise<void> {
   await loading;
   for (const s of slots.splice(0)) {
     Atomics.store(s.ctrl, QUIT, 1);
-    Atomics.store(s.ctrl, SEQ, s.seq + 1);
+    s.seq += 2;
+    Atomics.store(s.ctrl, SEQ, s.seq);
     Atomics.notify(s.ctrl, SEQ);
     await s.worker.terminate();
   }
