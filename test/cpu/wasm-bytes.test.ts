@@ -1,0 +1,20 @@
+// The committed wasm module is what scripts/wasm-gen.mjs generates today, and it has the exports
+// the backend calls.
+import { describe, expect, it } from 'vitest';
+import { WASM_PLAIN, WASM_SHARED } from '../../src/backends/cpu/wasm-bytes';
+// @ts-expect-error: a plain .mjs script, no types
+import { assemble, wat } from '../../scripts/wasm-gen.mjs';
+
+describe('generated wasm kernels', () => {
+  it('the committed bytes match the generator (run node scripts/wasm-gen.mjs after changing it)', async () => {
+    const b64 = (u8: Uint8Array) => Buffer.from(u8).toString('base64');
+    expect(b64(await assemble(wat(true)))).toBe(WASM_SHARED);
+    expect(b64(await assemble(wat(false)))).toBe(WASM_PLAIN);
+  });
+
+  it('exports a kernel and two packers per dtype', () => {
+    const mod = new WebAssembly.Module(Buffer.from(WASM_PLAIN, 'base64'));
+    const names = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
+    expect(names).toEqual(['gemm_f32', 'gemm_f64', 'pack_a_f32', 'pack_a_f64', 'pack_b_f32', 'pack_b_f64']);
+  });
+});
