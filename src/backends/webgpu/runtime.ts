@@ -58,6 +58,8 @@ export class Runtime {
   #pipelines = new Map<string, GPUComputePipeline>();
   #metas = new Map<string, GPUBuffer>();
   #encoder: GPUCommandEncoder | null = null;
+  /** the open compute pass: consecutive dispatches share one (WebGPU orders them within it) */
+  #pass: GPUComputePassEncoder | null = null;
   #pending = 0;
   /** buffers the open encoder reads or writes */
   #touched = new Set<GPUBuffer>();
@@ -204,7 +206,9 @@ export class Runtime {
     return buf;
   }
 
+  /** The open encoder, outside any compute pass (for copies and clears). */
   #enc(): GPUCommandEncoder {
+    this.#endPass();
     if (!this.#encoder) {
       this.#encoder = this.device.createCommandEncoder();
       // submit soon even if nothing asks: the GPU should not wait for the next read
@@ -227,11 +231,10 @@ export class Runtime {
       layout: pipeline.getBindGroupLayout(0),
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
-    const pass = this.#enc().beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bind);
-    pass.dispatchWorkgroups(x, y, z);
-    pass.end();
+    this.#pass ??= this.#enc().beginComputePass();
+    this.#pass.setPipeline(pipeline);
+    this.#pass.setBindGroup(0, bind);
+    this.#pass.dispatchWorkgroups(x, y, z);
     for (const b of buffers) this.#touched.add(b);
     if (++this.#pending >= MAX_PENDING) this.flush();
   }
@@ -243,9 +246,15 @@ export class Runtime {
     this.#touched.add(b.buffer);
   }
 
+  #endPass(): void {
+    this.#pass?.end();
+    this.#pass = null;
+  }
+
   /** Submit the open encoder, if any. */
   flush(): void {
     if (!this.#encoder) return;
+    this.#endPass();
     const enc = this.#encoder;
     this.#encoder = null;
     this.#pending = 0;
