@@ -4,6 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tensor, tidy, where, type Tensor } from '../../src';
+import { EW_WASM_MIN } from '../../src/backends/cpu/elementwise';
+import { configureCpu, cpuCapabilities, resetCpuConfig } from '../../src/backends/cpu';
 import { BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp } from '../../src/backends/backend';
 import { at, fill } from './reference';
 import { LAYOUTS, laidOut, size, values, type FloatDType } from './views';
@@ -146,6 +148,39 @@ describe('elementwise kernels', () => {
       const y = laidOut(v, [2, 3, 4], 'float64', lay).cast('float32');
       expect(y.dtype).toBe('float32');
       expectValues(y.dataSync(), v, 'float32', `cast ${lay}`);
+    }
+  });
+
+  it.each(['js', 'wasm'] as const)('big flat operands (the wasm kernels) give the same values, on the %s path', (path) => {
+    configureCpu({ wasm: path === 'wasm' });
+    if (path === 'wasm') expect(cpuCapabilities().wasm).toBe(true);
+    try {
+      for (const dtype of ['float32', 'float64'] as const) {
+        // odd lengths: the vector loop and its scalar tail
+        for (const n of [EW_WASM_MIN, EW_WASM_MIN + 3]) {
+          const a = values(n, 11, true);
+          const b = values(n, 12, true);
+          const held = (v: Float64Array) => (dtype === 'float32' ? Float64Array.from(v, Math.fround) : v);
+          const [ha, hb] = [held(a), held(b)];
+          const check = (y: Tensor, ref: (i: number) => number, what: string) =>
+            expectValues(y.dataSync(), Float64Array.from({ length: n }, (_, i) => ref(i)), dtype, `${what} n=${n} ${dtype} (${path})`);
+          tidy(() => {
+            const [x, y] = [tensor(a, { dtype }), tensor(b, { dtype })];
+            const s = tensor(ha[5]!, { dtype });
+            for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+              const f = BINARY_REF[op];
+              check(x[op](y), (i) => f(ha[i]!, hb[i]!), `${op} vv`);
+              check(x[op](s), (i) => f(ha[i]!, ha[5]!), `${op} vs`);
+              check(s[op](x), (i) => f(ha[5]!, ha[i]!), `${op} sv`);
+            }
+            check(x.relu(), (i) => UNARY_REF.relu(ha[i]!), 'relu');
+            const r = Array.from(tensor([-0, -Infinity, Number.NaN, 3, ...new Array(n).fill(-1)], { dtype }).relu().dataSync().slice(0, 4));
+            expect(r.map((v) => (Object.is(v, -0) ? '-0' : v))).toEqual([0, 0, Number.NaN, 3]);
+          });
+        }
+      }
+    } finally {
+      resetCpuConfig();
     }
   });
 });

@@ -12,9 +12,13 @@ describe('generated wasm kernels', () => {
     expect(b64(await assemble(wat(false)))).toBe(WASM_PLAIN);
   });
 
-  it('exports a kernel and two packers per dtype', () => {
+  it('exports a kernel and two packers per dtype, and the elementwise kernels', () => {
     const mod = new WebAssembly.Module(Buffer.from(WASM_PLAIN, 'base64'));
-    const names = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
-    expect(names).toEqual(['gemm_f32', 'gemm_f64', 'pack_a_f32', 'pack_a_f64', 'pack_b_f32', 'pack_b_f64']);
+    const names = WebAssembly.Module.exports(mod).map((e) => e.name);
+    const want = ['f32', 'f64'].flatMap((t) => [
+      `gemm_${t}`, `pack_a_${t}`, `pack_b_${t}`, `ew_relu_${t}`,
+      ...['add', 'sub', 'mul', 'div'].flatMap((op) => ['vv', 'vs', 'sv'].map((p) => `ew_${op}_${t}_${p}`)),
+    ]);
+    expect(names.sort()).toEqual(want.sort());
   });
 });

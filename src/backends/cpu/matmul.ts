@@ -30,7 +30,8 @@ export function matmul(a: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
   const rb = b.arr.shape.length;
   const A: Operand = { data: a.arr.data, offset: 0, rs: a.arr.stride[ra - 2]!, cs: a.arr.stride[ra - 1]! };
   const B: Operand = { data: b.arr.data, offset: 0, rs: b.arr.stride[rb - 2]!, cs: b.arr.stride[rb - 1]! };
-  const w = config.wasm && m * n * k >= config.wasmMinWork ? wasm() : null;
+  // a matrix times a column stays in JS (dot products): the kernel would pad the column to NR
+  const w = config.wasm && m * n * k >= config.wasmMinWork && (n > 1 || config.wasmMinWork === 0) ? wasm() : null;
   const f64 = out.dtype === 'float64';
 
   const aBS = batchStrides(a);
