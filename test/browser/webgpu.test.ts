@@ -1,8 +1,9 @@
-// The built ESM bundle in a browser: dist/index.js (built by the test setup; rebuilt here if
-// older than src/) is bundled with its dependencies for the browser, served from 127.0.0.1,
-// and loaded by the system's headless Chromium (driven by playwright-core; never a downloaded
-// browser) with WebGPU on SwiftShader. The page computes a gradient on WebGPU; Node computes
-// the same one on the CPU.
+// The built ESM bundle in a browser: dist/index.js (built once per run by the test setup) is
+// bundled with its dependencies for the browser, served from 127.0.0.1, and loaded by the
+// system's headless Chromium (driven by playwright-core; never a downloaded browser) with WebGPU
+// on SwiftShader. The page computes a gradient on WebGPU; Node computes the same one on the CPU.
+// If dist/ is missing or older than src/, the page bundle is built from src/index.ts instead,
+// into a private folder: this test never rewrites dist/, which other suites are reading.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -104,16 +105,14 @@ function newest(dir: string): number {
 
   beforeAll(async () => {
     const dist = join(ROOT, 'dist/index.js');
-    if (!existsSync(dist) || statSync(dist).mtimeMs < newest(join(ROOT, 'src'))) {
-      execFileSync('npx', ['tsup', '--silent'], { cwd: ROOT, stdio: 'inherit' });
-    }
+    const fresh = existsSync(dist) && statSync(dist).mtimeMs >= newest(join(ROOT, 'src'));
     // dist/index.js leaves its npm dependencies as bare imports (a bundler's job); inline them
     // for the page. Node-only modules stay external: they are loaded lazily and never in a browser.
     out = mkdtempSync(join(tmpdir(), 'tapegrad-browser-'));
     const { build } = await import('tsup');
     await build({
       config: false,
-      entry: { tapegrad: dist },
+      entry: { tapegrad: fresh ? dist : join(ROOT, 'src/index.ts') },
       outDir: out,
       format: ['esm'],
       platform: 'browser',

@@ -29,8 +29,8 @@ export function makeKernels(rt: Runtime) {
   }
 
   /**
-   * out[window] = expr(inputs broadcast to `shape`). The window is `dst` viewed with `dstStrides`
-   * from `dstOffset`; by default all of a fresh row-major output.
+   * out[window] = expr(inputs broadcast to `shape`). The window is `dst.s` seen through
+   * `dst.strides` from `dst.offset` (pad, concat); by default all of a fresh row-major output.
    */
   function elementwise(
     names: readonly string[],
