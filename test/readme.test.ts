@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { WEBGPU } from './helpers/devices';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(`${root}/README.md`, 'utf8');
@@ -12,7 +13,9 @@ const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).f
 describe('README', () => {
   it('has examples', () => expect(blocks.length).toBeGreaterThan(0));
 
-  it.each(blocks.map((code, i) => [i, code] as const))('example %i runs without error', (i, code) => {
+  it.each(blocks.map((code, i) => [i, code] as const))('example %i runs without error', (i, code, ctx) => {
+    // the WebGPU example needs an adapter (devices.ts fails the run instead where one is required)
+    if (code.includes('initWebGPU') && !WEBGPU.available) return ctx.skip();
     // inside the package scope (not under node_modules) so that 'tapegrad' resolves to this package
     const dir = `${root}/.readme-examples`;
     mkdirSync(dir, { recursive: true });
