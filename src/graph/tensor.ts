@@ -142,8 +142,11 @@ export class Tensor {
   }
 
   /**
-   * Replace this tensor's values with `value`'s (same shape, dtype and device), in place. The tape
-   * sees it: a backward() through an op that saved this tensor before the write throws.
+   * Replace this tensor's values with `value`'s (same shape, dtype and device). No copy is made:
+   * this tensor takes a handle on value's memory and gives back its own, so views and detached
+   * copies made earlier keep the old values. The tape still counts it as a write (their version is
+   * shared): a backward() through an op that saved this tensor, or a view of it, before the
+   * assignment throws rather than risk a wrong gradient.
    */
   assign(value: Tensor): this {
     if (value === this) return this;
