@@ -8,7 +8,8 @@
 import type { BinaryOp, OutInfo, UnaryOp } from '../backend';
 import { config } from './config';
 import { alloc, fresh, isRowMajor, type CpuStorage, type View } from './storage';
-import { reserve, wasm } from './wasm';
+import { inHeap, scratch } from './heap';
+import { wasm } from './wasm';
 
 /**
  * Flat operands of at least this many elements go through the wasm SIMD kernels (where the op
@@ -18,27 +19,37 @@ import { reserve, wasm } from './wasm';
  */
 export const EW_WASM_MIN = 1 << 16;
 
-/** Run the wasm kernel `name` (ew_<op>_<t>[_<pattern>]) over flat operands; false if it cannot. */
+/**
+ * Run the wasm kernel `name` (ew_<op>_<t>[_<pattern>]) over flat operands; false if it cannot.
+ * Operands and output in the wasm heap are used in place; others are copied through scratch.
+ */
 function flatWasm(name: string, out: Float32Array | Float64Array, n: number, ops: View[], steps: Step[]): boolean {
   const w = wasm();
   const f = w?.ew[name];
   if (!w || !f) return false;
   const sz = out.BYTES_PER_ELEMENT;
-  // [out | a | b], each a multiple of 64 bytes, after the matmul's shared words
   const slot = (n * sz + 63) & ~63;
-  const base = 64;
-  if (!reserve(w, base + slot * (ops.length + 1))) return false;
+  const outIn = inHeap(out);
+  let need = outIn ? 0 : slot;
+  for (const v of ops) if (!inHeap(v.data)) need += slot;
+  const base = need > 0 ? scratch(w, need) : 0;
+  if (base < 0) return false;
   const mem = sz === 8 ? w.f64 : w.f32;
+  let next = base;
   const addr = [0, 0];
   for (let t = 0; t < ops.length; t++) {
     const v = ops[t]!;
-    const at = base + slot * (t + 1);
-    if (steps[t] === 1) mem.set(v.data.subarray(v.offset, v.offset + n), at / sz);
-    else mem[at / sz] = v.data[v.offset]!;
-    addr[t] = at;
+    if (inHeap(v.data)) addr[t] = v.data.byteOffset + v.offset * sz;
+    else {
+      addr[t] = next;
+      if (steps[t] === 1) mem.set(v.data.subarray(v.offset, v.offset + n), next / sz);
+      else mem[next / sz] = v.data[v.offset]!;
+      next += slot;
+    }
   }
-  f(base, addr[0]!, addr[1]!, n);
-  out.set(mem.subarray(base / sz, base / sz + n));
+  const o = outIn ? out.byteOffset : next;
+  f(o, addr[0]!, addr[1]!, n);
+  if (!outIn) out.set(mem.subarray(o / sz, o / sz + n));
   return true;
 }
 

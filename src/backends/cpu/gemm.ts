@@ -7,7 +7,8 @@ import type { TypedArray } from '../backend';
 import { config } from './config';
 import { GEMM_ARGS, JOB_SHIFT, MAX_CHUNKS, SYNC_TICKET, SYNC_WORKER_CHUNKS, gemmPart } from './gemm-part';
 import { coreCount, dispatch, joinAll, readySlots, startPool } from './threads';
-import { reserve, TILES, type Wasm } from './wasm';
+import { inHeap, scratch } from './heap';
+import { TILES, type Wasm } from './wasm';
 
 /** A matrix view: element (i, j) is data[offset + i·rs + j·cs]. */
 export interface Operand {
@@ -101,30 +102,38 @@ export function gemmWasm(
   const mp = Math.ceil(m / MR);
   const np = Math.ceil(n / NR);
   const KC = Math.ceil(K / Math.ceil(K / KC_MAX));
-  const bBase = 64;
-  const aBase = align(bBase + np * NR * K * sz);
-  const cBase = align(aBase + mp * MR * K * sz);
   const ldc = np * NR * sz;
-  const rawBase = align(cBase + mp * MR * ldc);
   // the elements each operand's view spans (strides are never negative)
   const spanA = (m - 1) * A.rs + (K - 1) * A.cs + 1;
   const spanB = (K - 1) * B.rs + (n - 1) * B.cs + 1;
-  const raw = Math.max(spanA <= 2 * m * K ? spanA : 0, spanB <= 2 * K * n ? spanB : 0);
-  if (!reserve(w, rawBase + raw * sz)) return false;
+  // an operand in the wasm heap is packed in place; another is copied in first (a memcpy of its
+  // span), unless it spans much more than its elements (a window of a big buffer): packed from JS
+  const heapA = inHeap(A.data);
+  const heapB = inHeap(B.data);
+  const rawA = !heapA && spanA <= 2 * m * K ? spanA : 0;
+  const rawB = !heapB && spanB <= 2 * K * n ? spanB : 0;
+  const bytesB = align(np * NR * K * sz);
+  const bytesA = align(mp * MR * K * sz);
+  const bytesC = align(mp * MR * ldc);
+  const base = scratch(w, bytesB + bytesA + bytesC + Math.max(rawA, rawB) * sz);
+  if (base < 0) return false;
+  const bBase = base;
+  const aBase = bBase + bytesB;
+  const cBase = aBase + bytesA;
+  const rawBase = cBase + bytesC;
   const mem = f64 ? w.f64 : w.f32;
   const pack = f64 ? w.packF64 : w.packF32;
   const prof = gemmProfile.on;
   const t0 = prof ? now() : 0;
-  // Pack in wasm from a raw copy of the view's span (a memcpy): 3-4x faster than packing from JS.
-  // A view that spans much more than its elements (a small window of a big buffer) is packed
-  // from JS instead.
   if (!sameB) {
-    if (spanB <= 2 * K * n) {
+    if (heapB) pack.b(B.data.byteOffset + B.offset * sz, B.rs * sz, B.cs * sz, n, K, KC, np, bBase);
+    else if (rawB > 0) {
       mem.set(B.data.subarray(B.offset, B.offset + spanB), rawBase / sz);
       pack.b(rawBase, B.rs * sz, B.cs * sz, n, K, KC, np, bBase);
     } else packB(mem, bBase / sz, B, n, K, KC, np, NR);
   }
-  if (spanA <= 2 * m * K) {
+  if (heapA) pack.a(A.data.byteOffset + A.offset * sz, A.rs * sz, A.cs * sz, m, K, KC, mp, aBase);
+  else if (rawA > 0) {
     mem.set(A.data.subarray(A.offset, A.offset + spanA), rawBase / sz);
     pack.a(rawBase, A.rs * sz, A.cs * sz, m, K, KC, mp, aBase);
   } else packA(mem, aBase / sz, A, m, K, KC, mp, MR);

@@ -5,6 +5,7 @@
 // makes one, and the ndarray constructor (dtype sniffing, a class per dtype and rank) cost more
 // than a small elementwise op itself.
 import { type DType, type Storage, type TypedArray } from '../backend';
+import { heapAlloc, heapFree, heapWithdraw, inHeap } from './heap';
 
 /** Element (i₀, i₁, ...) of the view is data[offset + Σ iₖ·stride[k]]; stride 0 on broadcast axes. */
 export interface View {
@@ -43,6 +44,12 @@ let pooledBytes = 0;
  * kernels that write every element pass false.
  */
 export function alloc(dtype: DType, n: number, zeroed = false): TypedArray {
+  // big buffers live in the wasm heap, where the SIMD kernels use them in place
+  const big = heapAlloc(dtype, n);
+  if (big !== null) {
+    if (zeroed) big.fill(0);
+    return big;
+  }
   const free = pool[dtype].get(n);
   if (free !== undefined && free.length > 0) {
     const data = free.pop()!;
@@ -54,6 +61,10 @@ export function alloc(dtype: DType, n: number, zeroed = false): TypedArray {
 }
 
 function recycle(data: TypedArray): void {
+  if (inHeap(data)) {
+    heapFree(data);
+    return;
+  }
   if (data.length === 0 || pooledBytes + data.byteLength > POOL_BYTES) return;
   const byLength = pool[dtypeOf(data)];
   let free = byLength.get(data.length);
@@ -122,6 +133,10 @@ export function release(s: CpuStorage): void {
   } else if (refs < 0) {
     // a double release (a lifetime bug above us): make sure the buffer is never handed out twice
     s.buf.refs = -Infinity;
+    if (inHeap(s.buf.data)) {
+      heapWithdraw(s.buf.data);
+      return;
+    }
     const free = pool[dtypeOf(s.buf.data)].get(s.buf.data.length);
     const at = free?.indexOf(s.buf.data) ?? -1;
     if (at >= 0) {
