@@ -190,7 +190,10 @@ function ewFunc(t, op, pattern) {
   const unary = op === 'relu';
   const vec = (x, k) => (pattern[k] === 'v' ? `(v128.load (local.get ${x}))` : `(local.get ${x}S)`);
   const sca = (x, k) => (pattern[k] === 'v' ? `(${t}.load (local.get ${x}))` : `(local.get ${x}s)`);
-  const vop = unary ? `(${vt}.max ${vec('$a', 0)} (v128.const i64x2 0 0))` : `(${vt}.${op} ${vec('$a', 0)} ${vec('$b', 1)})`;
+  // relu: pmax(x, 0) is x < 0 ? 0 : x (one maxps: NaN stays, -0 stays -0), then + 0 turns -0
+  // into 0; max() would give the same values but lowers to a longer sequence for NaN and ±0
+  const zero = '(v128.const i64x2 0 0)';
+  const vop = unary ? `(${vt}.add (${vt}.pmax ${vec('$a', 0)} ${zero}) ${zero})` : `(${vt}.${op} ${vec('$a', 0)} ${vec('$b', 1)})`;
   const sop = unary ? `(${t}.max ${sca('$a', 0)} (${t}.const 0))` : `(${t}.${op} ${sca('$a', 0)} ${sca('$b', 1)})`;
   const name = unary ? `ew_relu_${t}` : `ew_${op}_${t}_${pattern}`;
   const L = [];

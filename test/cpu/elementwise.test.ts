@@ -174,6 +174,19 @@ describe('elementwise kernels', () => {
               check(s[op](x), (i) => f(ha[5]!, ha[i]!), `${op} sv`);
             }
             check(x.relu(), (i) => UNARY_REF.relu(ha[i]!), 'relu');
+            // rows: a bias row, a column, a window of wider rows (one kernel call per row)
+            const R = 256;
+            const C = Math.floor(n / R);
+            const m = tensor(a.subarray(0, R * C), { shape: [R, C], dtype });
+            const row = tensor(b.subarray(0, C), { shape: [C], dtype });
+            const col = tensor(b.subarray(0, R), { shape: [R, 1], dtype });
+            const rows = (y: Tensor, ref: (i: number, j: number) => number, what: string) =>
+              expectValues(y.dataSync(), Float64Array.from({ length: R * C }, (_, o) => ref(Math.floor(o / C), o % C)), dtype, `${what} (${path})`);
+            rows(m.add(row), (i, j) => ha[i * C + j]! + hb[j]!, 'bias row add');
+            rows(m.sub(col), (i, j) => ha[i * C + j]! - hb[i]!, 'column sub');
+            rows(row.mul(m), (i, j) => hb[j]! * ha[i * C + j]!, 'row mul');
+            const win = tensor(a.subarray(0, R * C), { shape: [R, C], dtype }).slice([0, 1], [R, C]);
+            expectValues(win.relu().dataSync(), Float64Array.from({ length: R * (C - 1) }, (_, o) => UNARY_REF.relu(ha[Math.floor(o / (C - 1)) * C + 1 + (o % (C - 1))]!)), dtype, `relu of a window (${path})`);
             const r = Array.from(tensor([-0, -Infinity, Number.NaN, 3, ...new Array(n).fill(-1)], { dtype }).relu().dataSync().slice(0, 4));
             expect(r.map((v) => (Object.is(v, -0) ? '-0' : v))).toEqual([0, 0, Number.NaN, 3]);
           });

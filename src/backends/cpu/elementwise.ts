@@ -20,18 +20,23 @@ import { wasm } from './wasm';
 export const EW_WASM_MIN = 1 << 16;
 
 /**
- * Run the wasm kernel `name` (ew_<op>_<t>[_<pattern>]) over flat operands; false if it cannot.
- * Operands and output in the wasm heap are used in place; others are copied through scratch.
+ * Run the wasm kernel `name` (ew_<op>_<t>[_<pattern>]) over n0 rows of n1 elements (n0 = 1: flat),
+ * operand t's row i starting `outer[t]`·i elements after its offset, its elements `steps[t]`
+ * (0 or 1) apart; the output row-major. Operands and output in the wasm heap are used in place;
+ * others are copied (the span of their view) through scratch. False if it cannot run.
  */
-function flatWasm(name: string, out: Float32Array | Float64Array, n: number, ops: View[], steps: Step[]): boolean {
+function wasmRows(
+  name: string, out: Float32Array | Float64Array, n0: number, n1: number, ops: View[], outer: number[], steps: Step[],
+): boolean {
   const w = wasm();
   const f = w?.ew[name];
   if (!w || !f) return false;
   const sz = out.BYTES_PER_ELEMENT;
-  const slot = (n * sz + 63) & ~63;
+  const n = n0 * n1;
+  const span = (t: number) => (n0 - 1) * outer[t]! + (n1 - 1) * steps[t]! + 1;
   const outIn = inHeap(out);
-  let need = outIn ? 0 : slot;
-  for (const v of ops) if (!inHeap(v.data)) need += slot;
+  let need = outIn ? 0 : (n * sz + 63) & ~63;
+  for (let t = 0; t < ops.length; t++) if (!inHeap(ops[t]!.data)) need += (span(t) * sz + 63) & ~63;
   const base = need > 0 ? scratch(w, need) : 0;
   if (base < 0) return false;
   const mem = sz === 8 ? w.f64 : w.f32;
@@ -42,15 +47,22 @@ function flatWasm(name: string, out: Float32Array | Float64Array, n: number, ops
     if (inHeap(v.data)) addr[t] = v.data.byteOffset + v.offset * sz;
     else {
       addr[t] = next;
-      if (steps[t] === 1) mem.set(v.data.subarray(v.offset, v.offset + n), next / sz);
-      else mem[next / sz] = v.data[v.offset]!;
-      next += slot;
+      mem.set(v.data.subarray(v.offset, v.offset + span(t)), next / sz);
+      next += (span(t) * sz + 63) & ~63;
     }
   }
   const o = outIn ? out.byteOffset : next;
-  f(o, addr[0]!, addr[1]!, n);
+  const [a, b] = addr as [number, number];
+  const [sa, sb] = [(outer[0] ?? 0) * sz, (outer[1] ?? 0) * sz];
+  for (let i = 0, row = n1 * sz; i < n0; i++) f(o + i * row, a + i * sa, b + i * sb, n1);
   if (!outIn) out.set(mem.subarray(o / sz, o / sz + n));
   return true;
+}
+
+/** The wasm kernel's name for `op` on these operand steps (1: a whole row, 0: one value). */
+function wasmName(op: string, dtype: string, k: number, steps: Step[]): string {
+  const t = dtype === 'float64' ? 'f64' : 'f32';
+  return k === 1 ? `ew_${op}_${t}` : `ew_${op}_${t}_${steps[0] ? 'v' : 's'}${steps[1] ? 'v' : 's'}`;
 }
 
 export const UNARY_JS: Record<UnaryOp | 'copy', string> = {
@@ -232,9 +244,8 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
     }
     if (flat) {
       if (wasmOp !== undefined && n >= EW_WASM_MIN && config.wasm && (k === 1 || steps[0]! + steps[1]! > 0)) {
-        const t = out.dtype === 'float64' ? 'f64' : 'f32';
-        const name = k === 1 ? `ew_${wasmOp}_${t}` : `ew_${wasmOp}_${t}_${steps[0] ? 'v' : 's'}${steps[1] ? 'v' : 's'}`;
-        if (flatWasm(name, data, n, k === 1 ? [a0] : [a0, a1!], steps)) return res;
+        const ops = k === 1 ? [a0] : [a0, a1!];
+        if (wasmRows(wasmName(wasmOp, out.dtype, k, steps), data, 1, n, ops, [0, 0], steps)) return res;
       }
       const f = flatFor();
       if (k === 1) f(data, n, a0.data, a0.offset, 1);
@@ -260,6 +271,12 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
     if (rank === 2) {
       const [n0, n1] = mShape as [number, number];
       for (let t = 0; t < k; t++) steps[t] = stepOf(mStrides[t]![1]!, n1);
+      // rows of a bias add (or a column broadcast) in wasm: one kernel call per row
+      const rowsOk = k === 1 ? steps[0] === 1 : steps[0] !== 2 && steps[1] !== 2 && steps[0]! + steps[1]! > 0;
+      if (wasmOp !== undefined && n >= EW_WASM_MIN && n1 >= 64 && config.wasm && rowsOk) {
+        const ops = k === 1 ? [a0] : [a0, a1!];
+        if (wasmRows(wasmName(wasmOp, out.dtype, k, steps), data, n0, n1, ops, [s0[0]!, s1[0] ?? 0], steps)) return res;
+      }
       const f = gridFor();
       if (k === 1) f(data, n0, n1, a0.data, a0.offset, s0[0], s0[1]);
       else if (k === 2) f(data, n0, n1, a0.data, a0.offset, s0[0], s0[1], a1!.data, a1!.offset, s1[0], s1[1]);

@@ -513,7 +513,7 @@
   (local.set $vend (i32.sub (local.get $end) (i32.const 12)))
   (block $vdone (loop $vloop
     (br_if $vdone (i32.ge_u (local.get $o) (local.get $vend)))
-    (v128.store (local.get $o) (f32x4.max (v128.load (local.get $a)) (v128.const i64x2 0 0)))
+    (v128.store (local.get $o) (f32x4.add (f32x4.pmax (v128.load (local.get $a)) (v128.const i64x2 0 0)) (v128.const i64x2 0 0)))
     (local.set $o (i32.add (local.get $o) (i32.const 16))) (local.set $a (i32.add (local.get $a) (i32.const 16)))
     (br $vloop)))
   (block $done (loop $loop
@@ -716,7 +716,7 @@
   (local.set $vend (i32.sub (local.get $end) (i32.const 8)))
   (block $vdone (loop $vloop
     (br_if $vdone (i32.ge_u (local.get $o) (local.get $vend)))
-    (v128.store (local.get $o) (f64x2.max (v128.load (local.get $a)) (v128.const i64x2 0 0)))
+    (v128.store (local.get $o) (f64x2.add (f64x2.pmax (v128.load (local.get $a)) (v128.const i64x2 0 0)) (v128.const i64x2 0 0)))
     (local.set $o (i32.add (local.get $o) (i32.const 16))) (local.set $a (i32.add (local.get $a) (i32.const 16)))
     (br $vloop)))
   (block $done (loop $loop
