@@ -13,15 +13,17 @@ const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).f
 describe('README', () => {
   it('has examples', () => expect(blocks.length).toBeGreaterThan(0));
 
-  it.each(blocks.map((code, i) => [i, code] as const))('example %i runs without error', (i, code, ctx) => {
-    // the WebGPU example needs an adapter (devices.ts fails the run instead where one is required)
-    if (code.includes('initWebGPU') && !WEBGPU.available) return ctx.skip();
-    // inside the package scope (not under node_modules) so that 'tapegrad' resolves to this package
-    const dir = `${root}/.readme-examples`;
-    mkdirSync(dir, { recursive: true });
-    const file = `${dir}/example-${i}.mts`;
-    writeFileSync(file, code);
-    const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-    expect(out).not.toMatch(/NaN/);
+  blocks.forEach((code, i) => {
+    it(`example ${i} runs without error`, (ctx) => {
+      // the WebGPU example needs an adapter (devices.ts fails the run instead where one is required)
+      if (code.includes('initWebGPU') && !WEBGPU.available) return ctx.skip();
+      // inside the package scope (not under node_modules) so that 'tapegrad' resolves to this package
+      const dir = `${root}/.readme-examples`;
+      mkdirSync(dir, { recursive: true });
+      const file = `${dir}/example-${i}.mts`;
+      writeFileSync(file, code);
+      const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+      expect(out).not.toMatch(/NaN/);
+    });
   });
 });
