@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tidy } from '../../src';
+import { configureCpu, resetCpuConfig } from '../../src/backends/cpu';
 import { LAYOUTS, laidOut, size, unravel, values, type FloatDType } from './views';
 
 type Op = 'sum' | 'max' | 'min';
@@ -62,5 +63,35 @@ describe('reductions', () => {
     const want = reference('sum', Float64Array.from(v, Math.fround), [64, 33], [0], false);
     const got = laidOut(v, [64, 33], 'float32', 'transposed').sum(0).dataSync();
     want.value.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 4));
+  });
+
+  it.each([true, false])('long rows sum to the reference (wasm kernel on: %s)', (on) => {
+    configureCpu({ wasm: on });
+    try {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const v = values(256 * 4099, 21);
+        const held = dtype === 'float32' ? Float64Array.from(v, Math.fround) : v;
+        const x = laidOut(v, [256, 4099], dtype, 'plain');
+        const rows = x.sum(1).dataSync();
+        const total = x.sum().dataSync()[0]!;
+        const eps = dtype === 'float32' ? 1e-6 : 1e-12;
+        let all = 0;
+        let mag = 0;
+        for (let i = 0; i < 256; i++) {
+          let s = 0;
+          let m = 0;
+          for (let j = 0; j < 4099; j++) {
+            s += held[i * 4099 + j]!;
+            m += Math.abs(held[i * 4099 + j]!);
+          }
+          expect(Math.abs(rows[i]! - s)).toBeLessThanOrEqual(eps * m);
+          all += s;
+          mag += m;
+        }
+        expect(Math.abs(total - all)).toBeLessThanOrEqual(eps * mag);
+      }
+    } finally {
+      resetCpuConfig();
+    }
   });
 });

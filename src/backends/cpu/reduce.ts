@@ -1,14 +1,34 @@
 // Reductions. The input is seen as [A, R, B] (row-major) when the reduced axes are one block, so
 // that A·B outputs each combine R values B apart; otherwise it is first copied with the reduced
 // axes moved last. Sums accumulate in float64; max/min let NaN win, like Math.max.
-import type { OutInfo, ReduceOp } from '../backend';
+import type { OutInfo, ReduceOp, TypedArray } from '../backend';
+import { config } from './config';
+import { inHeap } from './heap';
+import { wasm } from './wasm';
 import { alloc, contiguous, copyInto, dtypeOf, fresh, makeView, rowMajorStrides, type CpuStorage } from './storage';
 
 let scratch = new Float64Array(256);
 
+/** Rows of at least this many values are summed by the wasm kernel when they are in the heap. */
+const WASM_SUM_MIN = 4096;
+
+/** out[a] = Σ of row a (R values) with the wasm kernel, for rows in the wasm heap; false if not. */
+function sumRowsWasm(x: ArrayLike<number>, out: { [i: number]: number }, A: number, R: number): boolean {
+  if (R < WASM_SUM_MIN || !config.wasm || !ArrayBuffer.isView(x)) return false;
+  const data = x as TypedArray;
+  if (!inHeap(data)) return false;
+  const w = wasm();
+  if (w === null) return false;
+  const sz = data.BYTES_PER_ELEMENT;
+  const f = sz === 8 ? w.sumF64 : w.sumF32;
+  for (let a = 0, at = data.byteOffset; a < A; a++, at += R * sz) out[a] = f(at, R);
+  return true;
+}
+
 /** out[a·B + b] = Σ_r x[(a·R + r)·B + b] */
 function sum(x: ArrayLike<number>, out: { [i: number]: number }, A: number, R: number, B: number): void {
   if (B === 1) {
+    if (sumRowsWasm(x, out, A, R)) return;
     // a row (or everything) per output: one float64 accumulator
     for (let a = 0, base = 0; a < A; a++) {
       let s = 0;

@@ -24,6 +24,9 @@ export interface Wasm {
   packF64: { a: PackFn; b: PackFn };
   /** elementwise kernels by export name, e.g. ew_add_f32_vs, ew_relu_f64 */
   ew: Record<string, EwFn>;
+  /** sum_<t>(x, n): the float64 sum of n contiguous values at x */
+  sumF32: (x: number, n: number) => number;
+  sumF64: (x: number, n: number) => number;
   /** views on the memory, renewed by reserve() when it grows */
   f32: Float32Array;
   f64: Float64Array;
@@ -60,6 +63,8 @@ function instantiate(shared: boolean, compiled?: WebAssembly.Module): Wasm {
     module, memory, shared, gemmF32: ex.gemm_f32!, gemmF64: ex.gemm_f64!,
     packF32: { a: ex.pack_a_f32!, b: ex.pack_b_f32! },
     packF64: { a: ex.pack_a_f64!, b: ex.pack_b_f64! },
+    sumF32: ex.sum_f32 as unknown as (x: number, n: number) => number,
+    sumF64: ex.sum_f64 as unknown as (x: number, n: number) => number,
     ew: Object.fromEntries(Object.entries(ex).filter(([k]) => k.startsWith('ew_'))) as Record<string, EwFn>,
     f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer),
   };
