@@ -16,6 +16,9 @@ import type { Wasm } from './wasm';
 const SEQ = 0; // even: the arguments are complete; odd: the caller is writing them
 const READY = 1; // 1 once the worker has instantiated the module
 const QUIT = 2; // 1: leave the loop
+const SLEEPING = 3; // 1 while the worker sleeps in Atomics.wait (only then does a job need a notify)
+/** how long a worker polls for the next job before it sleeps: the products of a training step come in bursts */
+const SPIN_MS = 0.2;
 const ARGS = 4; // GEMM_ARGS slots of arguments
 const CTRL_INTS = ARGS + GEMM_ARGS;
 
@@ -30,7 +33,17 @@ Atomics.store(c, ${READY}, 1);
 Atomics.notify(c, ${READY});
 let seen = 0;
 for (;;) {
-  Atomics.wait(c, ${SEQ}, seen);
+  // poll a little before sleeping: waking a sleeping thread costs a syscall on both sides
+  if (Atomics.load(c, ${SEQ}) === seen) {
+    const until = performance.now() + ${SPIN_MS};
+    for (let i = 1; Atomics.load(c, ${SEQ}) === seen; i++) {
+      if ((i & 255) === 0 && performance.now() > until) {
+        Atomics.store(c, ${SLEEPING}, 1);
+        Atomics.wait(c, ${SEQ}, seen);
+        Atomics.store(c, ${SLEEPING}, 0);
+      }
+    }
+  }
   // a consistent copy of the arguments (the caller may be writing the next job's)
   let s, args;
   for (;;) {
@@ -163,7 +176,9 @@ export function dispatch(i: number, args: ArrayLike<number>): void {
   for (let k = 0; k < GEMM_ARGS; k++) s.ctrl[ARGS + k] = args[k]!;
   s.seq += 2;
   Atomics.store(s.ctrl, SEQ, s.seq);
-  Atomics.notify(s.ctrl, SEQ);
+  // a polling worker sees the new SEQ by itself; one that went to sleep after this check finds
+  // SEQ changed and returns from its wait at once
+  if (Atomics.load(s.ctrl, SLEEPING) === 1) Atomics.notify(s.ctrl, SEQ);
 }
 
 /**
