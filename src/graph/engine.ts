@@ -52,7 +52,7 @@ export interface TapeNode {
 // ---------------------------------------------------------------- lifetimes
 
 const scopes: Set<Tensor>[] = [];
-const live = new Map<Device, number>();
+const live: Partial<Record<Device, number>> = {};
 
 const finalizer =
   typeof FinalizationRegistry === 'undefined'
@@ -60,7 +60,7 @@ const finalizer =
     : new FinalizationRegistry<Held>(({ storage, device }) => {
         // A safety net for tensors the user forgot; dispose() and tidy() are the mechanism.
         getBackend(device).release(storage);
-        live.set(device, (live.get(device) ?? 1) - 1);
+        live[device] = (live[device] ?? 1) - 1;
       });
 
 /** What the finalizer frees for a tensor; assign() points it at the tensor's new storage. */
@@ -71,7 +71,7 @@ export interface Held {
 
 /** @internal called by the Tensor constructor */
 export function track(t: Tensor, storage: Storage): Held {
-  live.set(t.device, (live.get(t.device) ?? 0) + 1);
+  live[t.device] = (live[t.device] ?? 0) + 1;
   scopes[scopes.length - 1]?.add(t);
   const held = { storage, device: t.device };
   finalizer?.register(t, held, t);
@@ -82,7 +82,7 @@ export function track(t: Tensor, storage: Storage): Held {
 export function untrack(t: Tensor, storage: Storage): void {
   finalizer?.unregister(t);
   getBackend(t.device).release(storage);
-  live.set(t.device, (live.get(t.device) ?? 1) - 1);
+  live[t.device] = (live[t.device] ?? 1) - 1;
   for (const s of scopes) s.delete(t);
 }
 
@@ -142,7 +142,7 @@ export interface MemoryInfo {
 export function memory(): MemoryInfo {
   const devices: MemoryInfo['devices'] = {};
   let tensors = 0;
-  for (const [device, n] of live) {
+  for (const [device, n] of Object.entries(live) as [Device, number][]) {
     const m = getBackend(device).memory();
     devices[device] = { tensors: n, ...m };
     tensors += n;
@@ -160,30 +160,40 @@ export function memory(): MemoryInfo {
 export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsOf<K>): Tensor {
   const spec = getOp(name);
   const x0 = inputs[0]!;
-  for (const t of inputs) {
+  const n = inputs.length;
+  // one pass gathers what the rule and the kernel need (this runs for every op: no map/some chains)
+  const shapes = new Array<number[]>(n);
+  const dtypes = new Array<DType>(n);
+  const storages = new Array<Storage>(n);
+  let anyGrad = false;
+  for (let i = 0; i < n; i++) {
+    const t = inputs[i]!;
     if (t.isDisposed) throw new Error(`${name}: an input of shape ${fmtShape(t.shape)} was disposed`);
     if (t.device !== x0.device) {
       throw new Error(`${name}: tensors are on different devices (${x0.device} and ${t.device}); move one with .to()`);
     }
-    if (spec.sameDtype !== false && t.dtype !== x0.dtype) {
+    if (t.dtype !== x0.dtype && spec.sameDtype !== false) {
       throw new Error(
         `${name}: dtypes ${x0.dtype} and ${t.dtype} differ (shapes ${fmtShape(x0.shape)} and ${fmtShape(t.shape)}); cast one with .cast('${t.dtype === 'float64' ? 'float64' : x0.dtype}')`,
       );
     }
+    shapes[i] = t.shape as number[];
+    dtypes[i] = t.dtype;
+    storages[i] = t.storage;
+    anyGrad ||= t.requiresGrad;
   }
-  const shapes = inputs.map((t) => t.shape as number[]);
-  const { shape, dtype } = spec.shape(shapes, attrs, inputs.map((t) => t.dtype));
+  const { shape, dtype } = spec.shape(shapes, attrs, dtypes);
   const backend = getBackend(x0.device);
-  if (!backend.dtypes.includes(dtype)) {
+  if (dtype !== x0.dtype && !backend.dtypes.includes(dtype)) {
     throw new Error(`${name}: dtype ${dtype} is not supported on ${x0.device}`);
   }
   const kernel = backend.kernels[name];
   if (!kernel) throw new Error(`${name}: no kernel for device ${x0.device}`);
-  const storage = kernel(inputs.map((t) => t.storage), attrs, { shape, dtype }, shapes);
+  const storage = kernel(storages, attrs, { shape, dtype }, shapes);
   const version = spec.view ? x0._version : undefined;
   const out = new Tensor(storage, shape, dtype, x0.device, version);
 
-  if (gradEnabled && spec.vjp && inputs.some((t) => t.requiresGrad)) {
+  if (anyGrad && gradEnabled && spec.vjp) {
     const saves = spec.saves ?? 'both';
     const saved: TapeNode['saved'] = [];
     if (saves === 'inputs' || saves === 'both') for (const t of inputs) saved.push({ t, version: t._version.v });

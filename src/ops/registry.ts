@@ -41,7 +41,13 @@ export function fmtShape(shape: readonly number[]): string {
 
 /** numpy broadcasting of any number of shapes; throws `op: shapes [2,3] and [4] cannot broadcast`. */
 export function broadcastShapes(op: string, ...shapes: (readonly number[])[]): number[] {
-  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  // the common case, equal shapes, without the general walk
+  const first = shapes[0] ?? [];
+  let same = true;
+  for (let k = 1; k < shapes.length && same; k++) same = sameShape(first, shapes[k]!);
+  if (same) return first.slice();
+  let rank = 0;
+  for (const s of shapes) rank = Math.max(rank, s.length);
   const out = new Array<number>(rank).fill(1);
   for (const s of shapes) {
     for (let i = 0; i < s.length; i++) {
@@ -66,5 +72,7 @@ export function normAxis(op: string, axis: number, rank: number, shape?: readonl
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
