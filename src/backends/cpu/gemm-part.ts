@@ -26,12 +26,22 @@ export const SYNC_ERROR = 2;
 export const SYNC_WORKER_CHUNKS = 3;
 export const JOB_SHIFT = 20;
 export const MAX_CHUNKS = (1 << JOB_SHIFT) - 1;
+/** how long a worker waits for the caller to finish packing and open the ticket */
+const GO_WAIT_MS = 5;
 
 export const GEMM_PART_SRC = `
   const job = args[0], mp = args[1], np = args[2], K = args[3], KC = args[4], MCP = args[5], NCH = args[6];
   const aBase = args[7], bBase = args[8], cBase = args[9], ldc = args[10], MR = args[11], NR = args[12], sz = args[13];
   const chunksM = Math.ceil(mp / MCP);
   const chunks = chunksM * Math.ceil(np / NCH);
+  if (worker) {
+    // the caller wakes its workers before it packs the operands (so the wake-up overlaps the
+    // packing) and opens the ticket after: wait for that, but not forever (a stale job)
+    const until = performance.now() + ${GO_WAIT_MS};
+    for (let i = 1; Atomics.load(sync, ${SYNC_TICKET}) >>> ${JOB_SHIFT} !== job; i++) {
+      if ((i & 1023) === 0 && performance.now() > until) return;
+    }
+  }
   Atomics.add(sync, ${SYNC_ACTIVE}, 1);
   try {
   for (;;) {

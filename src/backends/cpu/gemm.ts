@@ -26,7 +26,7 @@ export interface Operand {
 const KC_MAX = 256;
 const MCP = 16;
 /** B panels per chunk of C (see gemm-part.ts): 128 columns of float32, 64 of float64 */
-const NCH = 16;
+const NCH = 8;
 
 const align = (x: number) => (x + 63) & ~63;
 
@@ -121,6 +121,21 @@ export function gemmWasm(
   const aBase = bBase + bytesB;
   const cBase = aBase + bytesA;
   const rawBase = cBase + bytesC;
+  const chunks = Math.ceil(mp / MCP) * Math.ceil(np / NCH);
+  if (chunks > MAX_CHUNKS) return false;
+  // share the chunks of C with the workers that are ready
+  let slots: number[] = [];
+  const only = config.workersOnly;
+  if (config.threads !== 1 && (chunks > 1 || only) && m * n * K >= config.threadMinWork) {
+    const want = config.threads || 4;
+    if (startPool(w, want)) slots = readySlots().slice(0, Math.max(only ? 1 : 0, Math.min(want, coreCount(), chunks) - 1));
+  }
+  job = (job + 1) & 0x7ff || 1;
+  if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, 4);
+  args[0] = job; args[1] = mp; args[2] = np; args[3] = K; args[4] = KC; args[5] = MCP; args[6] = NCH;
+  args[7] = aBase; args[8] = bBase; args[9] = cBase; args[10] = ldc; args[11] = MR; args[12] = NR; args[13] = sz;
+  // wake the workers now: they wait for the ticket, opened once the operands are packed
+  for (const slot of slots) dispatch(slot, args);
   const mem = f64 ? w.f64 : w.f32;
   const pack = f64 ? w.packF64 : w.packF32;
   const prof = gemmProfile.on;
@@ -138,22 +153,8 @@ export function gemmWasm(
     pack.a(rawBase, A.rs * sz, A.cs * sz, m, K, KC, mp, aBase);
   } else packA(mem, aBase / sz, A, m, K, KC, mp, MR);
   const t1 = prof ? now() : 0;
-
-  // share the chunks of C with the workers that are ready
-  const chunks = Math.ceil(mp / MCP) * Math.ceil(np / NCH);
-  if (chunks > MAX_CHUNKS) return false;
-  let slots: number[] = [];
-  const only = config.workersOnly;
-  if (config.threads !== 1 && (chunks > 1 || only) && m * n * K >= config.threadMinWork) {
-    const want = config.threads || 4;
-    if (startPool(w, want)) slots = readySlots().slice(0, Math.max(only ? 1 : 0, Math.min(want, coreCount(), chunks) - 1));
-  }
-  job = (job + 1) & 0x7ff || 1;
-  if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, 4);
   Atomics.store(sync, SYNC_TICKET, job << JOB_SHIFT);
-  args[0] = job; args[1] = mp; args[2] = np; args[3] = K; args[4] = KC; args[5] = MCP; args[6] = NCH;
-  args[7] = aBase; args[8] = bBase; args[9] = cBase; args[10] = ldc; args[11] = MR; args[12] = NR; args[13] = sz;
-  for (const slot of slots) dispatch(slot, args);
+
   if (slots.length === 0 || !only) gemmPart(f64 ? w.gemmF64 : w.gemmF32, args, sync, false);
   if (slots.length > 0) joinAll(sync, chunks);
   const t2 = prof ? now() : 0;

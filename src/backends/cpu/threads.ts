@@ -17,8 +17,8 @@ const SEQ = 0; // even: the arguments are complete; odd: the caller is writing t
 const READY = 1; // 1 once the worker has instantiated the module
 const QUIT = 2; // 1: leave the loop
 const SLEEPING = 3; // 1 while the worker sleeps in Atomics.wait (only then does a job need a notify)
-/** how long a worker polls for the next job before it sleeps: the products of a training step come in bursts */
-const SPIN_MS = 0.2;
+/** how long a worker polls for the next job before it sleeps: the products of a training step come in bursts, a few hundred µs apart */
+const SPIN_MS = 1;
 const ARGS = 4; // GEMM_ARGS slots of arguments
 const CTRL_INTS = ARGS + GEMM_ARGS;
 
