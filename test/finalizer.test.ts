@@ -6,9 +6,9 @@ import { expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-it('a forgotten tensor, assigned to before, gives back exactly its buffers once collected', () => {
+it('forgotten tensors (assigned to, returned from tidy, kept) give back exactly their buffers once collected', () => {
   const script = `
-    import { zeros, ones, memory } from './src/index.ts';
+    import { zeros, ones, memory, tidy, keep } from './src/index.ts';
     const before = memory().devices.cpu ?? { tensors: 0, buffers: 0 };
     (() => {
       const ts = [];
@@ -18,6 +18,9 @@ it('a forgotten tensor, assigned to before, gives back exactly its buffers once 
         t.assign(v);
         v.dispose();
         ts.push(t);
+        // escaping the outermost tidy, and kept inside one: both must be registered then
+        ts.push(tidy(() => zeros([64]).add(1)));
+        tidy(() => { ts.push(keep(ones([64]).mul(2))); });
       }
     })();
     for (let i = 0; i < 20; i++) {

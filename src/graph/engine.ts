@@ -67,20 +67,39 @@ const finalizer =
 export interface Held {
   storage: Storage;
   device: Device;
+  /** registered with the finalizer (only tensors that outlive every tidy scope are) */
+  registered: boolean;
+}
+
+/**
+ * The safety net is for tensors nobody will dispose: those made outside any tidy scope, kept,
+ * or returned from the outermost tidy. A tensor that dies with its scope never pays for
+ * registering (measured: a register/unregister pair was most of a tiny op's engine cost).
+ */
+function guard(t: Tensor): void {
+  const held = t._held;
+  if (finalizer && !held.registered && !t.isDisposed) {
+    held.registered = true;
+    finalizer.register(t, held, t);
+  }
 }
 
 /** @internal called by the Tensor constructor */
 export function track(t: Tensor, storage: Storage): Held {
   live[t.device] = (live[t.device] ?? 0) + 1;
-  scopes[scopes.length - 1]?.add(t);
-  const held = { storage, device: t.device };
-  finalizer?.register(t, held, t);
-  return held;
+  return { storage, device: t.device, registered: false };
+}
+
+/** @internal called by the Tensor constructor once its fields are set */
+export function adopt(t: Tensor): void {
+  const scope = scopes[scopes.length - 1];
+  if (scope) scope.add(t);
+  else guard(t);
 }
 
 /** @internal called by Tensor.dispose */
 export function untrack(t: Tensor, storage: Storage): void {
-  finalizer?.unregister(t);
+  if (t._held.registered) finalizer?.unregister(t);
   getBackend(t.device).release(storage);
   live[t.device] = (live[t.device] ?? 1) - 1;
   for (const s of scopes) s.delete(t);
@@ -89,6 +108,7 @@ export function untrack(t: Tensor, storage: Storage): void {
 /** Take tensors out of every enclosing tidy scope: their owner frees them. */
 export function keep<T extends Tensor>(t: T): T {
   for (const s of scopes) s.delete(t);
+  guard(t);
   return t;
 }
 
@@ -125,8 +145,9 @@ export function tidy<T>(fn: () => T): T {
   collectTensors(result, kept);
   const parent = scopes[scopes.length - 1];
   for (const t of scope) {
-    if (kept.has(t)) parent?.add(t);
-    else t.dispose();
+    if (!kept.has(t)) t.dispose();
+    else if (parent) parent.add(t);
+    else guard(t);
   }
   return result;
 }

@@ -1,6 +1,6 @@
 import { getBackend, sizeOf, type DType, type Device, type Storage, type TypedArray } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
-import { backward, keep, noGrad, track, untrack, type BackwardOptions, type Held, type TapeNode } from './engine';
+import { adopt, backward, keep, noGrad, track, untrack, type BackwardOptions, type Held, type TapeNode } from './engine';
 import * as F from './functional';
 import type { Axis, TensorLike } from './functional';
 
@@ -28,7 +28,8 @@ export class Tensor {
   /** @internal bumped by in-place writes; shared by views of one tensor */
   readonly _version: { v: number };
   #storage: Storage | null;
-  #held: Held;
+  /** @internal what the finalizer frees if this tensor is forgotten */
+  readonly _held: Held;
 
   /** @internal use tensor(), zeros(), ... to create tensors */
   constructor(storage: Storage, shape: readonly number[], dtype: DType, device: Device, version?: { v: number }) {
@@ -37,7 +38,8 @@ export class Tensor {
     this.dtype = dtype;
     this.device = device;
     this._version = version ?? { v: 0 };
-    this.#held = track(this, storage);
+    this._held = track(this, storage);
+    adopt(this);
   }
 
   /** @internal a scalar constant (used to lift numbers in binary ops) */
@@ -163,7 +165,7 @@ export class Tensor {
     const next = b.alias(value.storage);
     b.release(this.storage);
     this.#storage = next;
-    this.#held.storage = next; // the finalizer must free the new handle, not the released one
+    this._held.storage = next; // the finalizer must free the new handle, not the released one
     this._version.v++;
     return this;
   }
