@@ -4,7 +4,7 @@
 // The views are plain objects (data, shape, stride, offset, size) rather than `ndarray`s: every op
 // makes one, and the ndarray constructor (dtype sniffing, a class per dtype and rank) cost more
 // than a small elementwise op itself.
-import { type DType, type Storage, type TypedArray } from '../backend';
+import { rowMajorStrides, sizeOf, type DType, type Storage, type TypedArray } from '../backend';
 import { heapAlloc, heapFree, heapWithdraw, inHeap } from './heap';
 
 /** Element (i₀, i₁, ...) of the view is data[offset + Σ iₖ·stride[k]]; stride 0 on broadcast axes. */
@@ -88,24 +88,11 @@ export function pooled(): number {
   return pooledBytes;
 }
 
-export function sizeOfShape(shape: readonly number[]): number {
-  let n = 1;
-  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
-  return n;
-}
 
-export function rowMajorStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
+export { rowMajorStrides } from '../backend';
 
 export function makeView(data: TypedArray, shape: number[], stride: number[], offset: number): View {
-  return { data, shape, stride, offset, size: sizeOfShape(shape) };
+  return { data, shape, stride, offset, size: sizeOf(shape) };
 }
 
 /**

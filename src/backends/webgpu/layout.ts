@@ -22,15 +22,7 @@ export interface GpuStorage extends Storage {
   readonly offset: number;
 }
 
-export function rowMajorStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
+export { rowMajorStrides } from '../backend';
 
 /** Row-major with unit inner stride; size-1 axes may have any stride. */
 export function isRowMajor(shape: readonly number[], strides: readonly number[]): boolean {

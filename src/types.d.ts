@@ -1,1 +1,0 @@
-declare module 'ndarray-ops';
