@@ -155,8 +155,10 @@ export function gemmWasm(
   const t1 = prof ? now() : 0;
   Atomics.store(sync, SYNC_TICKET, job << JOB_SHIFT);
 
-  if (slots.length === 0 || !only) gemmPart(f64 ? w.gemmF64 : w.gemmF32, args, sync, false);
-  if (slots.length > 0) joinAll(sync, chunks);
+  const gemm = f64 ? w.gemmF64 : w.gemmF32;
+  if (slots.length === 0 || !only) gemmPart(gemm, args, sync, false);
+  const jobSync = sync;
+  if (slots.length > 0) joinAll(jobSync, chunks, () => gemmPart(gemm, args, jobSync, false));
   const t2 = prof ? now() : 0;
 
   // copy C out (its rows are padded to whole panels in the wasm memory)
