@@ -411,5 +411,3 @@ function accumulateLeaf(x: Tensor, g: Tensor, createGraph: boolean): void {
   keep(x.grad);
 }
 
-/** Tensors of a DType on a device: used by helpers that make constants. */
-export type Placement = { dtype: DType; device: Device };

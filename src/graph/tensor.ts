@@ -1,6 +1,6 @@
 import { getBackend, sizeOf, type DType, type Device, type Storage, type TypedArray } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
-import { adopt, backward, keep, noGrad, track, untrack, type BackwardOptions, type Held, type TapeNode } from './engine';
+import { adopt, backward, track, untrack, type BackwardOptions, type Held, type TapeNode } from './engine';
 import * as F from './functional';
 import type { Axis, TensorLike } from './functional';
 
@@ -276,4 +276,3 @@ function nest(values: TypedArray, shape: readonly number[]): NestedArray {
   return build(0, 0, values.length === 0 ? sizeOf(shape) : values.length);
 }
 
-export { keep, noGrad };
