@@ -3,7 +3,7 @@
 // draw its plots. The scripts examples/0N-*.ts run one; examples/demo.ts runs them all.
 import { join } from 'node:path';
 import { linesChart, longRows, panels, savePlot, type Spec } from '../plot';
-import type { RunOptions } from './common';
+import { bestLine, type RunOptions } from './common';
 import { oneNeuron } from './t1-one-neuron';
 import { linearNet } from './t2-linear-net';
 import { reluMomentum } from './t3-relu-momentum';
@@ -100,7 +100,7 @@ export async function report2(o: ReportOptions = {}): Promise<Report> {
     });
   const xs = sine.fit.x;
   const ys = sine.fit.series['y = 2 sin(x) + 5']!;
-  const { slope, intercept } = (await import('./common')).bestLine(xs, ys);
+  const { slope, intercept } = bestLine(xs, ys);
   const curve = linesChart({
     title: 'Half-MSE on y = 2 sin(x) + 5',
     x: 'step',
