@@ -180,7 +180,7 @@ function packFunc(t, which, { MR, NR, bytes }) {
  * Same results as the JS loops: +, -, ×, ÷ of two floats rounded once to the dtype, and relu as
  * max(x, 0) (NaN stays NaN, -0 and -∞ give 0).
  */
-export const EW_BINARY = ['add', 'sub', 'mul', 'div'];
+export const EW_BINARY = ['add', 'sub', 'mul', 'div', 'relugrad'];
 export const EW_PATTERNS = ['vv', 'vs', 'sv'];
 
 function ewFunc(t, op, pattern) {
@@ -193,8 +193,17 @@ function ewFunc(t, op, pattern) {
   // relu: pmax(x, 0) is x < 0 ? 0 : x (one maxps: NaN stays, -0 stays -0), then + 0 turns -0
   // into 0; max() would give the same values but lowers to a longer sequence for NaN and ±0
   const zero = '(v128.const i64x2 0 0)';
-  const vop = unary ? `(${vt}.add (${vt}.pmax ${vec('$a', 0)} ${zero}) ${zero})` : `(${vt}.${op} ${vec('$a', 0)} ${vec('$b', 1)})`;
-  const sop = unary ? `(${t}.max ${sca('$a', 0)} (${t}.const 0))` : `(${t}.${op} ${sca('$a', 0)} ${sca('$b', 1)})`;
+  // relugrad(g, x) = x > 0 ? g : 0: g masked by the comparison (NaN in x gives 0, like the JS)
+  const vop = unary
+    ? `(${vt}.add (${vt}.pmax ${vec('$a', 0)} ${zero}) ${zero})`
+    : op === 'relugrad'
+      ? `(v128.and ${vec('$a', 0)} (${vt}.gt ${vec('$b', 1)} ${zero}))`
+      : `(${vt}.${op} ${vec('$a', 0)} ${vec('$b', 1)})`;
+  const sop = unary
+    ? `(${t}.max ${sca('$a', 0)} (${t}.const 0))`
+    : op === 'relugrad'
+      ? `(select ${sca('$a', 0)} (${t}.const 0) (${t}.gt ${sca('$b', 1)} (${t}.const 0)))`
+      : `(${t}.${op} ${sca('$a', 0)} ${sca('$b', 1)})`;
   const name = unary ? `ew_relu_${t}` : `ew_${op}_${t}_${pattern}`;
   const L = [];
   L.push(`(func $${name} (export "${name}") (param $o i32) (param $a i32) (param $b i32) (param $n i32)`);
@@ -263,6 +272,159 @@ function sumFunc(t) {
   return L.join('\n');
 }
 
+/**
+ * Matrix-vector products for the thin matmuls that packing would pad to whole panels (a column
+ * of C, a row of C, K = 1), all on contiguous rows, accumulated in the dtype like the GEMM kernel:
+ *   gemv_n_<t>(a, lda, x, y, m, K): y[i] = Σ_p a[i·lda + p]·x[p]        (dot products of rows)
+ *   gemv_t_<t>(a, lda, x, y, n, K): y[j] = Σ_p x[p]·a[p·lda + j]        (axpys of rows)
+ *   outer_<t>(x, xs, b, c, m, n):   c[i·n + j] = x[i·xs]·b[j]          (K = 1)
+ * Addresses and lda, xs in bytes.
+ */
+function gemvFuncs(t) {
+  const lanes = t === 'f32' ? 4 : 2;
+  const bytes = t === 'f32' ? 4 : 8;
+  const vt = t === 'f32' ? 'f32x4' : 'f64x2';
+  const splat = t === 'f32' ? 'v128.load32_splat' : 'v128.load64_splat';
+  const vb = lanes * bytes;
+  const hsum = t === 'f32'
+    ? '(f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc))) (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc))))'
+    : '(f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc)))';
+  return `
+(func $gemv_n_${t} (export "gemv_n_${t}") (param $a i32) (param $lda i32) (param $x i32) (param $y i32) (param $m i32) (param $K i32)
+  (local $i i32) (local $p i32) (local $q i32) (local $vK i32) (local $acc v128) (local $acc2 v128) (local $s ${t})
+  (local.set $vK (i32.and (local.get $K) (i32.const ${-2 * lanes})))
+  (block $idone (loop $iloop
+    (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
+    (local.set $acc (v128.const i64x2 0 0)) (local.set $acc2 (v128.const i64x2 0 0))
+    (local.set $p (local.get $a)) (local.set $q (local.get $x))
+    (local.set $s (${t}.const 0))
+    (block $vdone (loop $vloop
+      (br_if $vdone (i32.ge_u (local.get $p) (i32.add (local.get $a) (i32.mul (local.get $vK) (i32.const ${bytes})))))
+      (local.set $acc (${vt}.add (local.get $acc) (${vt}.mul (v128.load (local.get $p)) (v128.load (local.get $q)))))
+      (local.set $acc2 (${vt}.add (local.get $acc2) (${vt}.mul (v128.load offset=${vb} (local.get $p)) (v128.load offset=${vb} (local.get $q)))))
+      (local.set $p (i32.add (local.get $p) (i32.const ${2 * vb})))
+      (local.set $q (i32.add (local.get $q) (i32.const ${2 * vb})))
+      (br $vloop)))
+    (local.set $acc (${vt}.add (local.get $acc) (local.get $acc2)))
+    (local.set $s ${hsum})
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $p) (i32.add (local.get $a) (i32.mul (local.get $K) (i32.const ${bytes})))))
+      (local.set $s (${t}.add (local.get $s) (${t}.mul (${t}.load (local.get $p)) (${t}.load (local.get $q)))))
+      (local.set $p (i32.add (local.get $p) (i32.const ${bytes})))
+      (local.set $q (i32.add (local.get $q) (i32.const ${bytes})))
+      (br $loop)))
+    (${t}.store (local.get $y) (local.get $s))
+    (local.set $y (i32.add (local.get $y) (i32.const ${bytes})))
+    (local.set $a (i32.add (local.get $a) (local.get $lda)))
+    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br $iloop)))
+)
+(func $gemv_t_${t} (export "gemv_t_${t}") (param $a i32) (param $lda i32) (param $x i32) (param $y i32) (param $n i32) (param $K i32)
+  (local $p i32) (local $o i32) (local $r i32) (local $end i32) (local $vend i32) (local $xv v128) (local $xs ${t})
+  (local.set $end (i32.add (local.get $y) (i32.mul (local.get $n) (i32.const ${bytes}))))
+  (local.set $vend (i32.sub (local.get $end) (i32.const ${vb - bytes})))
+  (memory.fill (local.get $y) (i32.const 0) (i32.mul (local.get $n) (i32.const ${bytes})))
+  (block $pdone (loop $ploop
+    (br_if $pdone (i32.ge_u (local.get $p) (local.get $K)))
+    (local.set $xs (${t}.load (local.get $x)))
+    (local.set $xv (${vt}.splat (local.get $xs)))
+    (local.set $o (local.get $y)) (local.set $r (local.get $a))
+    (block $vdone (loop $vloop
+      (br_if $vdone (i32.ge_u (local.get $o) (local.get $vend)))
+      (v128.store (local.get $o) (${vt}.add (v128.load (local.get $o)) (${vt}.mul (local.get $xv) (v128.load (local.get $r)))))
+      (local.set $o (i32.add (local.get $o) (i32.const ${vb})))
+      (local.set $r (i32.add (local.get $r) (i32.const ${vb})))
+      (br $vloop)))
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (${t}.store (local.get $o) (${t}.add (${t}.load (local.get $o)) (${t}.mul (local.get $xs) (${t}.load (local.get $r)))))
+      (local.set $o (i32.add (local.get $o) (i32.const ${bytes})))
+      (local.set $r (i32.add (local.get $r) (i32.const ${bytes})))
+      (br $loop)))
+    (local.set $x (i32.add (local.get $x) (i32.const ${bytes})))
+    (local.set $a (i32.add (local.get $a) (local.get $lda)))
+    (local.set $p (i32.add (local.get $p) (i32.const 1)))
+    (br $ploop)))
+)
+(func $outer_${t} (export "outer_${t}") (param $x i32) (param $xs i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32)
+  (local $i i32) (local $q i32) (local $end i32) (local $xv v128) (local $s ${t})
+  (block $idone (loop $iloop
+    (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
+    (local.set $s (${t}.load (local.get $x)))
+    (local.set $xv (${vt}.splat (local.get $s)))
+    (local.set $q (local.get $b))
+    (local.set $end (i32.add (local.get $c) (i32.mul (local.get $n) (i32.const ${bytes}))))
+    (block $vdone (loop $vloop
+      (br_if $vdone (i32.gt_s (i32.add (local.get $c) (i32.const ${vb})) (local.get $end)))
+      (v128.store (local.get $c) (${vt}.mul (local.get $xv) (v128.load (local.get $q))))
+      (local.set $c (i32.add (local.get $c) (i32.const ${vb})))
+      (local.set $q (i32.add (local.get $q) (i32.const ${vb})))
+      (br $vloop)))
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $c) (local.get $end)))
+      (${t}.store (local.get $c) (${t}.mul (local.get $s) (${t}.load (local.get $q))))
+      (local.set $c (i32.add (local.get $c) (i32.const ${bytes})))
+      (local.set $q (i32.add (local.get $q) (i32.const ${bytes})))
+      (br $loop)))
+    (local.set $x (i32.add (local.get $x) (local.get $xs)))
+    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br $iloop)))
+)`;
+}
+
+/**
+ * colsum_<t>(x, out, acc, R, B): out[b] = Σ_r x[r·B + b] for a row-major R×B block, accumulated
+ * in float64 (in acc, B f64 of scratch; f64 sums accumulate in out itself and ignore acc).
+ */
+function colsumFunc(t) {
+  const bytes = t === 'f32' ? 4 : 8;
+  const L = [];
+  L.push(`(func $colsum_${t} (export "colsum_${t}") (param $x i32) (param $out i32) (param $acc i32) (param $R i32) (param $B i32)`);
+  L.push('  (local $r i32) (local $o i32) (local $end i32) (local $vend i32) (local $v v128)');
+  if (t === 'f64') L.push('  (local.set $acc (local.get $out))');
+  L.push('  (local.set $end (i32.add (local.get $acc) (i32.mul (local.get $B) (i32.const 8))))');
+  L.push('  (local.set $vend (i32.sub (local.get $end) (i32.const ' + (t === 'f32' ? 24 : 8) + ')))');
+  L.push('  (memory.fill (local.get $acc) (i32.const 0) (i32.mul (local.get $B) (i32.const 8)))');
+  L.push('  (block $rdone (loop $rloop');
+  L.push('    (br_if $rdone (i32.ge_u (local.get $r) (local.get $R)))');
+  L.push('    (local.set $o (local.get $acc))');
+  L.push('    (block $vdone (loop $vloop');
+  L.push('      (br_if $vdone (i32.ge_u (local.get $o) (local.get $vend)))');
+  if (t === 'f32') {
+    L.push('      (local.set $v (v128.load (local.get $x)))');
+    L.push('      (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o)) (f64x2.promote_low_f32x4 (local.get $v))))');
+    L.push('      (v128.store offset=16 (local.get $o) (f64x2.add (v128.load offset=16 (local.get $o)) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))');
+    L.push('      (local.set $o (i32.add (local.get $o) (i32.const 32)))');
+    L.push('      (local.set $x (i32.add (local.get $x) (i32.const 16)))');
+  } else {
+    L.push('      (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o)) (v128.load (local.get $x))))');
+    L.push('      (local.set $o (i32.add (local.get $o) (i32.const 16)))');
+    L.push('      (local.set $x (i32.add (local.get $x) (i32.const 16)))');
+  }
+  L.push('      (br $vloop)))');
+  L.push('    (block $done (loop $loop');
+  L.push('      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))');
+  const load = t === 'f32' ? '(f64.promote_f32 (f32.load (local.get $x)))' : '(f64.load (local.get $x))';
+  L.push(`      (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) ${load}))`);
+  L.push('      (local.set $o (i32.add (local.get $o) (i32.const 8)))');
+  L.push(`      (local.set $x (i32.add (local.get $x) (i32.const ${bytes})))`);
+  L.push('      (br $loop)))');
+  L.push('    (local.set $r (i32.add (local.get $r) (i32.const 1)))');
+  L.push('    (br $rloop)))');
+  if (t === 'f32') {
+    // demote the f64 sums into out
+    L.push('  (local.set $o (local.get $acc))');
+    L.push('  (block $cdone (loop $cloop');
+    L.push('    (br_if $cdone (i32.ge_u (local.get $o) (local.get $end)))');
+    L.push('    (f32.store (local.get $out) (f32.demote_f64 (f64.load (local.get $o))))');
+    L.push('    (local.set $o (i32.add (local.get $o) (i32.const 8)))');
+    L.push('    (local.set $out (i32.add (local.get $out) (i32.const 4)))');
+    L.push('    (br $cloop)))');
+  }
+  L.push(')');
+  return L.join('\n');
+}
+
 /** The whole module; `shared` picks the memory import (shared for worker threads, or plain). */
 export function wat(shared, tiles = TILES) {
   return [
@@ -277,6 +439,10 @@ export function wat(shared, tiles = TILES) {
     packFunc('f64', 'b', tiles.f64),
     sumFunc('f32'),
     sumFunc('f64'),
+    colsumFunc('f32'),
+    colsumFunc('f64'),
+    gemvFuncs('f32'),
+    gemvFuncs('f64'),
     ...['f32', 'f64'].flatMap((t) => [...EW_BINARY.flatMap((op) => EW_PATTERNS.map((p) => ewFunc(t, op, p))), ewFunc(t, 'relu', 'v')]),
     ')',
   ].join('\n');

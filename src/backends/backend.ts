@@ -12,6 +12,8 @@ export const UNARY_OPS = [
 export const BINARY_OPS = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
   'eq', 'ne', 'lt', 'le', 'gt', 'ge',
+  // reluGrad(g, x) = x > 0 ? g : 0, relu's backward in one pass (gt then mul was two)
+  'reluGrad',
 ] as const;
 export const REDUCE_OPS = ['sum', 'max', 'min'] as const;
 export const MOVEMENT_OPS = ['reshape', 'permute', 'expand', 'slice', 'pad', 'concat'] as const;

@@ -42,6 +42,8 @@ export const sqrt = (x: Tensor) => unary('sqrt', x);
 export const abs = (x: Tensor) => unary('abs', x);
 export const sign = (x: Tensor) => unary('sign', x);
 export const relu = (x: Tensor) => unary('relu', x);
+/** relu's backward: g where x > 0, else 0 (one kernel; its own gradient flows to g only). */
+export const reluGrad = (g: TensorLike, x: TensorLike) => binary('reluGrad', g, x);
 export const sigmoid = (x: Tensor) => unary('sigmoid', x);
 export const tanh = (x: Tensor) => unary('tanh', x);
 export const sin = (x: Tensor) => unary('sin', x);

@@ -229,6 +229,8 @@ export class Tensor {
   abs() { return F.abs(this); }
   sign() { return F.sign(this); }
   relu() { return F.relu(this); }
+  /** This gradient passed back through relu at x: this where x > 0, else 0. */
+  reluGrad(x: TensorLike) { return F.reluGrad(this, x); }
   sigmoid() { return F.sigmoid(this); }
   tanh() { return F.tanh(this); }
   sin() { return F.sin(this); }

@@ -51,6 +51,12 @@ export const binaryOps = {
       return [needs[0] ? g.mul(share) : null, needs[1] ? g.mul(share.neg().add(1)) : null];
     },
   },
+  // relu's backward, fused: g where x > 0, else 0. Linear in g; zero almost everywhere in x.
+  reluGrad: {
+    shape: broadcast('reluGrad'),
+    saves: 'inputs',
+    vjp: ({ g, inputs: [, x], needs }) => [needs[0] ? g.reluGrad(x!) : null, null],
+  },
   // Comparisons return 1 or 0 in the inputs' dtype and carry no gradient.
   eq: compare('eq'),
   ne: compare('ne'),

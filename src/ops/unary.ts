@@ -17,7 +17,7 @@ export const unaryOps = {
   // piecewise constant: zero almost everywhere, so no gradient flows
   sign: { shape: same, vjp: null },
   // d relu(x) = [x > 0]; relu'(0) = 0
-  relu: { shape: same, saves: 'inputs', vjp: ({ g, inputs: [x] }) => [g.mul(x!.gt(0))] },
+  relu: { shape: same, saves: 'inputs', vjp: ({ g, inputs: [x] }) => [g.reluGrad(x!)] },
   // d σ(x) = σ(x)(1 − σ(x))
   sigmoid: { shape: same, saves: 'out', vjp: ({ g, out }) => [g.mul(out.mul(out.neg().add(1)))] },
   // d tanh(x) = 1 − tanh²(x)

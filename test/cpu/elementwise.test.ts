@@ -38,6 +38,7 @@ const BINARY_REF: Record<BinaryOp, (a: number, b: number) => number> = {
   le: (a, b) => (a <= b ? 1 : 0),
   gt: (a, b) => (a > b ? 1 : 0),
   ge: (a, b) => (a >= b ? 1 : 0),
+  reluGrad: (a, b) => (b > 0 ? a : 0),
 };
 
 /** Equal as the dtype stores it; NaN equals NaN; 0 and -0 are equal (except where a test asks). */

@@ -12,12 +12,13 @@ describe('generated wasm kernels', () => {
     expect(b64(await assemble(wat(false)))).toBe(WASM_PLAIN);
   });
 
-  it('exports a kernel and two packers per dtype, and the elementwise kernels', () => {
+  it('exports a kernel and two packers per dtype, the thin-product and sum kernels, and the elementwise kernels', () => {
     const mod = new WebAssembly.Module(Buffer.from(WASM_PLAIN, 'base64'));
     const names = WebAssembly.Module.exports(mod).map((e) => e.name);
     const want = ['f32', 'f64'].flatMap((t) => [
-      `gemm_${t}`, `pack_a_${t}`, `pack_b_${t}`, `ew_relu_${t}`, `sum_${t}`,
-      ...['add', 'sub', 'mul', 'div'].flatMap((op) => ['vv', 'vs', 'sv'].map((p) => `ew_${op}_${t}_${p}`)),
+      `gemm_${t}`, `pack_a_${t}`, `pack_b_${t}`, `ew_relu_${t}`, `sum_${t}`, `colsum_${t}`,
+      `gemv_n_${t}`, `gemv_t_${t}`, `outer_${t}`,
+      ...['add', 'sub', 'mul', 'div', 'relugrad'].flatMap((op) => ['vv', 'vs', 'sv'].map((p) => `ew_${op}_${t}_${p}`)),
     ]);
     expect(names.sort()).toEqual(want.sort());
   });

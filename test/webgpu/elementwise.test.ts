@@ -48,6 +48,7 @@ const BINARY: Record<BinaryOp, { range: [ValueRange, ValueRange]; tol: Tolerance
   le: { range: [COMPARE.range, COMPARE.range], tol: EXACT },
   gt: { range: [COMPARE.range, COMPARE.range], tol: EXACT },
   ge: { range: [COMPARE.range, COMPARE.range], tol: EXACT },
+  reluGrad: { range: [{}, COMPARE.range], tol: EXACT },
 };
 
 const RUNS = 25;

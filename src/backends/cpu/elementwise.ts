@@ -5,7 +5,7 @@
 //   grid:    after merging axes, two axes: a bias row or column broadcast, a transpose, a slice;
 //   strided: anything else (any rank, stride 0 on broadcast axes), no copies.
 // Each loop is specialized once per operand pattern: 0 = one value, 1 = unit stride, s = strided.
-import type { BinaryOp, OutInfo, UnaryOp } from '../backend';
+import type { BinaryOp, OutInfo, TypedArray, UnaryOp } from '../backend';
 import { config } from './config';
 import { alloc, fresh, isRowMajor, type CpuStorage, type View } from './storage';
 import { inHeap, scratch } from './heap';
@@ -18,6 +18,16 @@ import { wasm } from './wasm';
  * copies; at 32k they tie).
  */
 export const EW_WASM_MIN = 1 << 16;
+/** Flat operands already in the wasm heap (no copies) take the wasm kernels from this many elements. */
+export const EW_WASM_MIN_HEAP = 64;
+
+/** Whether a wasm kernel pays for these operands: big ones, or ones it can use in place (scalars are copied). */
+function wasmPays(n: number, out: TypedArray, ops: (View | undefined)[]): boolean {
+  if (n >= EW_WASM_MIN) return true;
+  if (n < EW_WASM_MIN_HEAP || !inHeap(out)) return false;
+  for (const v of ops) if (v !== undefined && v.size > 1 && !inHeap(v.data)) return false;
+  return true;
+}
 
 /**
  * Run the wasm kernel `name` (ew_<op>_<t>[_<pattern>]) over n0 rows of n1 elements (n0 = 1: flat),
@@ -98,6 +108,7 @@ export const BINARY_JS: Record<BinaryOp, string> = {
   le: '+(a <= b)',
   gt: '+(a > b)',
   ge: '+(a >= b)',
+  reluGrad: '(b > 0 ? a : 0)',
 };
 
 export const WHERE_JS = '(c !== 0 ? a : b)';
@@ -243,7 +254,7 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
       }
     }
     if (flat) {
-      if (wasmOp !== undefined && n >= EW_WASM_MIN && config.wasm && (k === 1 || steps[0]! + steps[1]! > 0)) {
+      if (wasmOp !== undefined && config.wasm && (k === 1 || steps[0]! + steps[1]! > 0) && wasmPays(n, data, [a0, a1])) {
         const ops = k === 1 ? [a0] : [a0, a1!];
         if (wasmRows(wasmName(wasmOp, out.dtype, k, steps), data, 1, n, ops, [0, 0], steps)) return res;
       }
@@ -273,7 +284,7 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
       for (let t = 0; t < k; t++) steps[t] = stepOf(mStrides[t]![1]!, n1);
       // rows of a bias add (or a column broadcast) in wasm: one kernel call per row
       const rowsOk = k === 1 ? steps[0] === 1 : steps[0] !== 2 && steps[1] !== 2 && steps[0]! + steps[1]! > 0;
-      if (wasmOp !== undefined && n >= EW_WASM_MIN && n1 >= 64 && config.wasm && rowsOk) {
+      if (wasmOp !== undefined && n1 >= 64 && config.wasm && rowsOk && wasmPays(n, data, [a0, a1])) {
         const ops = k === 1 ? [a0] : [a0, a1!];
         if (wasmRows(wasmName(wasmOp, out.dtype, k, steps), data, n0, n1, ops, [s0[0]!, s1[0] ?? 0], steps)) return res;
       }

@@ -214,3 +214,69 @@ export function gemmJs(m: number, n: number, K: number, A: Operand, B: Operand, 
     for (let j = 0; j < n; j++) C[co + j] = row[j]!;
   }
 }
+
+/**
+ * The thin products, where packing would pad a single row or column to whole panels: a column of
+ * C (n = 1), a row of C (m = 1), and outer products (K = 1), on the wasm matrix-vector kernels.
+ * The matrix operand must be in the wasm heap with unit stride along one axis; vectors are used in
+ * place when they are contiguous heap arrays and gathered into scratch otherwise. False when the
+ * shape or layout does not fit (the caller uses the general paths).
+ */
+export function gemmThin(w: Wasm, f64: boolean, m: number, n: number, K: number, A: Operand, B: Operand, C: TypedArray, cOff: number): boolean {
+  const sz = f64 ? 8 : 4;
+  const fns = f64 ? w.thin.f64 : w.thin.f32;
+  // the matrix, walked either as rows (N: dot products) or as columns (T: axpys)
+  let mat: Operand | null = null;
+  let transposed = false;
+  let ld = 0;
+  let vec: Operand;
+  let len: number;
+  if (K === 1) {
+    vec = A; // A's column, m values rs apart; B's row is the second vector
+    len = m;
+  } else if (n === 1) {
+    vec = { data: B.data, offset: B.offset, rs: B.rs, cs: 0 }; // B's column: K values rs apart
+    len = K;
+    mat = A;
+    if (A.cs === 1) ld = A.rs;
+    else if (A.rs === 1) [transposed, ld] = [true, A.cs];
+    else return false;
+  } else if (m === 1) {
+    vec = { data: A.data, offset: A.offset, rs: A.cs, cs: 0 }; // A's row: K values cs apart
+    len = K;
+    mat = B;
+    if (B.rs === 1) ld = B.cs;
+    else if (B.cs === 1) [transposed, ld] = [true, B.rs];
+    else return false;
+  } else return false;
+  if (mat !== null && !inHeap(mat.data)) return false;
+  const second: Operand | null = K === 1 ? { data: B.data, offset: B.offset, rs: B.cs, cs: 0 } : null;
+  const outLen = m * n;
+  const cIn = inHeap(C);
+  const direct = (v: Operand) => inHeap(v.data) && (v.rs === 1 || len === 1);
+  const vBytes = direct(vec) ? 0 : align(len * sz);
+  const sBytes = second === null || (inHeap(second.data) && (second.rs === 1 || n === 1)) ? 0 : align(n * sz);
+  const cBytes = cIn ? 0 : align(outLen * sz);
+  const need = vBytes + sBytes + cBytes;
+  const base = need > 0 ? scratch(w, need) : 0;
+  if (base < 0) return false;
+  const mem = f64 ? w.f64 : w.f32;
+  const place = (v: Operand, count: number, at: number, copy: boolean): number => {
+    if (!copy) return v.data.byteOffset + v.offset * sz;
+    for (let i = 0, s = v.offset, d = at / sz; i < count; i++, s += v.rs) mem[d + i] = v.data[s]!;
+    return at;
+  };
+  const x = place(vec, len, base, vBytes > 0);
+  const y = cIn ? C.byteOffset + cOff * sz : base + vBytes + sBytes;
+  if (second !== null) {
+    const b = place(second, n, base + vBytes, sBytes > 0);
+    fns.outer(x, vBytes > 0 ? sz : vec.rs * sz, b, y, m, n);
+  } else {
+    const addr = mat!.data.byteOffset + mat!.offset * sz;
+    const rows = m === 1 ? n : m;
+    if (transposed) fns.gemvT(addr, ld * sz, x, y, rows, K);
+    else fns.gemvN(addr, ld * sz, x, y, rows, K);
+  }
+  if (!cIn) C.set(mem.subarray(y / sz, y / sz + outLen), cOff);
+  return true;
+}

@@ -18,14 +18,14 @@ import {
 } from './storage';
 
 // the ops with wasm kernels for big flat operands (see scripts/wasm-gen.mjs)
-const WASM_EW = new Set(['add', 'sub', 'mul', 'div', 'relu']);
+const WASM_EW = new Set(['add', 'sub', 'mul', 'div', 'relu', 'reluGrad']);
 
 const unaryKernels = tableOf(UNARY_OPS, (op) => {
   const run = elementwise(['x'], UNARY_JS[op], WASM_EW.has(op) ? op : undefined);
   return (xs: CpuStorage[], _: unknown, out: OutInfo) => run(xs, out);
 });
 const binaryKernels = tableOf(BINARY_OPS, (op) => {
-  const run = elementwise(['a', 'b'], BINARY_JS[op], WASM_EW.has(op) ? op : undefined);
+  const run = elementwise(['a', 'b'], BINARY_JS[op], WASM_EW.has(op) ? op.toLowerCase() : undefined);
   return (xs: CpuStorage[], _: unknown, out: OutInfo) => run(xs, out);
 });
 const whereKernel = elementwise(['c', 'a', 'b'], WHERE_JS);

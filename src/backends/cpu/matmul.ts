@@ -3,7 +3,7 @@
 // WebAssembly, wasm disabled by configureCpu, or a product too small to repay the packing).
 import { sizeOf, type OutInfo } from '../backend';
 import { config } from './config';
-import { gemmJs, gemmWasm, type Operand } from './gemm';
+import { gemmJs, gemmThin, gemmWasm, type Operand } from './gemm';
 import { alloc, fresh, type CpuStorage } from './storage';
 import { wasm } from './wasm';
 
@@ -30,8 +30,12 @@ export function matmul(a: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
   const rb = b.arr.shape.length;
   const A: Operand = { data: a.arr.data, offset: 0, rs: a.arr.stride[ra - 2]!, cs: a.arr.stride[ra - 1]! };
   const B: Operand = { data: b.arr.data, offset: 0, rs: b.arr.stride[rb - 2]!, cs: b.arr.stride[rb - 1]! };
-  // a matrix times a column stays in JS (dot products): the kernel would pad the column to NR
-  const w = config.wasm && m * n * k >= config.wasmMinWork && (n > 1 || config.wasmMinWork === 0) ? wasm() : null;
+  const w = config.wasm && m * n * k >= config.wasmMinWork ? wasm() : null;
+  // a row or column of C, or an outer product: the matrix-vector kernels (packing would pad it to panels)
+  const thin = w !== null && (m === 1 || n === 1 || k === 1);
+  // a matrix times a column that the thin kernels cannot take stays in JS (dot products): the
+  // packed kernel would pad the column to NR (tests force it with wasmMinWork = 0)
+  const general = w !== null && (n > 1 || config.wasmMinWork === 0);
   const f64 = out.dtype === 'float64';
 
   const aBS = batchStrides(a);
@@ -46,9 +50,10 @@ export function matmul(a: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
       B.offset += idx[d]! * bBS[d]!;
     }
     const co = batch * m * n;
-    const done = w !== null && gemmWasm(w, f64, m, n, k, A, B, c, co, B.offset === lastB);
+    const viaThin = thin && gemmThin(w, f64, m, n, k, A, B, c, co);
+    const done = viaThin || (general && gemmWasm(w!, f64, m, n, k, A, B, c, co, B.offset === lastB));
     if (!done) gemmJs(m, n, k, A, B, c, co);
-    lastB = done ? B.offset : -1;
+    lastB = done && !viaThin ? B.offset : -1;
     for (let d = idx.length - 1; d >= 0; d--) {
       if (++idx[d]! < batchShape[d]!) break;
       idx[d] = 0;

@@ -3,14 +3,14 @@
 // axes moved last. Sums accumulate in float64; max/min let NaN win, like Math.max.
 import type { OutInfo, ReduceOp, TypedArray } from '../backend';
 import { config } from './config';
-import { inHeap } from './heap';
+import { inHeap, scratch as wasmScratch } from './heap';
 import { wasm } from './wasm';
 import { alloc, contiguous, copyInto, dtypeOf, fresh, makeView, rowMajorStrides, type CpuStorage } from './storage';
 
 let scratch = new Float64Array(256);
 
 /** Rows of at least this many values are summed by the wasm kernel when they are in the heap. */
-const WASM_SUM_MIN = 4096;
+const WASM_SUM_MIN = 64;
 
 /** out[a] = Σ of row a (R values) with the wasm kernel, for rows in the wasm heap; false if not. */
 function sumRowsWasm(x: ArrayLike<number>, out: { [i: number]: number }, A: number, R: number): boolean {
@@ -22,6 +22,27 @@ function sumRowsWasm(x: ArrayLike<number>, out: { [i: number]: number }, A: numb
   const sz = data.BYTES_PER_ELEMENT;
   const f = sz === 8 ? w.sumF64 : w.sumF32;
   for (let a = 0, at = data.byteOffset; a < A; a++, at += R * sz) out[a] = f(at, R);
+  return true;
+}
+
+/** Column sums (B > 1) with the wasm kernel, for a block in the wasm heap; false if not. */
+function sumColsWasm(x: ArrayLike<number>, out: { [i: number]: number }, A: number, R: number, B: number): boolean {
+  if (R * B < WASM_SUM_MIN || !config.wasm || !ArrayBuffer.isView(x) || !ArrayBuffer.isView(out)) return false;
+  const data = x as TypedArray;
+  const res = out as TypedArray;
+  if (!inHeap(data) || res.BYTES_PER_ELEMENT !== data.BYTES_PER_ELEMENT) return false;
+  const w = wasm();
+  if (w === null) return false;
+  const sz = data.BYTES_PER_ELEMENT;
+  const outIn = inHeap(res);
+  // f64 accumulators for float32 (B of them), and room for the sums when out is not in the heap
+  const accBytes = sz === 4 ? (B * 8 + 63) & ~63 : 0;
+  const base = wasmScratch(w, accBytes + (outIn ? 0 : A * B * sz));
+  if (base < 0) return false;
+  const o = outIn ? res.byteOffset : base + accBytes;
+  const f = sz === 8 ? w.colsum.f64 : w.colsum.f32;
+  for (let a = 0; a < A; a++) f(data.byteOffset + a * R * B * sz, o + a * B * sz, base, R, B);
+  if (!outIn) res.set((sz === 8 ? w.f64 : w.f32).subarray(o / sz, o / sz + A * B));
   return true;
 }
 
@@ -37,6 +58,7 @@ function sum(x: ArrayLike<number>, out: { [i: number]: number }, A: number, R: n
     }
     return;
   }
+  if (sumColsWasm(x, out, A, R, B)) return;
   // columns: accumulate rows of B in float64, unit stride on both sides
   if (scratch.length < B) scratch = new Float64Array(B);
   const acc = scratch;

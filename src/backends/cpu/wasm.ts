@@ -14,6 +14,15 @@ export type PackFn = (src: number, rs: number, cs: number, m: number, K: number,
 /** ew_<op>(out, a, b, n): see scripts/wasm-gen.mjs */
 export type EwFn = (out: number, a: number, b: number, n: number) => void;
 
+export type ColsumFn = (x: number, out: number, acc: number, R: number, B: number) => void;
+
+/** gemv_n(a, lda, x, y, m, K), gemv_t(a, lda, x, y, n, K), outer(x, xs, b, c, m, n): byte addresses and strides */
+export interface ThinFns {
+  gemvN: (a: number, lda: number, x: number, y: number, m: number, K: number) => void;
+  gemvT: (a: number, lda: number, x: number, y: number, n: number, K: number) => void;
+  outer: (x: number, xs: number, b: number, c: number, m: number, n: number) => void;
+}
+
 export interface Wasm {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
@@ -27,6 +36,10 @@ export interface Wasm {
   /** sum_<t>(x, n): the float64 sum of n contiguous values at x */
   sumF32: (x: number, n: number) => number;
   sumF64: (x: number, n: number) => number;
+  /** colsum_<t>(x, out, acc, R, B): column sums of a row-major R×B block (see scripts/wasm-gen.mjs) */
+  colsum: { f32: ColsumFn; f64: ColsumFn };
+  /** thin products: gemv_n, gemv_t, outer per dtype (see scripts/wasm-gen.mjs) */
+  thin: { f32: ThinFns; f64: ThinFns };
   /** views on the memory, renewed by reserve() when it grows */
   f32: Float32Array;
   f64: Float64Array;
@@ -65,6 +78,11 @@ function instantiate(shared: boolean, compiled?: WebAssembly.Module): Wasm {
     packF64: { a: ex.pack_a_f64!, b: ex.pack_b_f64! },
     sumF32: ex.sum_f32 as unknown as (x: number, n: number) => number,
     sumF64: ex.sum_f64 as unknown as (x: number, n: number) => number,
+    colsum: { f32: ex.colsum_f32 as unknown as ColsumFn, f64: ex.colsum_f64 as unknown as ColsumFn },
+    thin: {
+      f32: { gemvN: ex.gemv_n_f32!, gemvT: ex.gemv_t_f32!, outer: ex.outer_f32! } as unknown as ThinFns,
+      f64: { gemvN: ex.gemv_n_f64!, gemvT: ex.gemv_t_f64!, outer: ex.outer_f64! } as unknown as ThinFns,
+    },
     ew: Object.fromEntries(Object.entries(ex).filter(([k]) => k.startsWith('ew_'))) as Record<string, EwFn>,
     f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer),
   };

@@ -48,6 +48,7 @@ export const BINARY_WGSL: Record<BinaryOp, string> = {
   le: 'select(0.0, 1.0, a <= b)',
   gt: 'select(0.0, 1.0, a > b)',
   ge: 'select(0.0, 1.0, a >= b)',
+  reluGrad: 'select(0.0, a, b > 0.0)',
 };
 
 export const WHERE_WGSL = 'select(b, a, c != 0.0)';

@@ -47,6 +47,15 @@ export const binaryCases: CaseTable = {
   le: compare(F.le, (a, b) => a <= b),
   gt: compare(F.gt, (a, b) => a > b),
   ge: compare(F.ge, (a, b) => a >= b),
+  // reluGrad(g, x): x away from the step at 0 and held constant (its gradient is zero almost everywhere)
+  reluGrad: opCase({
+    gen: pairs((sa, sb) => fc.tuple(input(sa), input(sb, { avoid: [0], gap: 0.25 }))).map((d) => ({
+      ...d,
+      inputs: [d.inputs[0]!, { ...d.inputs[1]!, constant: true }],
+    })),
+    fn: ([g, x]) => F.reluGrad(g!, x!),
+    ref: ([g, x]) => zip((a, b) => (b > 0 ? a : 0), g!, x!),
+  }),
   // where(c, a, b) over three broadcast shapes; c is 0/1 and held constant by the gradient check
   where: opCase({
     gen: broadcastShapesN(3).chain(([sc, sa, sb]) =>
