@@ -10,7 +10,7 @@ import { load } from './libs';
 const which = process.argv[2] ?? 'mlp';
 const steps = Number(process.argv[3] ?? 50);
 const c = CASES.find((k) => (which === 'mlp' ? k.name.startsWith('train step 784') : k.name.includes('tutorial')))!;
-const lib = await load('tapegrad');
+const lib = await load('tapegrad', true);
 let trainer: ReturnType<typeof lib.trainer> | undefined;
 c.run({ ...lib, trainer: (spec) => (trainer = lib.trainer(spec)) } as typeof lib);
 const t = trainer!;

@@ -1,7 +1,16 @@
 // One adapter per library: the handful of operations the cases need, each written with the
 // library's own public ops. Loaded lazily, so a child process only ever holds one library.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** dist/index.js as a URL, or a clear error when the package has not been built. */
+function distEntry(): string {
+  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.js');
+  if (!existsSync(file)) throw new Error(`bench: ${file} is missing; run \`npm run build\` (npm run bench does)`);
+  return pathToFileURL(file).href;
+}
 
 export type Impl = 'tapegrad' | 'tapegrad-js' | 'tapegrad-wasm1' | 'tfjs-cpu' | 'tfjs-wasm';
 
@@ -39,16 +48,21 @@ export interface Lib {
   trainer(spec: NetSpec): Trainer;
 }
 
-export async function load(impl: Impl): Promise<Lib> {
-  if (impl.startsWith('tapegrad')) return loadOurs(impl);
+/**
+ * A library by name. Ours is the built package (dist/, what `import 'tapegrad'` gives users; `npm
+ * run bench` builds it first); `fromSource` loads src/ through tsx instead (kernel-times.ts wraps
+ * the source backend's kernels). Through tsx every cross-module call pays for an export getter and
+ * every closure for a name helper, which made small kernels measure up to 2x slower than built.
+ */
+export async function load(impl: Impl, fromSource = false): Promise<Lib> {
+  if (impl.startsWith('tapegrad')) return loadOurs(impl, fromSource);
   return loadTfjs(impl);
 }
 
-async function loadOurs(impl: Impl): Promise<Lib> {
-  const tg = await import('../src/index');
-  const cpu = await import('../src/backends/cpu');
-  if (impl === 'tapegrad-js') cpu.configureCpu({ wasm: false, threads: 1 });
-  if (impl === 'tapegrad-wasm1') cpu.configureCpu({ wasm: true, threads: 1 });
+async function loadOurs(impl: Impl, fromSource: boolean): Promise<Lib> {
+  const tg: typeof import('../src/index') = fromSource ? await import('../src/index') : await import(distEntry());
+  if (impl === 'tapegrad-js') tg.configureCpu({ wasm: false, threads: 1 });
+  if (impl === 'tapegrad-wasm1') tg.configureCpu({ wasm: true, threads: 1 });
   type T = InstanceType<typeof tg.Tensor>;
   return {
     name: impl,

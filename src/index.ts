@@ -10,6 +10,8 @@ export { broadcastShapes } from './ops/registry';
 export type { DType, Device, TypedArray } from './backends/backend';
 export * from './check';
 export * from './backends/webgpu';
+export { configureCpu, resetCpuConfig, cpuCapabilities, warmCpu } from './backends/cpu';
+export type { CpuConfig } from './backends/cpu/config';
 export * from './nn';
 export * from './optim';
 export * from './train';

@@ -14,14 +14,17 @@ export const matmulOp: OpSpec<'matmul'> = {
     if (a!.length < 2 || b!.length < 2) {
       throw new Error(`matmul: expects operands of rank >= 2, got ${fmtShape(a!)} and ${fmtShape(b!)}`);
     }
-    const [m, k] = a!.slice(-2) as [number, number];
-    const [k2, n] = b!.slice(-2) as [number, number];
+    // indexing, not slice(): slice() of a tensor's frozen shape is slow (see broadcastShapes)
+    const ra = a!.length;
+    const rb = b!.length;
+    const [m, k, k2, n] = [a![ra - 2]!, a![ra - 1]!, b![rb - 2]!, b![rb - 1]!];
     if (k !== k2) {
       throw new Error(`matmul: inner dimensions differ: ${fmtShape(a!)} @ ${fmtShape(b!)} (${k} vs ${k2})`);
     }
+    if (ra === 2 && rb === 2) return { shape: [m, n], dtype: dtype! };
     let batch: number[];
     try {
-      batch = broadcastShapes('matmul', a!.slice(0, -2), b!.slice(0, -2));
+      batch = broadcastShapes('matmul', [...a!].slice(0, -2), [...b!].slice(0, -2));
     } catch {
       // name the operands' full shapes, not just their batch parts
       throw new Error(`matmul: batch dimensions of ${fmtShape(a!)} and ${fmtShape(b!)} cannot broadcast`);

@@ -8,8 +8,8 @@
 import type { BinaryOp, OutInfo, TypedArray, UnaryOp } from '../backend';
 import { config } from './config';
 import { alloc, fresh, isRowMajor, type CpuStorage, type View } from './storage';
-import { inHeap, scratch } from './heap';
-import { wasm } from './wasm';
+import { inHeap, scratch, SCALAR_SLOTS } from './heap';
+import { wasm, type EwFn, type Wasm } from './wasm';
 
 /**
  * Flat operands of at least this many elements go through the wasm SIMD kernels (where the op
@@ -66,6 +66,25 @@ function wasmRows(
   const [sa, sb] = [(outer[0] ?? 0) * sz, (outer[1] ?? 0) * sz];
   for (let i = 0, row = n1 * sz; i < n0; i++) f(o + i * row, a + i * sa, b + i * sb, n1);
   if (!outIn) out.set(mem.subarray(o / sz, o / sz + n));
+  return true;
+}
+
+/**
+ * The in-place wasm path for flat operands: the output and every whole-array operand already in
+ * the heap (scalars are written to a slot), one kernel call, nothing copied. False if it cannot run.
+ */
+function wasmFlat(f: EwFn, w: Wasm, out: TypedArray, n: number, a: View, sa: Step, b: View | undefined, sb: Step): boolean {
+  const sz = out.BYTES_PER_ELEMENT;
+  const at = (v: View, s: Step, slot: number): number => {
+    if (s === 1) return inHeap(v.data) ? v.data.byteOffset + v.offset * sz : -1;
+    if (sz === 8) w.f64[slot / 8] = v.data[v.offset]!;
+    else w.f32[slot / 4] = v.data[v.offset]!;
+    return slot;
+  };
+  const pa = at(a, sa, SCALAR_SLOTS[0]);
+  const pb = b === undefined ? 0 : at(b, sb, SCALAR_SLOTS[1]);
+  if (pa < 0 || pb < 0) return false;
+  f(out.byteOffset, pa, pb, n);
   return true;
 }
 
@@ -228,6 +247,14 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
   let strided: Loop | undefined;
   const code = (steps: Step[]) => steps.reduce<number>((c, s) => c * 3 + s, 0);
   const steps: Step[] = new Array<Step>(k).fill(0);
+  // the wasm kernel per dtype and step pattern (undefined: not looked up yet, null: none)
+  const wasmFns: (EwFn | null | undefined)[] = [];
+  const wasmFor = (w: Wasm, dtype: string): EwFn | null => {
+    const key = code(steps) * 2 + (dtype === 'float64' ? 1 : 0);
+    let f = wasmFns[key];
+    if (f === undefined) f = wasmFns[key] = w.ew[wasmName(wasmOp!, dtype, k, steps)] ?? null;
+    return f;
+  };
   const flatFor = (): Loop => (flats[code(steps)] ??= new Function('out', 'n', ...flatArgs, flatSource(names, expr, steps)) as Loop);
   const gridFor = (): Loop => (grids[code(steps)] ??= new Function('out', 'n0', 'n1', ...gridArgs, gridSource(names, expr, steps)) as Loop);
 
@@ -254,6 +281,11 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
       }
     }
     if (flat) {
+      if (wasmOp !== undefined && n >= EW_WASM_MIN_HEAP && config.wasm && k < 3 && (k === 1 || steps[0]! + steps[1]! > 0) && inHeap(data)) {
+        const w = wasm();
+        const f = w === null ? null : wasmFor(w, out.dtype);
+        if (f !== null && wasmFlat(f, w!, data, n, a0, steps[0]!, a1, steps[1]!)) return res;
+      }
       if (wasmOp !== undefined && config.wasm && (k === 1 || steps[0]! + steps[1]! > 0) && wasmPays(n, data, [a0, a1])) {
         const ops = k === 1 ? [a0] : [a0, a1!];
         if (wasmRows(wasmName(wasmOp, out.dtype, k, steps), data, 1, n, ops, [0, 0], steps)) return res;

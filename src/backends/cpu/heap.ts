@@ -17,8 +17,10 @@ import { reserve, wasm, type Wasm } from './wasm';
  * plain typed array is cheaper than the kernel call.
  */
 export const HEAP_MIN_BYTES = 256;
-/** The first bytes of the memory hold the matmul threads' shared words. */
+/** The first bytes of the memory hold the matmul threads' shared words (16 bytes) and two scalar slots. */
 const RESERVED = 64;
+/** Byte addresses of two 8-byte slots where a kernel's broadcast scalar operands are written. */
+export const SCALAR_SLOTS = [32, 48] as const;
 
 /** Free blocks by rounded size: an address, or the view last handed out there (reused as is when it fits). */
 const free = new Map<number, (number | TypedArray)[]>();
@@ -75,7 +77,9 @@ export function heapAlloc(dtype: DType, n: number): TypedArray | null {
 
 /** Whether `data` is a heap buffer (so its byteOffset is its address for the kernels). */
 export function inHeap(data: TypedArray): boolean {
-  return buffers.has(data.buffer);
+  // heap buffers are never smaller; and reading .buffer of a small typed array makes V8 move its
+  // elements off the JS heap (measured: half of a 4-element add's time went here)
+  return data.byteLength >= HEAP_MIN_BYTES && buffers.has(data.buffer);
 }
 
 /** Take a heap buffer back (its last handle was released). */
