@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tensor, tidy, where, type Tensor } from '../../src';
-import { EW_WASM_MIN } from '../../src/backends/cpu/elementwise';
+import { EW_WASM_MIN, EW_WASM_MIN_HEAP } from '../../src/backends/cpu/elementwise';
 import { configureCpu, cpuCapabilities, resetCpuConfig } from '../../src/backends/cpu';
 import { BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp } from '../../src/backends/backend';
 import { at, fill } from './reference';
@@ -157,8 +157,9 @@ describe('elementwise kernels', () => {
     if (path === 'wasm') expect(cpuCapabilities().wasm).toBe(true);
     try {
       for (const dtype of ['float32', 'float64'] as const) {
-        // odd lengths: the vector loop and its scalar tail
-        for (const n of [EW_WASM_MIN, EW_WASM_MIN + 3]) {
+        // odd lengths: the vector loop and its scalar tail; big operands (copied through scratch
+        // when not in the heap) and small heap ones (in place, scalars through a slot)
+        for (const n of [EW_WASM_MIN, EW_WASM_MIN + 3, EW_WASM_MIN_HEAP + 1, 263]) {
           const a = values(n, 11, true);
           const b = values(n, 12, true);
           const held = (v: Float64Array) => (dtype === 'float32' ? Float64Array.from(v, Math.fround) : v);
@@ -168,7 +169,7 @@ describe('elementwise kernels', () => {
           tidy(() => {
             const [x, y] = [tensor(a, { dtype }), tensor(b, { dtype })];
             const s = tensor(ha[5]!, { dtype });
-            for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+            for (const op of ['add', 'sub', 'mul', 'div', 'reluGrad'] as const) {
               const f = BINARY_REF[op];
               check(x[op](y), (i) => f(ha[i]!, hb[i]!), `${op} vv`);
               check(x[op](s), (i) => f(ha[i]!, ha[5]!), `${op} vs`);
@@ -176,7 +177,7 @@ describe('elementwise kernels', () => {
             }
             check(x.relu(), (i) => UNARY_REF.relu(ha[i]!), 'relu');
             // rows: a bias row, a column, a window of wider rows (one kernel call per row)
-            const R = 256;
+            const R = n > 4096 ? 256 : 16;
             const C = Math.floor(n / R);
             const m = tensor(a.subarray(0, R * C), { shape: [R, C], dtype });
             const row = tensor(b.subarray(0, C), { shape: [C], dtype });

@@ -75,6 +75,27 @@ describe.each(PATHS)('matmul on the $name path', (path) => {
     );
   });
 
+  it('thin products (a row or column of C, or K = 1) in every layout, small and past the heap threshold', () => {
+    // sizes up to 300 put operands on both sides of the wasm heap's 256-byte threshold, so the
+    // matrix-vector kernels see vectors used in place and gathered, and outputs in scratch
+    const len = fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 60, max: 300 }));
+    fc.assert(
+      fc.property(
+        fc.constantFrom('m', 'n', 'k'),
+        len, len,
+        fc.constantFrom<'float32' | 'float64'>('float32', 'float64'),
+        fc.constantFrom(...LAYOUTS),
+        fc.constantFrom(...LAYOUTS),
+        fc.integer({ min: 0, max: 1e6 }),
+        (one, p, q, dtype, la, lb, seed) => {
+          const [m, k, n] = one === 'm' ? [1, p, q] : one === 'n' ? [p, q, 1] : [p, 1, q];
+          check([m, k], [k, n], dtype, la, lb, seed);
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
   it('crosses the cache blocks (K > 256, n past a column block, m past a row block)', () => {
     for (const dtype of ['float32', 'float64'] as const) {
       check([67, 517], [517, 261], dtype, 'plain', 'plain', 1);

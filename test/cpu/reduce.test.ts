@@ -65,6 +65,41 @@ describe('reductions', () => {
     want.value.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 4));
   });
 
+  it.each([true, false])('column sums (a batch axis) of blocks of any width match the reference (wasm kernel on: %s)', (on) => {
+    configureCpu({ wasm: on });
+    try {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 130 }), fc.integer({ min: 1, max: 131 }),
+          fc.constantFrom<FloatDType>('float32', 'float64'), fc.integer({ min: 0, max: 1e6 }),
+          (A, R, B, dtype, seed) => {
+            const v = values(A * R * B, seed);
+            const held = dtype === 'float32' ? Float64Array.from(v, Math.fround) : v;
+            const got = tidy(() => laidOut(v, [A, R, B], dtype, 'plain').sum(1).dataSync());
+            const eps = dtype === 'float32' ? 1e-7 : 1e-15;
+            for (let a = 0; a < A; a++) {
+              for (let b = 0; b < B; b++) {
+                let s = 0;
+                let m = 0;
+                for (let r = 0; r < R; r++) {
+                  s += held[(a * R + r) * B + b]!;
+                  m += Math.abs(held[(a * R + r) * B + b]!);
+                }
+                const g = got[a * B + b]!;
+                if (!(Math.abs(g - s) <= eps * m + Math.abs(s) * (dtype === 'float32' ? 6e-8 : 0))) {
+                  throw new Error(`sum [${A},${R},${B}] axis 1 ${dtype}: element ${a * B + b} is ${g}, want ${s}`);
+                }
+              }
+            }
+          },
+        ),
+        { numRuns: 60 },
+      );
+    } finally {
+      resetCpuConfig();
+    }
+  });
+
   it.each([true, false])('long rows sum to the reference (wasm kernel on: %s)', (on) => {
     configureCpu({ wasm: on });
     try {
