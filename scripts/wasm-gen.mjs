@@ -425,6 +425,48 @@ function colsumFunc(t) {
   return L.join('\n');
 }
 
+/**
+ * sqdiff_<t>(a, b, n) -> f64: Σ (a[i] − b[i])² over n contiguous values, the difference rounded
+ * to the dtype (as a separate subtract would) and squared and summed in float64 (MSE's forward).
+ */
+function sqdiffFunc(t) {
+  const bytes = t === 'f32' ? 4 : 8;
+  const L = [];
+  L.push(`(func $sqdiff_${t} (export "sqdiff_${t}") (param $a i32) (param $b i32) (param $n i32) (result f64)`);
+  L.push('  (local $end i32) (local $vend i32) (local $d v128) (local $s0 v128) (local $s1 v128) (local $x f64)');
+  L.push(`  (local.set $end (i32.add (local.get $a) (i32.mul (local.get $n) (i32.const ${bytes}))))`);
+  L.push('  (local.set $vend (i32.sub (local.get $end) (i32.const 15)))');
+  L.push('  (block $vdone (loop $vloop');
+  L.push('    (br_if $vdone (i32.ge_s (local.get $a) (local.get $vend)))');
+  if (t === 'f32') {
+    L.push('    (local.set $d (f32x4.sub (v128.load (local.get $a)) (v128.load (local.get $b))))');
+    L.push('    (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $d)) (f64x2.promote_low_f32x4 (local.get $d)))))');
+    L.push('    (local.set $d (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d)))');
+    L.push('    (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $d)) (f64x2.promote_low_f32x4 (local.get $d)))))');
+  } else {
+    L.push('    (local.set $d (f64x2.sub (v128.load (local.get $a)) (v128.load (local.get $b))))');
+    L.push('    (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (local.get $d) (local.get $d))))');
+  }
+  L.push('    (local.set $a (i32.add (local.get $a) (i32.const 16)))');
+  L.push('    (local.set $b (i32.add (local.get $b) (i32.const 16)))');
+  L.push('    (br $vloop)))');
+  L.push('  (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))');
+  L.push('  (local.set $x (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))');
+  L.push('  (block $done (loop $loop');
+  L.push('    (br_if $done (i32.ge_u (local.get $a) (local.get $end)))');
+  const d = t === 'f32'
+    ? '(f64.promote_f32 (f32.sub (f32.load (local.get $a)) (f32.load (local.get $b))))'
+    : '(f64.sub (f64.load (local.get $a)) (f64.load (local.get $b)))';
+  L.push(`    (local.set $s0 (f64x2.splat ${d}))`);
+  L.push('    (local.set $x (f64.add (local.get $x) (f64.mul (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 0 (local.get $s0)))))');
+  L.push(`    (local.set $a (i32.add (local.get $a) (i32.const ${bytes})))`);
+  L.push(`    (local.set $b (i32.add (local.get $b) (i32.const ${bytes})))`);
+  L.push('    (br $loop)))');
+  L.push('  (local.get $x)');
+  L.push(')');
+  return L.join('\n');
+}
+
 /** The whole module; `shared` picks the memory import (shared for worker threads, or plain). */
 export function wat(shared, tiles = TILES) {
   return [
@@ -439,6 +481,8 @@ export function wat(shared, tiles = TILES) {
     packFunc('f64', 'b', tiles.f64),
     sumFunc('f32'),
     sumFunc('f64'),
+    sqdiffFunc('f32'),
+    sqdiffFunc('f64'),
     colsumFunc('f32'),
     colsumFunc('f64'),
     gemvFuncs('f32'),

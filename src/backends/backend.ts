@@ -17,7 +17,9 @@ export const BINARY_OPS = [
 ] as const;
 export const REDUCE_OPS = ['sum', 'max', 'min'] as const;
 export const MOVEMENT_OPS = ['reshape', 'permute', 'expand', 'slice', 'pad', 'concat'] as const;
-export const OTHER_OPS = ['where', 'matmul', 'cast'] as const;
+// linear(x, W, b) = x @ W + b and mse(p, t) = mean((p − t)²): fused, each one kernel where the
+// composition was two (linear) or four (mse)
+export const OTHER_OPS = ['where', 'matmul', 'cast', 'linear', 'mse'] as const;
 
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export type BinaryOp = (typeof BINARY_OPS)[number];

@@ -273,5 +273,21 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
+/**
+ * A dense layer, x @ W + b, as one op (the bias is added as the product is written; its
+ * gradients are the composition's). x [..., k] (a vector is one row), W [k, n], b [n] or none.
+ */
+export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
+  if (w.shape.length !== 2) throw new Error(`linear: W must be [k, n], got ${fmtShape(w.shape)}`);
+  if (!b) return matmul(x, w);
+  if (x.shape.length === 1) return squeeze(linear(unsqueeze(x, 0), w, b), 0);
+  return apply('linear', [x, w, b], {});
+}
+
+/** mean((p − t)²) over every element, one op (prediction and target of one shape). */
+export function mse(p: Tensor, t: Tensor): Tensor {
+  return apply('mse', [p, t], {});
+}
+
 /** Inner product of two vectors of one length, or of the last axes as matmul. */
 export const dot = matmul;

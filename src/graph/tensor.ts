@@ -229,6 +229,10 @@ export class Tensor {
   abs() { return F.abs(this); }
   sign() { return F.sign(this); }
   relu() { return F.relu(this); }
+  /** this @ W + b as one op (a dense layer; see functional linear). */
+  linear(w: Tensor, b?: Tensor | null) { return F.linear(this, w, b); }
+  /** mean((this − target)²) as one op. */
+  mse(target: Tensor) { return F.mse(this, target); }
   /** This gradient passed back through relu at x: this where x > 0, else 0. */
   reluGrad(x: TensorLike) { return F.reluGrad(this, x); }
   sigmoid() { return F.sigmoid(this); }

@@ -1,5 +1,6 @@
 import type { DType, Device } from '../backends/backend';
 import { zeros } from '../graph/creation';
+import { linear } from '../graph/functional';
 import { initWeight, INIT_SCHEMES, type InitScheme } from './init';
 import { Module, type Dim } from './module';
 import type { Tensor } from './util';
@@ -58,7 +59,7 @@ export class Linear extends Module {
         `${this.describe()}: input [${x.shape.join(', ')}] is ${x.dtype} on ${x.device}, the weights are ${this.weight.dtype} on ${this.weight.device}`,
       );
     }
-    const y = x.matmul(this.weight);
-    return this.bias ? y.add(this.bias) : y;
+    // one fused op: x @ W + b (see functional linear)
+    return linear(x, this.weight, this.bias);
   }
 }

@@ -1,6 +1,7 @@
 // Losses: each maps (prediction, target) to a scalar tensor. Targets are data: they are never
 // differentiated and never modified.
 import { tensor } from '../graph/creation';
+import { mse } from '../graph/functional';
 import { fmtShape, fmtShapeOf, sameShapeOf, Tensor } from './util';
 
 export type Reduction = 'mean' | 'sum';
@@ -43,7 +44,8 @@ export interface MSEOptions {
 export function mseLoss(pred: Tensor, target: Tensor, { half = false, reduction = 'mean' }: MSEOptions = {}): Tensor {
   checkReduction('MSE', reduction);
   checkPair('MSE', pred, target);
-  const r = reduce(pred.sub(target).square(), reduction);
+  // the mean is one fused op (forward and gradient); the sum stays a composition
+  const r = reduction === 'mean' ? mse(pred, target) : pred.sub(target).square().sum();
   return half ? r.mul(0.5) : r;
 }
 

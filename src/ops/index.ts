@@ -1,7 +1,7 @@
 // The whole op table. `satisfies OpTable` makes a primitive without a shape rule or VJP a compile error.
 import type { OpName } from '../backends/backend';
 import { binaryOps } from './binary';
-import { matmulOp } from './matmul';
+import { linearOp, matmulOp, mseOp } from './matmul';
 import { movementOps } from './movement';
 import { reduceOps } from './reduce';
 import { broadcastShapes, fmtShape, type OpSpec, type OpTable } from './registry';
@@ -21,7 +21,9 @@ const otherOps = {
     shape: ([x], { dtype }) => ({ shape: [...x!], dtype }),
     vjp: ({ g, inputs: [x] }) => [g.cast(x!.dtype)],
   },
-} satisfies { [K in 'matmul' | 'where' | 'cast']: OpSpec<K> };
+  linear: linearOp,
+  mse: mseOp,
+} satisfies { [K in 'matmul' | 'where' | 'cast' | 'linear' | 'mse']: OpSpec<K> };
 
 export const OPS: OpTable = { ...unaryOps, ...binaryOps, ...reduceOps, ...movementOps, ...otherOps };
 

@@ -9,6 +9,42 @@ export function mT(t: Tensor): Tensor {
   return t.permute([...Array(r - 2).keys(), r - 1, r - 2]);
 }
 
+/** x [..., m, k] @ W [k, n] + b [n] (a dense layer), one op: the bias is added as the product is written. */
+export const linearOp: OpSpec<'linear'> = {
+  shape: ([x, w, b], _attrs, [dtype]) => {
+    const r = x!.length;
+    if (r < 2 || w!.length !== 2 || b!.length !== 1 || x![r - 1] !== w![0] || b![0] !== w![1]) {
+      throw new Error(`linear: expects x [..., m, k], W [k, n] and b [n], got ${fmtShape(x!)}, ${fmtShape(w!)} and ${fmtShape(b!)}`);
+    }
+    const shape = [...x!];
+    shape[r - 1] = w![1]!;
+    return { shape, dtype: dtype! };
+  },
+  saves: 'inputs',
+  // dx = g Wᵀ, dW = xᵀ g (summed over x's batch dims by the engine), db = g summed to [n]
+  vjp: ({ g, inputs: [x, w], needs }) => [
+    needs[0] ? g.matmul(mT(w!)) : null,
+    needs[1] ? mT(x!).matmul(g) : null,
+    needs[2] ? g : null,
+  ],
+};
+
+/** mean((p − t)²) over every element of two same-shaped tensors, a scalar. */
+export const mseOp: OpSpec<'mse'> = {
+  shape: ([p, t], _attrs, [dtype]) => {
+    if (p!.length !== t!.length || p!.some((d, i) => d !== t![i])) {
+      throw new Error(`mse: prediction ${fmtShape(p!)} and target ${fmtShape(t!)} differ in shape`);
+    }
+    return { shape: [], dtype: dtype! };
+  },
+  saves: 'inputs',
+  // d/dp = 2(p − t)·g/N, d/dt = −d/dp
+  vjp: ({ g, inputs: [p, t], needs }) => {
+    const gp = p!.sub(t!).mul(g.mul(2 / p!.size));
+    return [needs[0] ? gp : null, needs[1] ? gp.neg() : null];
+  },
+};
+
 export const matmulOp: OpSpec<'matmul'> = {
   shape: ([a, b], _attrs, [dtype]) => {
     if (a!.length < 2 || b!.length < 2) {

@@ -16,7 +16,7 @@ describe('generated wasm kernels', () => {
     const mod = new WebAssembly.Module(Buffer.from(WASM_PLAIN, 'base64'));
     const names = WebAssembly.Module.exports(mod).map((e) => e.name);
     const want = ['f32', 'f64'].flatMap((t) => [
-      `gemm_${t}`, `pack_a_${t}`, `pack_b_${t}`, `ew_relu_${t}`, `sum_${t}`, `colsum_${t}`,
+      `gemm_${t}`, `pack_a_${t}`, `pack_b_${t}`, `ew_relu_${t}`, `sum_${t}`, `colsum_${t}`, `sqdiff_${t}`,
       `gemv_n_${t}`, `gemv_t_${t}`, `outer_${t}`,
       ...['add', 'sub', 'mul', 'div', 'relugrad'].flatMap((op) => ['vv', 'vs', 'sv'].map((p) => `ew_${op}_${t}_${p}`)),
     ]);

@@ -86,6 +86,28 @@ describeGPU('webgpu matmul matches the CPU', () => {
     );
   });
 
+  it('the fused ops: linear (x @ W + b) and mse, strided operands included', async () => {
+    const linearArb = fc
+      .record({ batch: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 1 }), m: fc.integer({ min: 1, max: 70 }), k: fc.integer({ min: 1, max: 40 }), n: fc.integer({ min: 1, max: 70 }) })
+      .chain(({ batch, m, k, n }) => fc.tuple(placedArb([...batch, m, k]), placedArb([k, n]), placedArb([n])));
+    await fc.assert(
+      fc.asyncProperty(linearArb, async (xs: Placed[]) => {
+        const k = xs[1]!.shape[0]!;
+        const scale = (await runOn('cpu', xs, ([x, w, b]) => x!.abs().matmul(w!.abs()).add(b!.abs()))).values;
+        await compareDevices('linear', xs, ([x, w, b]) => x!.linear(w!, b!), { atol: 1e-6 * Math.sqrt(k), rtol: 1e-6, scale });
+      }),
+      fcRuns(RUNS),
+    );
+    const mseArb = shapeArb().chain((s) => fc.tuple(placedArb(s), placedArb(s)));
+    await fc.assert(
+      fc.asyncProperty(mseArb, async (xs: Placed[]) => {
+        const scale = (await runOn('cpu', xs, ([p, t]) => p!.sub(t!).square().mean())).values;
+        await compareDevices('mse', xs, ([p, t]) => p!.mse(t!), { atol: 1e-6, rtol: 1e-5, scale });
+      }),
+      fcRuns(RUNS),
+    );
+  });
+
   it('transposed operands (views, no copies) and vectors', async () => {
     const a = randn([70, 33], { device: 'webgpu' });
     const b = randn([65, 33], { device: 'webgpu' });

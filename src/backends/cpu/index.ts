@@ -8,10 +8,10 @@ import {
 import { BINARY_JS, UNARY_JS, WHERE_JS, elementwise } from './elementwise';
 import { config, DEFAULTS, type CpuConfig } from './config';
 import { workerChunks } from './gemm';
-import { matmul } from './matmul';
+import { linear, matmul } from './matmul';
 import { readyWorkers, startPool, stopThreads, whenThreadsReady } from './threads';
 import { wasm } from './wasm';
-import { reduce } from './reduce';
+import { mse, reduce } from './reduce';
 import {
   alloc, contiguous, copyInto, fresh, isRowMajor, makeView, release, rowMajorStrides, stats, view,
   type CpuStorage,
@@ -37,6 +37,8 @@ const kernels = {
   where: (xs, _, out) => whereKernel(xs, out),
   cast: (xs, _, out) => copyKernel(xs, out),
   sum: ([x], { axes }, out) => reduce('sum', x!, axes, out),
+  linear: ([x, w, b], _, out) => linear(x!, w!, b!, out),
+  mse: ([p, t], _, out) => mse(p!, t!, out),
   max: ([x], { axes }, out) => reduce('max', x!, axes, out),
   min: ([x], { axes }, out) => reduce('min', x!, axes, out),
   matmul: ([a, b], _, out) => matmul(a!, b!, out),

@@ -6,6 +6,7 @@ import { config } from './config';
 import { gemmJs, gemmThin, gemmWasm, type Operand } from './gemm';
 import { alloc, fresh, type CpuStorage } from './storage';
 import { wasm } from './wasm';
+import { inHeap } from './heap';
 
 export function matmul(a: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
   const rank = out.shape.length;
@@ -60,4 +61,24 @@ export function matmul(a: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
     }
   }
   return fresh(c, out.shape);
+}
+
+/** x @ W + b: the product, then the bias added to each row in place (one output buffer, no second op). */
+export function linear(x: CpuStorage, w: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
+  const res = matmul(x, w, out);
+  const c = res.arr.data;
+  const n = out.shape[out.shape.length - 1]!;
+  const rows = n === 0 ? 0 : c.length / n;
+  const { data: bd, offset: bo, stride } = b.arr;
+  const bs = stride[0]!;
+  const wasmOk = config.wasm && n >= 16 && inHeap(c) && inHeap(bd) && bs === 1 ? wasm() : null;
+  const add = wasmOk?.ew[c.BYTES_PER_ELEMENT === 8 ? 'ew_add_f64_vv' : 'ew_add_f32_vv'];
+  if (add) {
+    const sz = c.BYTES_PER_ELEMENT;
+    const bAddr = bd.byteOffset + bo * sz;
+    for (let i = 0, at = c.byteOffset; i < rows; i++, at += n * sz) add(at, at, bAddr, n);
+    return res;
+  }
+  for (let i = 0, o = 0; i < rows; i++) for (let j = 0, q = bo; j < n; j++, q += bs) c[o++]! += bd[q]!;
+  return res;
 }

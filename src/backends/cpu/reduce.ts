@@ -5,7 +5,7 @@ import type { OutInfo, ReduceOp, TypedArray } from '../backend';
 import { config } from './config';
 import { inHeap, scratch as wasmScratch } from './heap';
 import { wasm } from './wasm';
-import { alloc, contiguous, copyInto, dtypeOf, fresh, makeView, rowMajorStrides, type CpuStorage } from './storage';
+import { alloc, contiguous, copyInto, discard, dtypeOf, fresh, isRowMajor, makeView, rowMajorStrides, type CpuStorage } from './storage';
 
 let scratch = new Float64Array(256);
 
@@ -91,13 +91,45 @@ function extremum(sign: 1 | -1) {
 
 const combine = { sum, max: extremum(1), min: extremum(-1) };
 
+/** mean((p − t)²) of two same-shaped views: the difference in the dtype, squares summed in float64. */
+export function mse(p: CpuStorage, t: CpuStorage, out: OutInfo): CpuStorage {
+  const a = contiguous(p);
+  const b = contiguous(t);
+  const n = a.length;
+  let s = 0;
+  const w = config.wasm && n >= 16 && inHeap(a) && inHeap(b) ? wasm() : null;
+  if (w !== null) {
+    const sz = a.BYTES_PER_ELEMENT;
+    s = (sz === 8 ? w.sqdiffF64 : w.sqdiffF32)(a.byteOffset, b.byteOffset, n);
+  } else if (a instanceof Float32Array) {
+    for (let i = 0; i < n; i++) {
+      const d = Math.fround(a[i]! - b[i]!);
+      s += d * d;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const d = a[i]! - b[i]!;
+      s += d * d;
+    }
+  }
+  // contiguous() copied the views that are not row-major: hand those buffers back
+  if (!isRowMajor(p.arr)) discard(a);
+  if (!isRowMajor(t.arr)) discard(b);
+  const res = alloc(out.dtype, 1);
+  res[0] = s / n;
+  return fresh(res, out.shape);
+}
+
 export function reduce(op: ReduceOp, s: CpuStorage, axes: number[], out: OutInfo): CpuStorage {
   let shape = s.arr.shape;
-  let data: ArrayLike<number>;
+  let data: TypedArray;
   let first = axes[0] ?? 0;
   const block = axes.every((a, i) => a === first + i);
+  // a copy made here goes back to the pool (or the wasm heap) afterwards
+  let copied = true;
   if (block) {
     data = contiguous(s);
+    copied = !isRowMajor(s.arr);
   } else {
     // move the reduced axes to the end (keeping order), then copy row-major
     const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
@@ -120,5 +152,6 @@ export function reduce(op: ReduceOp, s: CpuStorage, axes: number[], out: OutInfo
   }
   const res = alloc(out.dtype, A * B);
   combine[op](data, res, A, R, B);
+  if (copied) discard(data);
   return fresh(res, out.shape);
 }

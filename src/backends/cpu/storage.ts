@@ -74,6 +74,11 @@ function recycle(data: TypedArray): void {
   pooledBytes += data.byteLength;
 }
 
+/** Give back a scratch buffer from alloc() that no storage wraps (a copy a kernel made for itself). */
+export function discard(data: TypedArray): void {
+  recycle(data);
+}
+
 /** Drop every pooled buffer (for the GC); returns the bytes dropped. */
 export function clearPool(): number {
   const bytes = pooledBytes;
@@ -148,7 +153,11 @@ export function isRowMajor(arr: View): boolean {
   return true;
 }
 
-/** The values in row-major order, without a copy when the view already is one (do not write to it). */
+/**
+ * The values in row-major order, without a copy when the view already is one (do not write to it).
+ * A copy is made exactly when the view is not row-major; pass it to discard() when done (a heap
+ * buffer is otherwise never reused).
+ */
 export function contiguous(s: CpuStorage): TypedArray {
   const { arr } = s;
   const n = arr.size;

@@ -36,6 +36,9 @@ export interface Wasm {
   /** sum_<t>(x, n): the float64 sum of n contiguous values at x */
   sumF32: (x: number, n: number) => number;
   sumF64: (x: number, n: number) => number;
+  /** sqdiff_<t>(a, b, n): Σ (a − b)² in float64 over n contiguous values (MSE) */
+  sqdiffF32: (a: number, b: number, n: number) => number;
+  sqdiffF64: (a: number, b: number, n: number) => number;
   /** colsum_<t>(x, out, acc, R, B): column sums of a row-major R×B block (see scripts/wasm-gen.mjs) */
   colsum: { f32: ColsumFn; f64: ColsumFn };
   /** thin products: gemv_n, gemv_t, outer per dtype (see scripts/wasm-gen.mjs) */
@@ -78,6 +81,8 @@ function instantiate(shared: boolean, compiled?: WebAssembly.Module): Wasm {
     packF64: { a: ex.pack_a_f64!, b: ex.pack_b_f64! },
     sumF32: ex.sum_f32 as unknown as (x: number, n: number) => number,
     sumF64: ex.sum_f64 as unknown as (x: number, n: number) => number,
+    sqdiffF32: ex.sqdiff_f32 as unknown as (a: number, b: number, n: number) => number,
+    sqdiffF64: ex.sqdiff_f64 as unknown as (a: number, b: number, n: number) => number,
     colsum: { f32: ex.colsum_f32 as unknown as ColsumFn, f64: ex.colsum_f64 as unknown as ColsumFn },
     thin: {
       f32: { gemvN: ex.gemv_n_f32!, gemvT: ex.gemv_t_f32!, outer: ex.outer_f32! } as unknown as ThinFns,

@@ -121,6 +121,27 @@ export function makeKernels(rt: Runtime) {
     max: ([x], { axes }, out) => reduce('max', x!, axes, out),
     min: ([x], { axes }, out) => reduce('min', x!, axes, out),
     matmul: ([a, b], _, out) => matmul(a!, b!, out),
+    // The fused ops run as their compositions here, within one kernel call (no tape, no tensors):
+    // a bias in the matmul's WGSL is left for later.
+    linear: ([x, w, b], _, out) => {
+      const y = matmul(x!, w!, out);
+      const res = elementwise(['a', 'b'], BINARY_WGSL.add, [y, b!], out.shape);
+      rt.releaseBuffer(y.buf);
+      return res;
+    },
+    mse: ([p, t], _, out) => {
+      const n = sizeOf(p!.shape);
+      // (p − t)² in one pass, summed over every axis, then divided by n (a uniform, not a new shader per n)
+      const sq = elementwise(['a', 'b'], '(a - b) * (a - b)', [p!, t!], p!.shape);
+      const total = reduce('sum', sq, p!.shape.map((_, i) => i), { shape: [], dtype: 'float32' });
+      rt.releaseBuffer(sq.buf);
+      const scale = rt.fresh([]);
+      rt.write(scale.buf, Float32Array.of(1 / n));
+      const res = elementwise(['a', 'b'], BINARY_WGSL.mul, [total, scale], out.shape);
+      rt.releaseBuffer(total.buf);
+      rt.releaseBuffer(scale.buf);
+      return res;
+    },
 
     reshape: ([x], { shape }) => {
       // a view when the input is row-major; otherwise one copy
