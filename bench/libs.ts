@@ -81,13 +81,14 @@ async function loadOurs(impl: Impl, fromSource: boolean): Promise<Lib> {
       const x = tg.tensor(spec.x, { shape: [spec.batch, spec.sizes[0]!] });
       const y = tg.tensor(spec.y, { shape: [spec.batch, spec.sizes[spec.sizes.length - 1]!] });
       const params = [...W, ...b];
+      // the fused ops nn.Linear and MSE use (x @ W + b in one op, the mean squared error in one)
       const forward = () => {
         let h = x;
         for (let l = 0; l < W.length; l++) {
-          h = h.matmul(W[l]!).add(b[l]!);
+          h = h.linear(W[l]!, b[l]!);
           if (l < W.length - 1) h = h.relu();
         }
-        return h.sub(y).square().mean();
+        return h.mse(y);
       };
       return {
         step() {
@@ -142,13 +143,14 @@ async function loadTfjs(impl: Impl): Promise<Lib> {
       const x = tf.tensor2d(spec.x, [spec.batch, spec.sizes[0]!]);
       const y = tf.tensor2d(spec.y, [spec.batch, spec.sizes[spec.sizes.length - 1]!]);
       const params = [...W, ...b];
+      // tfjs's fused ops too: matMul with bias and activation in one op (what its dense layers use)
       const forward = () => {
         let h: T = x;
         for (let l = 0; l < W.length; l++) {
-          h = tf.add(tf.matMul(h, W[l]!), b[l]!);
-          if (l < W.length - 1) h = tf.relu(h);
+          const activation = l < W.length - 1 ? 'relu' : 'linear';
+          h = tf.fused.matMul({ a: h as import('@tensorflow/tfjs').Tensor2D, b: W[l]!, bias: b[l]!, activation });
         }
-        return tf.mean(tf.square(tf.sub(h, y))) as import('@tensorflow/tfjs').Scalar;
+        return tf.losses.meanSquaredError(y, h) as import('@tensorflow/tfjs').Scalar;
       };
       return {
         step() {
