@@ -188,13 +188,14 @@ function ewFunc(t, op, pattern) {
   const bytes = t === 'f32' ? 4 : 8;
   const vt = t === 'f32' ? 'f32x4' : 'f64x2';
   const unary = op === 'relu';
-  const vec = (x, k) => (pattern[k] === 'v' ? `(v128.load (local.get ${x}))` : `(local.get ${x}S)`);
+  let off = 0; // the byte offset of the vector being written (the unrolled loop sets it)
+  const vec = (x, k) => (pattern[k] === 'v' ? `(v128.load offset=${off} (local.get ${x}))` : `(local.get ${x}S)`);
   const sca = (x, k) => (pattern[k] === 'v' ? `(${t}.load (local.get ${x}))` : `(local.get ${x}s)`);
   // relu: pmax(x, 0) is x < 0 ? 0 : x (one maxps: NaN stays, -0 stays -0), then + 0 turns -0
   // into 0; max() would give the same values but lowers to a longer sequence for NaN and ±0
   const zero = '(v128.const i64x2 0 0)';
   // relugrad(g, x) = x > 0 ? g : 0: g masked by the comparison (NaN in x gives 0, like the JS)
-  const vop = unary
+  const vop = () => unary
     ? `(${vt}.add (${vt}.pmax ${vec('$a', 0)} ${zero}) ${zero})`
     : op === 'relugrad'
       ? `(v128.and ${vec('$a', 0)} (${vt}.gt ${vec('$b', 1)} ${zero}))`
@@ -207,9 +208,10 @@ function ewFunc(t, op, pattern) {
   const name = unary ? `ew_relu_${t}` : `ew_${op}_${t}_${pattern}`;
   const L = [];
   L.push(`(func $${name} (export "${name}") (param $o i32) (param $a i32) (param $b i32) (param $n i32)`);
-  L.push(`  (local $end i32) (local $vend i32) (local $as ${t}) (local $bs ${t}) (local $aS v128) (local $bS v128)`);
+  L.push(`  (local $end i32) (local $vend i32) (local $uend i32) (local $as ${t}) (local $bs ${t}) (local $aS v128) (local $bS v128)`);
   L.push(`  (local.set $end (i32.add (local.get $o) (i32.mul (local.get $n) (i32.const ${bytes}))))`);
   L.push(`  (local.set $vend (i32.sub (local.get $end) (i32.const ${(lanes - 1) * bytes})))`);
+  L.push(`  (local.set $uend (i32.sub (local.get $end) (i32.const ${64 - bytes})))`);
   if (pattern[0] === 's') L.push(`  (local.set $as (${t}.load (local.get $a))) (local.set $aS (${vt}.splat (local.get $as)))`);
   if (!unary && pattern[1] === 's') L.push(`  (local.set $bs (${t}.load (local.get $b))) (local.set $bS (${vt}.splat (local.get $bs)))`);
   const step = (size) => {
@@ -218,9 +220,16 @@ function ewFunc(t, op, pattern) {
     if (!unary && pattern[1] === 'v') adv.push(`(local.set $b (i32.add (local.get $b) (i32.const ${size})))`);
     return adv.join(' ');
   };
+  // four vectors a turn while 64 bytes remain (the loop overhead was a third of an add's time), then one
+  L.push('  (block $udone (loop $uloop');
+  L.push('    (br_if $udone (i32.ge_u (local.get $o) (local.get $uend)))');
+  for (off = 0; off < 64; off += 16) L.push(`    (v128.store offset=${off} (local.get $o) ${vop()})`);
+  off = 0;
+  L.push(`    ${step(64)}`);
+  L.push('    (br $uloop)))');
   L.push('  (block $vdone (loop $vloop');
   L.push('    (br_if $vdone (i32.ge_u (local.get $o) (local.get $vend)))');
-  L.push(`    (v128.store (local.get $o) ${vop})`);
+  L.push(`    (v128.store (local.get $o) ${vop()})`);
   L.push(`    ${step(16)}`);
   L.push('    (br $vloop)))');
   L.push('  (block $done (loop $loop');

@@ -4,8 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tensor, tidy, where, type Tensor } from '../../src';
-import { EW_WASM_MIN, EW_WASM_MIN_HEAP } from '../../src/backends/cpu/elementwise';
-import { configureCpu, cpuCapabilities, resetCpuConfig } from '../../src/backends/cpu';
+import { EW_THREAD_MIN, EW_WASM_MIN, EW_WASM_MIN_HEAP } from '../../src/backends/cpu/elementwise';
+import { configureCpu, cpuCapabilities, resetCpuConfig, warmCpu } from '../../src/backends/cpu';
 import { BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp } from '../../src/backends/backend';
 import { at, fill } from './reference';
 import { LAYOUTS, laidOut, size, values, type FloatDType } from './views';
@@ -194,6 +194,36 @@ describe('elementwise kernels', () => {
           });
         }
       }
+    } finally {
+      resetCpuConfig();
+    }
+  });
+  it.each([false, true])('big flat operands shared out with worker threads give the same values (workers only: %s)', async (only) => {
+    configureCpu({ wasm: true, threads: 2, workersOnly: only });
+    try {
+      expect(await warmCpu()).toBeGreaterThan(0);
+      const before = cpuCapabilities().workerChunks;
+      for (const dtype of ['float32', 'float64'] as const) {
+        const n = EW_THREAD_MIN + 5; // chunks of 32k and a short last one
+        const a = values(n, 31, true);
+        const b = values(n, 32, true);
+        const held = (v: Float64Array) => (dtype === 'float32' ? Float64Array.from(v, Math.fround) : v);
+        const [ha, hb] = [held(a), held(b)];
+        const check = (y: Tensor, ref: (i: number) => number, what: string) =>
+          expectValues(y.dataSync(), Float64Array.from({ length: n }, (_, i) => ref(i)), dtype, `${what} n=${n} ${dtype} (threads, workers only: ${only})`);
+        tidy(() => {
+          const [x, y] = [tensor(a, { dtype }), tensor(b, { dtype })];
+          const s = tensor(ha[7]!, { dtype });
+          for (const op of ['add', 'sub', 'mul', 'div', 'reluGrad'] as const) {
+            const f = BINARY_REF[op];
+            check(x[op](y), (i) => f(ha[i]!, hb[i]!), `${op} vv`);
+            check(x[op](s), (i) => f(ha[i]!, ha[7]!), `${op} vs`);
+            check(s[op](x), (i) => f(ha[7]!, ha[i]!), `${op} sv`);
+          }
+          check(x.relu(), (i) => UNARY_REF.relu(ha[i]!), 'relu');
+        });
+      }
+      expect(cpuCapabilities().workerChunks).toBeGreaterThan(before);
     } finally {
       resetCpuConfig();
     }

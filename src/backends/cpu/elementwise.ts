@@ -10,6 +10,7 @@ import { config } from './config';
 import { alloc, fresh, isRowMajor, type CpuStorage, type View } from './storage';
 import { inHeap, scratch, SCALAR_SLOTS } from './heap';
 import { wasm, type EwFn, type Wasm } from './wasm';
+import { ewThreaded } from './gemm';
 
 /**
  * Flat operands of at least this many elements go through the wasm SIMD kernels (where the op
@@ -18,6 +19,9 @@ import { wasm, type EwFn, type Wasm } from './wasm';
  * copies; at 32k they tie).
  */
 export const EW_WASM_MIN = 1 << 16;
+/** Flat operands of at least this many elements in the heap are shared out with the worker threads. */
+export const EW_THREAD_MIN = 1 << 18;
+
 /** Flat operands already in the wasm heap (no copies) take the wasm kernels from this many elements. */
 export const EW_WASM_MIN_HEAP = 64;
 
@@ -73,7 +77,7 @@ function wasmRows(
  * The in-place wasm path for flat operands: the output and every whole-array operand already in
  * the heap (scalars are written to a slot), one kernel call, nothing copied. False if it cannot run.
  */
-function wasmFlat(f: EwFn, w: Wasm, out: TypedArray, n: number, a: View, sa: Step, b: View | undefined, sb: Step): boolean {
+function wasmFlat(f: EwFn, name: string, w: Wasm, out: TypedArray, n: number, a: View, sa: Step, b: View | undefined, sb: Step): boolean {
   const sz = out.BYTES_PER_ELEMENT;
   const at = (v: View, s: Step, slot: number): number => {
     if (s === 1) return inHeap(v.data) ? v.data.byteOffset + v.offset * sz : -1;
@@ -84,6 +88,8 @@ function wasmFlat(f: EwFn, w: Wasm, out: TypedArray, n: number, a: View, sa: Ste
   const pa = at(a, sa, SCALAR_SLOTS[0]);
   const pb = b === undefined ? 0 : at(b, sb, SCALAR_SLOTS[1]);
   if (pa < 0 || pb < 0) return false;
+  // big ones are shared out with the worker threads (memory-bound: two cores move more bytes than one)
+  if (n >= EW_THREAD_MIN && ewThreaded(w, name, out.byteOffset, pa, pb, sa === 1 ? sz : 0, sb === 1 ? sz : 0, n, sz)) return true;
   f(out.byteOffset, pa, pb, n);
   return true;
 }
@@ -247,12 +253,17 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
   let strided: Loop | undefined;
   const code = (steps: Step[]) => steps.reduce<number>((c, s) => c * 3 + s, 0);
   const steps: Step[] = new Array<Step>(k).fill(0);
-  // the wasm kernel per dtype and step pattern (undefined: not looked up yet, null: none)
+  // the wasm kernel per dtype and step pattern (undefined: not looked up yet, null: none), and its name
   const wasmFns: (EwFn | null | undefined)[] = [];
+  const wasmNames: string[] = [];
+  let wasmKey = 0;
   const wasmFor = (w: Wasm, dtype: string): EwFn | null => {
-    const key = code(steps) * 2 + (dtype === 'float64' ? 1 : 0);
+    const key = (wasmKey = code(steps) * 2 + (dtype === 'float64' ? 1 : 0));
     let f = wasmFns[key];
-    if (f === undefined) f = wasmFns[key] = w.ew[wasmName(wasmOp!, dtype, k, steps)] ?? null;
+    if (f === undefined) {
+      const name = (wasmNames[key] = wasmName(wasmOp!, dtype, k, steps));
+      f = wasmFns[key] = w.ew[name] ?? null;
+    }
     return f;
   };
   const flatFor = (): Loop => (flats[code(steps)] ??= new Function('out', 'n', ...flatArgs, flatSource(names, expr, steps)) as Loop);
@@ -284,7 +295,7 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
       if (wasmOp !== undefined && n >= EW_WASM_MIN_HEAP && config.wasm && k < 3 && (k === 1 || steps[0]! + steps[1]! > 0) && inHeap(data)) {
         const w = wasm();
         const f = w === null ? null : wasmFor(w, out.dtype);
-        if (f !== null && wasmFlat(f, w!, data, n, a0, steps[0]!, a1, steps[1]!)) return res;
+        if (f !== null && wasmFlat(f, wasmNames[wasmKey]!, w!, data, n, a0, steps[0]!, a1, steps[1]!)) return res;
       }
       if (wasmOp !== undefined && config.wasm && (k === 1 || steps[0]! + steps[1]! > 0) && wasmPays(n, data, [a0, a1])) {
         const ops = k === 1 ? [a0] : [a0, a1!];

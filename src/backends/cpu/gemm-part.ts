@@ -16,8 +16,14 @@
 // to take; [1] participants at work (the caller waits for it to drop to 0); [2] a worker's error;
 // [3] chunks done by workers.
 
-/** Argument slots: [job, mp, np, K, KC, MCP, NCH, aBase, bBase, cBase, ldc, MR, NR, bytes] */
-export const GEMM_ARGS = 14;
+/**
+ * Argument slots. A product (kind 0): [job, mp, np, K, KC, MCP, NCH, aBase, bBase, cBase, ldc, MR,
+ * NR, bytes, 0]. An elementwise op (kind 1, ELEMENTWISE): [job, n, chunk, kernel index, out, a, b,
+ * a's bytes per element (0: one value), b's, 0, 0, 0, 0, bytes, 1]: chunks of `chunk` elements.
+ */
+export const GEMM_ARGS = 15;
+export const KIND_SLOT = 14;
+export const ELEMENTWISE = 1;
 export const SYNC_TICKET = 0;
 export const SYNC_ACTIVE = 1;
 /** set to 1 by a worker whose share failed (a trap); the caller then throws */
@@ -32,8 +38,10 @@ const GO_WAIT_MS = 5;
 export const GEMM_PART_SRC = `
   const job = args[0], mp = args[1], np = args[2], K = args[3], KC = args[4], MCP = args[5], NCH = args[6];
   const aBase = args[7], bBase = args[8], cBase = args[9], ldc = args[10], MR = args[11], NR = args[12], sz = args[13];
+  const ew = args[${KIND_SLOT}] === ${ELEMENTWISE};
   const chunksM = Math.ceil(mp / MCP);
-  const chunks = chunksM * Math.ceil(np / NCH);
+  // an elementwise job: n = args[1] elements in chunks of args[2]
+  const chunks = ew ? Math.ceil(args[1] / args[2]) : chunksM * Math.ceil(np / NCH);
   if (worker) {
     // the caller wakes its workers before it packs the operands (so the wake-up overlaps the
     // packing) and opens the ticket after: wait for that, but not forever (a stale job)
@@ -56,6 +64,11 @@ export const GEMM_PART_SRC = `
     }
     if (c < 0) break;
     if (worker) Atomics.add(sync, ${SYNC_WORKER_CHUNKS}, 1);
+    if (ew) {
+      const s = c * args[2];
+      gemm(args[4] + s * sz, args[5] + s * args[7], args[6] + s * args[8], Math.min(args[2], args[1] - s));
+      continue;
+    }
     const i0 = (c % chunksM) * MCP;
     const j0 = Math.floor(c / chunksM) * NCH;
     const mb = Math.min(MCP, mp - i0);
@@ -70,6 +83,13 @@ export const GEMM_PART_SRC = `
     if (Atomics.sub(sync, ${SYNC_ACTIVE}, 1) === 1) Atomics.notify(sync, ${SYNC_ACTIVE});
   }
 `;
+
+/** The next job id (11 bits, never 0), shared by every kind of job. */
+let lastJob = 0;
+export function nextJob(): number {
+  lastJob = (lastJob + 1) & 0x7ff || 1;
+  return lastJob;
+}
 
 export type GemmPart = (gemm: (...a: number[]) => void, args: ArrayLike<number>, sync: Int32Array, worker: boolean) => void;
 

@@ -5,7 +5,7 @@
 //   gemmJs:   plain JS (no WebAssembly, or products too small to be worth packing).
 import type { TypedArray } from '../backend';
 import { config } from './config';
-import { GEMM_ARGS, JOB_SHIFT, MAX_CHUNKS, SYNC_TICKET, SYNC_WORKER_CHUNKS, gemmPart } from './gemm-part';
+import { ELEMENTWISE, GEMM_ARGS, JOB_SHIFT, KIND_SLOT, MAX_CHUNKS, SYNC_TICKET, SYNC_WORKER_CHUNKS, gemmPart, nextJob } from './gemm-part';
 import { coreCount, dispatch, joinAll, readySlots, startPool } from './threads';
 import { inHeap, scratch } from './heap';
 import { TILES, type Wasm } from './wasm';
@@ -82,7 +82,6 @@ function packB(dst: TypedArray, o: number, B: Operand, n: number, K: number, KC:
 }
 
 const args = new Int32Array(GEMM_ARGS);
-let job = 0;
 let sync: Int32Array | null = null;
 
 /** Where gemmWasm's time goes (ms), collected only while `gemmProfile.on` (benchmarks turn it on). */
@@ -130,7 +129,8 @@ export function gemmWasm(
     const want = config.threads || 4;
     if (startPool(w, want)) slots = readySlots().slice(0, Math.max(only ? 1 : 0, Math.min(want, coreCount(), chunks) - 1));
   }
-  job = (job + 1) & 0x7ff || 1;
+  const job = nextJob();
+  args[KIND_SLOT] = 0;
   if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, 4);
   args[0] = job; args[1] = mp; args[2] = np; args[3] = K; args[4] = KC; args[5] = MCP; args[6] = NCH;
   args[7] = aBase; args[8] = bBase; args[9] = cBase; args[10] = ldc; args[11] = MR; args[12] = NR; args[13] = sz;
@@ -174,6 +174,38 @@ export function gemmWasm(
     p.copy += now() - t2;
     if (slots.length > 0) p.threaded++;
   }
+  return true;
+}
+
+/** Elementwise chunks: big enough that taking a ticket is noise, small enough to share out evenly. */
+const EW_CHUNK = 1 << 15;
+
+/**
+ * An elementwise wasm kernel (`name` in w.ew) over n elements split between this thread and the
+ * ready workers: out, a, b are byte addresses in the heap, stepA/stepB the bytes per element of
+ * a and b (0 for a single value). False when no worker is ready (the caller runs it alone).
+ */
+export function ewThreaded(w: Wasm, name: string, out: number, a: number, b: number, stepA: number, stepB: number, n: number, sz: number): boolean {
+  const f = w.ew[name];
+  const index = w.ewNames.indexOf(name);
+  if (f === undefined || index < 0 || config.threads === 1) return false;
+  const want = config.threads || 4;
+  if (!startPool(w, want)) return false;
+  const chunks = Math.ceil(n / EW_CHUNK);
+  const only = config.workersOnly;
+  const slots = readySlots().slice(0, Math.max(only ? 1 : 0, Math.min(want, coreCount(), chunks) - 1));
+  if (slots.length === 0) return false;
+  const job = nextJob();
+  if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, 4);
+  args.fill(0);
+  args[0] = job; args[1] = n; args[2] = EW_CHUNK; args[3] = index; args[4] = out; args[5] = a; args[6] = b;
+  args[7] = stepA; args[8] = stepB; args[13] = sz; args[KIND_SLOT] = ELEMENTWISE;
+  for (const slot of slots) dispatch(slot, args);
+  Atomics.store(sync, SYNC_TICKET, job << JOB_SHIFT);
+  const jobSync = sync;
+  const run = () => gemmPart(f as unknown as (...x: number[]) => void, args, jobSync, false);
+  if (!only) run();
+  joinAll(jobSync, chunks, run, name);
   return true;
 }
 

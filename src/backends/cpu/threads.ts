@@ -9,7 +9,7 @@
 // The pool starts lazily: the first big matmul spawns the workers and runs on one thread until
 // they are up (a few ms; they start on their own threads, without this thread's event loop);
 // whenThreadsReady() lets tests and benchmarks wait for them.
-import { GEMM_ARGS, GEMM_PART_SRC, MAX_CHUNKS, SYNC_ACTIVE, SYNC_ERROR, SYNC_TICKET } from './gemm-part';
+import { ELEMENTWISE, GEMM_ARGS, GEMM_PART_SRC, KIND_SLOT, MAX_CHUNKS, SYNC_ACTIVE, SYNC_ERROR, SYNC_TICKET } from './gemm-part';
 import type { Wasm } from './wasm';
 
 // control block, Int32 slots
@@ -31,6 +31,8 @@ const { module, memory, ctrl } = workerData;
 const c = new Int32Array(ctrl);
 const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
 const gemmPart = new Function('gemm', 'args', 'sync', 'worker', ${JSON.stringify(GEMM_PART_SRC)});
+// the elementwise kernels by index, in the order the caller numbers them (see wasm.ts)
+const ewNames = Object.keys(ex).filter((k) => k.startsWith('ew_')).sort();
 Atomics.store(c, ${READY}, 1);
 Atomics.notify(c, ${READY});
 let seen = 0;
@@ -58,7 +60,8 @@ for (;;) {
   if (Atomics.load(c, ${QUIT}) === 1) break;
   const sync = new Int32Array(memory.buffer, 0, 4);
   try {
-    gemmPart(args[${GEMM_ARGS - 1}] === 8 ? ex.gemm_f64 : ex.gemm_f32, args, sync, true);
+    const kernel = args[${KIND_SLOT}] === ${ELEMENTWISE} ? ex[ewNames[args[3]]] : args[13] === 8 ? ex.gemm_f64 : ex.gemm_f32;
+    gemmPart(kernel, args, sync, true);
   } catch (e) {
     Atomics.store(sync, ${SYNC_ERROR}, 1);
   }
@@ -188,7 +191,7 @@ export function dispatch(i: number, args: ArrayLike<number>): void {
  * active before it takes a chunk, so a taken chunk is finished once the count is back to 0).
  * A worker's failure is rethrown here: the chunk it held is lost.
  */
-export function joinAll(sync: Int32Array, chunks: number, takeRest: () => void): void {
+export function joinAll(sync: Int32Array, chunks: number, takeRest: () => void, what = 'matmul'): void {
   const stallAt = performance.now() + STALL_MS;
   let helped = false;
   for (let spins = 0; ; spins++) {
@@ -208,7 +211,7 @@ export function joinAll(sync: Int32Array, chunks: number, takeRest: () => void):
   }
   if (Atomics.load(sync, SYNC_ERROR) !== 0) {
     Atomics.store(sync, SYNC_ERROR, 0);
-    throw new Error('matmul: a worker thread failed while computing its share');
+    throw new Error(`${what}: a worker thread failed while computing its share`);
   }
 }
 

@@ -33,6 +33,8 @@ export interface Wasm {
   packF64: { a: PackFn; b: PackFn };
   /** elementwise kernels by export name, e.g. ew_add_f32_vs, ew_relu_f64 */
   ew: Record<string, EwFn>;
+  /** the ew_ export names, sorted: worker threads find a kernel by its index here */
+  ewNames: string[];
   /** sum_<t>(x, n): the float64 sum of n contiguous values at x */
   sumF32: (x: number, n: number) => number;
   sumF64: (x: number, n: number) => number;
@@ -88,6 +90,7 @@ function instantiate(shared: boolean, compiled?: WebAssembly.Module): Wasm {
       f32: { gemvN: ex.gemv_n_f32!, gemvT: ex.gemv_t_f32!, outer: ex.outer_f32! } as unknown as ThinFns,
       f64: { gemvN: ex.gemv_n_f64!, gemvT: ex.gemv_t_f64!, outer: ex.outer_f64! } as unknown as ThinFns,
     },
+    ewNames: Object.keys(ex).filter((k) => k.startsWith('ew_')).sort(),
     ew: Object.fromEntries(Object.entries(ex).filter(([k]) => k.startsWith('ew_'))) as Record<string, EwFn>,
     f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer),
   };
