@@ -10,7 +10,7 @@ import { config, DEFAULTS, type CpuConfig } from './config';
 import { workerChunks } from './gemm';
 import { linear, matmul } from './matmul';
 import { readyWorkers, startPool, stopThreads, whenThreadsReady } from './threads';
-import { wasm } from './wasm';
+import { wasm, wasmReady } from './wasm';
 import { mse, reduce } from './reduce';
 import {
   alloc, contiguous, copyInto, fresh, isRowMajor, makeView, release, rowMajorStrides, stats, view,
@@ -140,7 +140,7 @@ export function cpuCapabilities(): { wasm: boolean; sharedMemory: boolean; worke
 
 /** Start the worker pool now and wait until it is ready; resolves to the workers available. */
 export async function warmCpu(): Promise<number> {
-  const w = wasm();
+  const w = await wasmReady();
   if (!w || config.threads === 1 || !config.wasm || !startPool(w, config.threads || 4)) return 0;
   return whenThreadsReady();
 }

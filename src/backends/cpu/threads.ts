@@ -1,12 +1,12 @@
-// Worker threads for the big matmuls (Node's worker_threads). Each worker instantiates the same
-// wasm module on the same shared memory and sleeps on a small control block (Atomics.wait), so
-// handing it a job costs one Atomics.notify, not a message. The work itself is shared out chunk
-// by chunk through a ticket in the wasm memory (see gemm-part.ts), and the calling thread, which
-// takes part too, then waits for the participants to finish (Atomics.wait, which Node allows on
-// its main thread; browsers do not, and would need Web Workers from a Blob URL: there matmul
-// stays on one thread).
+// Worker threads for the big matmuls and elementwise ops: Node's worker_threads, or Web Workers
+// from a Blob URL in a cross-origin isolated page (the only kind of page with shared memory).
+// Each worker instantiates the same wasm module on the same shared memory and sleeps on a small
+// control block (Atomics.wait), so handing it a job costs one Atomics.notify, not a message. The
+// work itself is shared out chunk by chunk through a ticket in the wasm memory (see gemm-part.ts),
+// and the calling thread, which takes part too, then waits for the participants to finish:
+// Atomics.wait in Node, a spin on a browser's main thread (where blocking is not allowed).
 //
-// The pool starts lazily: the first big matmul spawns the workers and runs on one thread until
+// The pool starts lazily: the first big job spawns the workers and runs on one thread until
 // they are up (a few ms; they start on their own threads, without this thread's event loop);
 // whenThreadsReady() lets tests and benchmarks wait for them.
 import { ELEMENTWISE, GEMM_ARGS, GEMM_PART_SRC, KIND_SLOT, MAX_CHUNKS, SYNC_ACTIVE, SYNC_ERROR, SYNC_TICKET } from './gemm-part';
@@ -24,10 +24,9 @@ const STALL_MS = 20;
 const ARGS = 4; // GEMM_ARGS slots of arguments
 const CTRL_INTS = ARGS + GEMM_ARGS;
 
-const WORKER_SRC = `
-'use strict';
-const { workerData } = require('node:worker_threads');
-const { module, memory, ctrl } = workerData;
+/** The worker's loop, given { module, memory, ctrl }: the same text in Node and in browsers. */
+const WORKER_LOOP = `
+function work({ module, memory, ctrl }) {
 const c = new Int32Array(ctrl);
 const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
 const gemmPart = new Function('gemm', 'args', 'sync', 'worker', ${JSON.stringify(GEMM_PART_SRC)});
@@ -66,12 +65,18 @@ for (;;) {
     Atomics.store(sync, ${SYNC_ERROR}, 1);
   }
 }
+}
 `;
+
+/** Node: worker_threads, the loop started on workerData. */
+const NODE_WORKER_SRC = `'use strict';\n${WORKER_LOOP}\nwork(require('node:worker_threads').workerData);\n`;
+/** Browsers: a Web Worker from a Blob URL, started on its first message (the module, memory and control block). */
+const WEB_WORKER_SRC = `'use strict';\n${WORKER_LOOP}\nself.onmessage = (e) => { self.onmessage = null; work(e.data); };\n`;
 
 interface Slot {
   ctrl: Int32Array;
   seq: number;
-  worker: import('node:worker_threads').Worker;
+  worker: { terminate(): unknown };
   dead: boolean;
 }
 
@@ -99,16 +104,46 @@ export function coreCount(): number {
 
 function spawn(w: Wasm): void {
   const ctrl = new SharedArrayBuffer(CTRL_INTS * 4);
-  const worker = new modules!.wt.Worker(WORKER_SRC, { eval: true, workerData: { module: w.module, memory: w.memory, ctrl } });
-  const slot: Slot = { ctrl: new Int32Array(ctrl), seq: 0, worker, dead: false };
-  worker.unref();
+  const data = { module: w.module, memory: w.memory, ctrl };
+  const slot: Slot = { ctrl: new Int32Array(ctrl), seq: 0, worker: { terminate: () => undefined }, dead: false };
   const die = () => {
     slot.dead = true;
   };
-  worker.on('error', die);
-  worker.on('exit', die);
+  if (modules) {
+    const worker = new modules.wt.Worker(NODE_WORKER_SRC, { eval: true, workerData: data });
+    worker.unref();
+    worker.on('error', die);
+    worker.on('exit', die);
+    slot.worker = worker;
+  } else {
+    const url = URL.createObjectURL(new Blob([WEB_WORKER_SRC], { type: 'text/javascript' }));
+    const worker = new Worker(url);
+    worker.addEventListener('error', die);
+    worker.postMessage(data);
+    slot.worker = worker;
+  }
   slots.push(slot);
   spawned++;
+}
+
+/** Web Workers sharing this page's memory: a cross-origin isolated page (shared wasm memory) with Worker and Blob URLs. */
+function canUseWebWorkers(w: Wasm): boolean {
+  const g = globalThis as { Worker?: unknown; Blob?: unknown; URL?: { createObjectURL?: unknown }; crossOriginIsolated?: boolean };
+  return w.shared && typeof g.Worker === 'function' && typeof g.Blob === 'function' && typeof g.URL?.createObjectURL === 'function' && g.crossOriginIsolated === true;
+}
+
+/** Whether this thread may block in Atomics.wait (not a browser's main thread). */
+let blockingAllowed: boolean | undefined;
+function canBlock(): boolean {
+  if (blockingAllowed === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      blockingAllowed = true;
+    } catch {
+      blockingAllowed = false;
+    }
+  }
+  return blockingAllowed;
 }
 
 /**
@@ -116,7 +151,8 @@ function spawn(w: Wasm): void {
  * memory: workers start in the background. False where threads cannot work here.
  */
 export function startPool(w: Wasm, want: number): boolean {
-  if (unavailable || !w.shared || !isNode()) return false;
+  if (unavailable || !w.shared) return false;
+  if (!isNode()) return startWebPool(w, want);
   if (!modules) {
     // Node ≥ 20.16 hands out its modules synchronously, so a program that never yields to the
     // event loop still gets its workers; older ones load them asynchronously
@@ -147,6 +183,22 @@ export function startPool(w: Wasm, want: number): boolean {
   const n = Math.min(want, cores, 4) - 1;
   // a worker that dies is replaced, but not forever
   while (slots.filter((s) => !s.dead).length < n && spawned < 16) spawn(w);
+  return true;
+}
+
+/** Browsers: Web Workers (they start in the background; products run on this thread until they are ready). */
+function startWebPool(w: Wasm, want: number): boolean {
+  if (!canUseWebWorkers(w)) return false;
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  cores = Math.max(1, nav?.hardwareConcurrency ?? 1);
+  const n = Math.min(want, cores, 4) - 1;
+  try {
+    while (slots.filter((s) => !s.dead).length < n && spawned < 16) spawn(w);
+  } catch {
+    // a content security policy without blob: workers, say
+    unavailable = true;
+    return false;
+  }
   return true;
 }
 
@@ -206,8 +258,8 @@ export function joinAll(sync: Int32Array, chunks: number, takeRest: () => void, 
       takeRest();
       continue;
     }
-    // a chunk takes tens of µs: spin briefly before sleeping
-    if (spins > 1000) Atomics.wait(sync, SYNC_ACTIVE, active, 1);
+    // a chunk takes tens of µs: spin briefly before sleeping (a browser's main thread only spins)
+    if (spins > 1000 && canBlock()) Atomics.wait(sync, SYNC_ACTIVE, active, 1);
   }
   if (Atomics.load(sync, SYNC_ERROR) !== 0) {
     Atomics.store(sync, SYNC_ERROR, 0);

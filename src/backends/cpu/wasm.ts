@@ -72,6 +72,7 @@ function canShare(): boolean {
 }
 
 let compiling = false;
+let compiled: Promise<Wasm | null> | null = null;
 
 function instantiate(shared: boolean, compiled?: WebAssembly.Module): Wasm {
   const module = compiled ?? new WebAssembly.Module(decode(shared ? WASM_SHARED : WASM_PLAIN) as BufferSource);
@@ -118,16 +119,20 @@ export function wasm(): Wasm | null {
 /** Where synchronous compilation is refused (a browser's main thread), compile asynchronously. */
 function compileInBackground(shared: boolean): void {
   compiling = true;
-  WebAssembly.compile(decode(shared ? WASM_SHARED : WASM_PLAIN) as BufferSource)
-    .then((m) => {
-      state = instantiate(shared, m);
-    })
-    .catch(() => {
-      state = null;
-    })
+  compiled = WebAssembly.compile(decode(shared ? WASM_SHARED : WASM_PLAIN) as BufferSource)
+    .then((m) => (state = instantiate(shared, m)))
+    .catch(() => (state = null))
     .finally(() => {
       compiling = false;
     });
+}
+
+/** The kernels once they are ready (at once where they compile synchronously), or null where unavailable. */
+export async function wasmReady(): Promise<Wasm | null> {
+  const w = wasm();
+  if (w !== null || compiled === null) return w;
+  await compiled;
+  return wasm();
 }
 
 /** Make the memory at least `bytes` long (views renewed); false when it cannot grow that far. */

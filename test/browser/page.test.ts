@@ -2,6 +2,7 @@
 // bundled with its dependencies for the browser, served from 127.0.0.1, and loaded by the
 // system's headless Chromium (driven by playwright-core; never a downloaded browser) with WebGPU
 // on SwiftShader. The page computes a gradient on WebGPU; Node computes the same one on the CPU.
+// A second, cross-origin isolated page runs a big CPU matmul split over Web Workers.
 // If dist/ is missing or older than src/, the page bundle is built from src/index.ts instead,
 // into a private folder: this test never rewrites dist/, which other suites are reading.
 import { execFileSync } from 'node:child_process';
@@ -72,6 +73,26 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>tapegrad webgpu</title
   window.pageReady = true;
 </script>`;
 
+/**
+ * A cross-origin isolated page (COOP + COEP headers): the wasm memory is shared there, so the CPU
+ * backend's big matmuls are split over Web Workers. 384³ = 56M multiply-adds, past the threshold.
+ */
+const ISOLATED_PAGE = `<!doctype html><meta charset="utf-8"><title>tapegrad cpu workers</title>
+<script type="module">
+  import * as tg from './tapegrad.js';
+  window.runCpu = async (n) => {
+    const workers = await tg.warmCpu();
+    const values = (seed) => Float32Array.from({ length: n * n }, (_, i) => Math.sin(seed + i * 0.37));
+    const a = tg.tensor(values(1), { shape: [n, n] });
+    const b = tg.tensor(values(2), { shape: [n, n] });
+    let c = a.matmul(b);
+    // workers join as they wake: over a few products they take some chunks
+    for (let i = 0; i < 50 && tg.cpuCapabilities().workerChunks === 0; i++) { c.dispose(); c = a.matmul(b); }
+    return { isolated: globalThis.crossOriginIsolated, workers, caps: tg.cpuCapabilities(), c: Array.from(c.dataSync()) };
+  };
+  window.pageReady = true;
+</script>`;
+
 /** Why the browser test cannot run here, or null. */
 function missing(): string | null {
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found (apt-get install -y chromium)`;
@@ -97,7 +118,7 @@ function newest(dir: string): number {
   return t;
 }
 
-(why ? describe.skip : describe)('WebGPU in headless Chromium', () => {
+(why ? describe.skip : describe)('the bundle in headless Chromium', () => {
   let server: Server;
   let origin = '';
   let out = '';
@@ -126,8 +147,12 @@ function newest(dir: string): number {
     });
     const bundle = readFileSync(join(out, 'tapegrad.js'));
     server = createServer((req, res) => {
-      if (req.url === '/' || req.url === '/index.html') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-      else if (req.url === '/tapegrad.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+      // cross-origin isolation headers on everything under /isolated/ (the page and its bundle)
+      const isolated = req.url?.startsWith('/isolated/') ?? false;
+      const coi = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+      const url = isolated ? req.url!.slice('/isolated'.length) : req.url;
+      if (url === '/' || url === '/index.html') res.writeHead(200, { 'content-type': 'text/html', ...coi }).end(isolated ? ISOLATED_PAGE : PAGE);
+      else if (url === '/tapegrad.js') res.writeHead(200, { 'content-type': 'text/javascript', ...coi }).end(bundle);
       else if (req.url === '/favicon.ico') res.writeHead(204).end();
       else res.writeHead(404).end();
     });
@@ -171,6 +196,32 @@ function newest(dir: string): number {
     close(got.loss, loss.dataSync());
     close(got.dx, x.grad!.dataSync());
     close(got.dw, w.grad!.dataSync());
+    expect(errors).toEqual([]);
+  });
+  it('splits a big CPU matmul over Web Workers in a cross-origin isolated page, with the Node result', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(`${m.text()} ${m.location().url}`));
+    await page.goto(`${origin}/isolated/`);
+    await page.waitForFunction(() => (window as unknown as { pageReady?: boolean }).pageReady === true, undefined, { timeout: 30_000 }).catch(() => {
+      throw new Error(`the page did not load the bundle: ${errors.join('; ') || 'no error reported'}`);
+    });
+    const n = 384;
+    const got = await page.evaluate((size) => (window as unknown as { runCpu: (n: number) => Promise<any> }).runCpu(size), n);
+    await page.close();
+    expect(got.isolated).toBe(true);
+    expect(got.caps.wasm).toBe(true);
+    expect(got.caps.sharedMemory).toBe(true);
+    expect(got.workers).toBeGreaterThan(0);
+    expect(got.caps.workerChunks).toBeGreaterThan(0);
+    // the same product in Node (float32 inputs from the same formula)
+    const values = (seed: number) => Float32Array.from({ length: n * n }, (_, i) => Math.sin(seed + i * 0.37));
+    const want = tensor(values(1), { shape: [n, n] }).matmul(tensor(values(2), { shape: [n, n] })).dataSync();
+    expect(got.c.length).toBe(n * n);
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got.c[i] - want[i]!));
+    expect(worst).toBeLessThan(1e-3);
     expect(errors).toEqual([]);
   });
 });
