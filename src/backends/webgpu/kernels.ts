@@ -73,7 +73,8 @@ export function makeKernels(rt: Runtime) {
     return res;
   }
 
-  function matmul(a: GpuStorage, b: GpuStorage, out: OutInfo): GpuStorage {
+  /** C = A @ B (+ bias, a vector added to every row as C is written) */
+  function matmul(a: GpuStorage, b: GpuStorage, out: OutInfo, bias?: GpuStorage): GpuStorage {
     const res = rt.fresh(out.shape);
     const rank = out.shape.length;
     const [M, N] = out.shape.slice(-2) as [number, number];
@@ -92,12 +93,15 @@ export function makeKernels(rt: Runtime) {
     const [sam, sak] = a.strides.slice(-2) as [number, number];
     const [sbk, sbn] = b.strides.slice(-2) as [number, number];
     const meta = [M, N, K, rank - 2, a.offset, sam, sak, b.offset, sbk, sbn, ...batchShape, ...batchStrides(a), ...batchStrides(b)];
+    if (bias) meta.push(bias.offset, bias.strides[0]!);
     // 64×64 tiles once both sides fill one; below that 16×16 tiles waste less
     const per = M >= 64 && N >= 64 ? 4 : 1;
     const tile = 16 * per;
-    const code = source(`matmul:${per}`, () => matmulSource(per));
+    const code = source(`matmul:${per}:${!!bias}`, () => matmulSource(per, !!bias));
     const groups: [number, number, number] = [Math.ceil(N / tile), Math.ceil(M / tile), batches];
-    rt.dispatch(code, [rt.meta(meta), res.buf.buffer, a.buf.buffer, b.buf.buffer], groups);
+    const buffers = [rt.meta(meta), res.buf.buffer, a.buf.buffer, b.buf.buffer];
+    if (bias) buffers.push(bias.buf.buffer);
+    rt.dispatch(code, buffers, groups);
     return res;
   }
 
@@ -121,14 +125,9 @@ export function makeKernels(rt: Runtime) {
     max: ([x], { axes }, out) => reduce('max', x!, axes, out),
     min: ([x], { axes }, out) => reduce('min', x!, axes, out),
     matmul: ([a, b], _, out) => matmul(a!, b!, out),
-    // The fused ops run as their compositions here, within one kernel call (no tape, no tensors):
-    // a bias in the matmul's WGSL is left for later.
-    linear: ([x, w, b], _, out) => {
-      const y = matmul(x!, w!, out);
-      const res = elementwise(['a', 'b'], BINARY_WGSL.add, [y, b!], out.shape);
-      rt.releaseBuffer(y.buf);
-      return res;
-    },
+    // the bias is added as the matmul kernel writes C
+    linear: ([x, w, b], _, out) => matmul(x!, w!, out, b!),
+    // mse runs as its composition within one kernel call (no tape, no tensors)
     mse: ([p, t], _, out) => {
       const n = sizeOf(p!.shape);
       // (p − t)² in one pass, summed over every axis, then divided by n (a uniform, not a new shader per n)

@@ -234,7 +234,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
  * would be mostly padding. meta = [M, N, K, batchRank, aOff, sam, sak, bOff, sbk, sbn,
  * batchShape, aBatchStrides, bBatchStrides]; the batch index is workgroup_id.z; C is row-major.
  */
-export function matmulSource(per: 1 | 4): string {
+/**
+ * `bias`: also bind a vector added to every row as C is written (linear's x @ W + b); its offset
+ * and stride follow the batch strides in `dims`.
+ */
+export function matmulSource(per: 1 | 4, bias = false): string {
   const T = 16 * per;
   // The per×per block lives in scalar registers and the inner loops are unrolled here, in
   // TypeScript: drivers that compile WGSL for CPUs (SwiftShader) keep a dynamically indexed
@@ -246,6 +250,7 @@ export function matmulSource(per: 1 | 4): string {
 @group(0) @binding(1) var<storage, read_write> c_: array<f32>;
 @group(0) @binding(2) var<storage, read> a_: array<f32>;
 @group(0) @binding(3) var<storage, read> b_: array<f32>;
+${bias ? '@group(0) @binding(4) var<storage, read> bias_: array<f32>;' : ''}
 
 const T: u32 = ${T}u;
 const BK: u32 = 16u;
@@ -305,11 +310,14 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     workgroupBarrier();
   }
   let cBase = wid.z * M * N;
+  ${bias ? `let biasBase = dims[10u + 3u * br];
+  let biasStride = dims[11u + 3u * br];
+  ${r.map((j) => `let bias${j} = select(0.0, bias_[biasBase + min(col0 + tx + ${j}u, N - 1u) * biasStride], col0 + tx + ${j}u < N);`).join('\n  ')}` : ''}
   ${r
     .map(
       (i) => `if (row0 + ty + ${i}u < M) {
     let r = cBase + (row0 + ty + ${i}u) * N;
-    ${r.map((j) => `if (col0 + tx + ${j}u < N) { c_[r + col0 + tx + ${j}u] = acc${i}${j}; }`).join('\n    ')}
+    ${r.map((j) => `if (col0 + tx + ${j}u < N) { c_[r + col0 + tx + ${j}u] = acc${i}${j}${bias ? ` + bias${j}` : ''}; }`).join('\n    ')}
   }`,
     )
     .join('\n  ')}
