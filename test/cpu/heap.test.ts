@@ -1,9 +1,9 @@
 // The wasm heap: big buffers live in the shared wasm memory and the kernels use them in place.
 // Results must not depend on where a buffer lives; freed blocks are reused, never twice.
 import { afterEach, describe, expect, it } from 'vitest';
-import { tensor, tidy } from '../../src';
+import { Linear, Momentum, MSE, ReLU, Sequential, manualSeed, randn, tensor, tidy } from '../../src';
 import { cpuCapabilities, resetCpuConfig } from '../../src/backends/cpu';
-import { heapAlloc, HEAP_MIN_BYTES, inHeap, useHeap } from '../../src/backends/cpu/heap';
+import { heapAlloc, heapBytes, HEAP_MIN_BYTES, inHeap, useHeap } from '../../src/backends/cpu/heap';
 import { alloc, fresh, release } from '../../src/backends/cpu/storage';
 import { values } from './views';
 
@@ -57,5 +57,25 @@ describe('the wasm heap', () => {
     const x = alloc('float32', n);
     const y = alloc('float32', n);
     expect(x.byteOffset === at && y.byteOffset === at).toBe(false);
+  });
+  it('holds a flat high-water mark over a training loop and over reductions of strided views', () => {
+    if (!cpuCapabilities().sharedMemory) return;
+    manualSeed(3);
+    const net = new Sequential(new Linear(3, 40), new ReLU(), new Linear(40, 2));
+    const opt = new Momentum(net.parameters(), { lr: 0.01 });
+    const loss = new MSE();
+    const x = randn([64, 3]);
+    const y = randn([64, 2]);
+    const step = () => {
+      tidy(() => loss.forward(net.forward(x), y).backward());
+      opt.step();
+      opt.zeroGrad();
+      // reductions that copy their input first (not row-major, or axes not one block)
+      tidy(() => [x.T.sum(1), randn([30, 20, 4]).permute([2, 0, 1]).sum([0, 2]), x.T.mse(x.T)]);
+    };
+    for (let i = 0; i < 50; i++) step();
+    const high = heapBytes();
+    for (let i = 0; i < 500; i++) step();
+    expect(heapBytes()).toBe(high);
   });
 });
