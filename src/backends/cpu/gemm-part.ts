@@ -30,13 +30,17 @@ export const SYNC_ACTIVE = 1;
 export const SYNC_ERROR = 2;
 /** chunks computed by workers, all jobs together (tests check that workers take part) */
 export const SYNC_WORKER_CHUNKS = 3;
+/** the whole job number (31 bits), written before the ticket opens: see the check after SYNC_ACTIVE */
+export const SYNC_JOB = 4;
+/** Int32 words at the start of the wasm memory that the protocol uses */
+export const SYNC_WORDS = 8;
 export const JOB_SHIFT = 20;
 export const MAX_CHUNKS = (1 << JOB_SHIFT) - 1;
 /** how long a worker waits for the caller to finish packing and open the ticket */
 const GO_WAIT_MS = 5;
 
 export const GEMM_PART_SRC = `
-  const job = args[0], mp = args[1], np = args[2], K = args[3], KC = args[4], MCP = args[5], NCH = args[6];
+  const job = args[0], id = ticketId(job), mp = args[1], np = args[2], K = args[3], KC = args[4], MCP = args[5], NCH = args[6];
   const aBase = args[7], bBase = args[8], cBase = args[9], ldc = args[10], MR = args[11], NR = args[12], sz = args[13];
   const ew = args[${KIND_SLOT}] === ${ELEMENTWISE};
   const chunksM = Math.ceil(mp / MCP);
@@ -46,17 +50,22 @@ export const GEMM_PART_SRC = `
     // the caller wakes its workers before it packs the operands (so the wake-up overlaps the
     // packing) and opens the ticket after: wait for that, but not forever (a stale job)
     const until = performance.now() + ${GO_WAIT_MS};
-    for (let i = 1; Atomics.load(sync, ${SYNC_TICKET}) >>> ${JOB_SHIFT} !== job; i++) {
+    for (let i = 1; Atomics.load(sync, ${SYNC_TICKET}) >>> ${JOB_SHIFT} !== id; i++) {
       if ((i & 1023) === 0 && performance.now() > until) return;
     }
   }
   Atomics.add(sync, ${SYNC_ACTIVE}, 1);
   try {
+  // The ticket holds 11 bits of the job number, which come round again every 2047 jobs: a worker
+  // held up (descheduled) for that long after copying its arguments would take chunks of a
+  // newer job with stale addresses. Counted active, it checks the whole number: while it is
+  // active the caller cannot finish this job, so the number cannot change under it.
+  if (worker && Atomics.load(sync, ${SYNC_JOB}) !== job) return;
   for (;;) {
     let c = -1;
     for (;;) {
       const cur = Atomics.load(sync, ${SYNC_TICKET});
-      if (cur >>> ${JOB_SHIFT} !== job || (cur & ${MAX_CHUNKS}) >= chunks) break;
+      if (cur >>> ${JOB_SHIFT} !== id || (cur & ${MAX_CHUNKS}) >= chunks) break;
       if (Atomics.compareExchange(sync, ${SYNC_TICKET}, cur, cur + 1) === cur) {
         c = cur & ${MAX_CHUNKS};
         break;
@@ -84,13 +93,30 @@ export const GEMM_PART_SRC = `
   }
 `;
 
-/** The next job id (11 bits, never 0), shared by every kind of job. */
+/** The next job number (31 bits, never 0), shared by every kind of job. */
 let lastJob = 0;
 export function nextJob(): number {
-  lastJob = (lastJob + 1) & 0x7ff || 1;
+  lastJob = (lastJob + 1) & 0x7fffffff || 1;
   return lastJob;
+}
+
+/** The 11 bits of a job number the ticket holds (never 0). */
+export function ticketId(job: number): number {
+  return (job % 2047) + 1;
+}
+
+/**
+ * Open the ticket for `job`: the whole number first (the workers check it once they count
+ * themselves active), then its id with the chunk counter at 0.
+ */
+export function openTicket(sync: Int32Array, job: number): void {
+  Atomics.store(sync, SYNC_JOB, job);
+  Atomics.store(sync, SYNC_TICKET, ticketId(job) << JOB_SHIFT);
 }
 
 export type GemmPart = (gemm: (...a: number[]) => void, args: ArrayLike<number>, sync: Int32Array, worker: boolean) => void;
 
-export const gemmPart = new Function('gemm', 'args', 'sync', 'worker', GEMM_PART_SRC) as GemmPart;
+/** GEMM_PART_SRC as a function: (gemm, args, sync, worker), with ticketId in scope. */
+export const GEMM_PART_PARAMS = ['ticketId', 'gemm', 'args', 'sync', 'worker'] as const;
+const part = new Function(...GEMM_PART_PARAMS, GEMM_PART_SRC);
+export const gemmPart: GemmPart = (gemm, args, sync, worker) => part(ticketId, gemm, args, sync, worker);

@@ -5,7 +5,7 @@
 //   gemmJs:   plain JS (no WebAssembly, or products too small to be worth packing).
 import type { TypedArray } from '../backend';
 import { config } from './config';
-import { ELEMENTWISE, GEMM_ARGS, JOB_SHIFT, KIND_SLOT, MAX_CHUNKS, SYNC_TICKET, SYNC_WORKER_CHUNKS, gemmPart, nextJob } from './gemm-part';
+import { ELEMENTWISE, GEMM_ARGS, KIND_SLOT, MAX_CHUNKS, SYNC_WORDS, SYNC_WORKER_CHUNKS, gemmPart, nextJob, openTicket } from './gemm-part';
 import { coreCount, dispatch, joinAll, readySlots, startPool } from './threads';
 import { inHeap, scratch } from './heap';
 import { TILES, type Wasm } from './wasm';
@@ -131,7 +131,7 @@ export function gemmWasm(
   }
   const job = nextJob();
   args[KIND_SLOT] = 0;
-  if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, 4);
+  if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, SYNC_WORDS);
   args[0] = job; args[1] = mp; args[2] = np; args[3] = K; args[4] = KC; args[5] = MCP; args[6] = NCH;
   args[7] = aBase; args[8] = bBase; args[9] = cBase; args[10] = ldc; args[11] = MR; args[12] = NR; args[13] = sz;
   // wake the workers now: they wait for the ticket, opened once the operands are packed
@@ -153,7 +153,7 @@ export function gemmWasm(
     pack.a(rawBase, A.rs * sz, A.cs * sz, m, K, KC, mp, aBase);
   } else packA(mem, aBase / sz, A, m, K, KC, mp, MR);
   const t1 = prof ? now() : 0;
-  Atomics.store(sync, SYNC_TICKET, job << JOB_SHIFT);
+  openTicket(sync, job);
 
   const gemm = f64 ? w.gemmF64 : w.gemmF32;
   if (slots.length === 0 || !only) gemmPart(gemm, args, sync, false);
@@ -196,12 +196,12 @@ export function ewThreaded(w: Wasm, name: string, out: number, a: number, b: num
   const slots = readySlots().slice(0, Math.max(only ? 1 : 0, Math.min(want, coreCount(), chunks) - 1));
   if (slots.length === 0) return false;
   const job = nextJob();
-  if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, 4);
+  if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, SYNC_WORDS);
   args.fill(0);
   args[0] = job; args[1] = n; args[2] = EW_CHUNK; args[3] = index; args[4] = out; args[5] = a; args[6] = b;
   args[7] = stepA; args[8] = stepB; args[13] = sz; args[KIND_SLOT] = ELEMENTWISE;
   for (const slot of slots) dispatch(slot, args);
-  Atomics.store(sync, SYNC_TICKET, job << JOB_SHIFT);
+  openTicket(sync, job);
   const jobSync = sync;
   const run = () => gemmPart(f as unknown as (...x: number[]) => void, args, jobSync, false);
   if (!only) run();

@@ -17,7 +17,7 @@ import { reserve, wasm, type Wasm } from './wasm';
  * plain typed array is cheaper than the kernel call.
  */
 export const HEAP_MIN_BYTES = 256;
-/** The first bytes of the memory hold the matmul threads' shared words (16 bytes) and two scalar slots. */
+/** The first bytes of the memory hold the worker threads' shared words (32 bytes) and two scalar slots. */
 const RESERVED = 64;
 /** Byte addresses of two 8-byte slots where a kernel's broadcast scalar operands are written. */
 export const SCALAR_SLOTS = [32, 48] as const;

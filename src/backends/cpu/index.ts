@@ -13,7 +13,7 @@ import { readyWorkers, startPool, stopThreads, whenThreadsReady } from './thread
 import { wasm, wasmReady } from './wasm';
 import { mse, reduce } from './reduce';
 import {
-  alloc, contiguous, copyInto, fresh, isRowMajor, makeView, release, rowMajorStrides, stats, view,
+  alloc, contiguous, copyInto, discard, fresh, isRowMajor, makeView, release, rowMajorStrides, stats, view,
   type CpuStorage,
 } from './storage';
 
@@ -81,6 +81,18 @@ const kernels = {
   },
 } satisfies KernelTable<CpuStorage>;
 
+/**
+ * A row-major copy the caller owns (never a view into the wasm heap). A strided view is gathered
+ * by contiguous() into a buffer of our own first: that one goes back to the pool or the heap
+ * (it once stayed in the heap for good: a 16 KB block lost per read of a transposed 64×64).
+ */
+function readCopy(s: CpuStorage) {
+  const c = contiguous(s);
+  const out = c.slice();
+  if (!isRowMajor(s.arr)) discard(c);
+  return out;
+}
+
 /** The sub-array of s starting at `begin` with extent `shape` (a view on the same data). */
 function window(s: CpuStorage, begin: readonly number[], shape: readonly number[]) {
   const { arr } = s;
@@ -98,10 +110,10 @@ export const cpuBackend: Backend<CpuStorage> = {
     return fresh(data, [...shape]);
   },
   readSync(s) {
-    return contiguous(s).slice();
+    return readCopy(s);
   },
   async read(s) {
-    return contiguous(s).slice();
+    return readCopy(s);
   },
   alias(s) {
     return view(s, s.arr.shape, s.arr.stride, s.arr.offset);

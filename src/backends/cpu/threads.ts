@@ -9,7 +9,7 @@
 // The pool starts lazily: the first big job spawns the workers and runs on one thread until
 // they are up (a few ms; they start on their own threads, without this thread's event loop);
 // whenThreadsReady() lets tests and benchmarks wait for them.
-import { ELEMENTWISE, GEMM_ARGS, GEMM_PART_SRC, KIND_SLOT, MAX_CHUNKS, SYNC_ACTIVE, SYNC_ERROR, SYNC_TICKET } from './gemm-part';
+import { ELEMENTWISE, GEMM_ARGS, GEMM_PART_PARAMS, GEMM_PART_SRC, KIND_SLOT, MAX_CHUNKS, SYNC_ACTIVE, SYNC_ERROR, SYNC_TICKET, SYNC_WORDS, ticketId } from './gemm-part';
 import type { Wasm } from './wasm';
 
 // control block, Int32 slots
@@ -29,7 +29,9 @@ const WORKER_LOOP = `
 function work({ module, memory, ctrl }) {
 const c = new Int32Array(ctrl);
 const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
-const gemmPart = new Function('gemm', 'args', 'sync', 'worker', ${JSON.stringify(GEMM_PART_SRC)});
+const ticketId = ${ticketId.toString()};
+const part = new Function(${GEMM_PART_PARAMS.map((p) => JSON.stringify(p)).join(', ')}, ${JSON.stringify(GEMM_PART_SRC)});
+const gemmPart = (gemm, args, sync, worker) => part(ticketId, gemm, args, sync, worker);
 // the elementwise kernels by index, in the order the caller numbers them (see wasm.ts)
 const ewNames = Object.keys(ex).filter((k) => k.startsWith('ew_')).sort();
 Atomics.store(c, ${READY}, 1);
@@ -57,7 +59,7 @@ for (;;) {
   }
   seen = s;
   if (Atomics.load(c, ${QUIT}) === 1) break;
-  const sync = new Int32Array(memory.buffer, 0, 4);
+  const sync = new Int32Array(memory.buffer, 0, ${SYNC_WORDS});
   try {
     const kernel = args[${KIND_SLOT}] === ${ELEMENTWISE} ? ex[ewNames[args[3]]] : args[13] === 8 ? ex.gemm_f64 : ex.gemm_f32;
     gemmPart(kernel, args, sync, true);
