@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Linear, Momentum, MSE, ReLU, Sequential, manualSeed, randn, tensor, tidy } from '../../src';
 import { cpuCapabilities, resetCpuConfig } from '../../src/backends/cpu';
-import { heapAlloc, heapBytes, HEAP_MIN_BYTES, inHeap, useHeap } from '../../src/backends/cpu/heap';
+import { heapAlloc, heapBytes, HEAP_MIN_BYTES, HEAP_SLACK_BYTES, inHeap, useHeap } from '../../src/backends/cpu/heap';
 import { alloc, fresh, release } from '../../src/backends/cpu/storage';
 import { values } from './views';
 
@@ -79,5 +79,22 @@ describe('the wasm heap', () => {
     const high = heapBytes();
     for (let i = 0; i < 500; i++) step();
     expect(heapBytes()).toBe(high);
+  });
+  it('stays within its slack when buffer sizes keep changing (new sizes then get plain arrays)', () => {
+    if (!cpuCapabilities().sharedMemory) return;
+    const before = heapBytes();
+    const mb = 2 ** 18; // float32 elements in 1 MB
+    let plain = 0;
+    for (let k = 0; k < 100; k++) {
+      const s = fresh(alloc('float32', mb + 16 * k), [mb + 16 * k]); // a size never seen before
+      if (!inHeap(s.buf.data)) plain++;
+      release(s);
+    }
+    expect(plain).toBeGreaterThan(0);
+    expect(heapBytes() - before).toBeLessThanOrEqual(HEAP_SLACK_BYTES + 2 * 4 * mb);
+    // a size with a free block is still served from the heap
+    const again = fresh(alloc('float32', mb), [mb]);
+    expect(inHeap(again.buf.data)).toBe(true);
+    release(again);
   });
 });

@@ -26,6 +26,16 @@ export const SCALAR_SLOTS = [32, 48] as const;
 const free = new Map<number, (number | TypedArray)[]>();
 const buffers = new WeakSet<ArrayBufferLike>();
 let top = RESERVED;
+/** bytes in free blocks (given back, not handed out again) */
+let freeBytes = 0;
+
+/**
+ * The memory never shrinks, and free blocks are reused by requests of their own size only. A
+ * program whose buffer sizes keep changing (varying batch sizes) would grow it without bound:
+ * once this many bytes lie free, a size with no free block gets a plain typed array instead
+ * (the GC's to reclaim; kernels copy it through scratch).
+ */
+export const HEAP_SLACK_BYTES = 64 * 2 ** 20;
 let scratchAt = 0;
 let scratchBytes = 0;
 let enabled = true;
@@ -39,10 +49,13 @@ function heapWasm(): Wasm | null {
 
 const addressOf = (e: number | TypedArray) => (typeof e === 'number' ? e : e.byteOffset);
 
-function take(w: Wasm, bytes: number): number {
+function take(w: Wasm, bytes: number, grow = true): number {
   const list = free.get(bytes);
-  if (list !== undefined && list.length > 0) return addressOf(list.pop()!);
-  if (!reserve(w, top + bytes)) return -1;
+  if (list !== undefined && list.length > 0) {
+    freeBytes -= bytes;
+    return addressOf(list.pop()!);
+  }
+  if (!grow || !reserve(w, top + bytes)) return -1;
   const at = top;
   top += bytes;
   return at;
@@ -52,6 +65,7 @@ function give(at: number | TypedArray, bytes: number): void {
   let list = free.get(bytes);
   if (list === undefined) free.set(bytes, (list = []));
   list.push(at);
+  freeBytes += bytes;
 }
 
 /** A heap buffer of n elements (contents arbitrary), or null: too small, or no shared memory. */
@@ -66,9 +80,10 @@ export function heapAlloc(dtype: DType, n: number): TypedArray | null {
   if (last !== undefined && typeof last !== 'number' && last.length === n && last.BYTES_PER_ELEMENT === sz) {
     // the same view again (a training loop allocates the same sizes every step)
     list!.pop();
+    freeBytes -= bytes;
     return last;
   }
-  const at = take(w, bytes);
+  const at = take(w, bytes, freeBytes < HEAP_SLACK_BYTES);
   if (at < 0) return null;
   const buf = w.memory.buffer;
   buffers.add(buf);
@@ -91,7 +106,10 @@ export function heapFree(data: TypedArray): void {
 export function heapWithdraw(data: TypedArray): void {
   const list = free.get(round(data.byteLength));
   const i = list?.findIndex((e) => addressOf(e) === data.byteOffset) ?? -1;
-  if (i >= 0) list!.splice(i, 1);
+  if (i >= 0) {
+    list!.splice(i, 1);
+    freeBytes -= round(data.byteLength);
+  }
 }
 
 /**
