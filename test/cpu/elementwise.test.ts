@@ -41,6 +41,29 @@ const BINARY_REF: Record<BinaryOp, (a: number, b: number) => number> = {
   reluGrad: (a, b) => (b > 0 ? a : 0),
 };
 
+/** Two n-value operands (a, b) with NaN, ±Inf and -0 among them, as the dtype holds them (ha, hb), and a per-element check. */
+function flatCase(n: number, dtype: FloatDType, [seedA, seedB]: [number, number], label: string) {
+  const a = values(n, seedA, true);
+  const b = values(n, seedB, true);
+  const held = (v: Float64Array) => (dtype === 'float32' ? Float64Array.from(v, Math.fround) : v);
+  const check = (y: Tensor, ref: (i: number) => number, what: string) =>
+    expectValues(y.dataSync(), Float64Array.from({ length: n }, (_, i) => ref(i)), dtype, `${what} n=${n} ${dtype} (${label})`);
+  return { n, dtype, a, b, ha: held(a), hb: held(b), check };
+}
+
+/** The ops with wasm kernels over the case's flat operands: each binary one as vv, vs and sv (the scalar: a[k]), and relu. */
+function checkFlatOps({ dtype, a, b, ha, hb, check }: ReturnType<typeof flatCase>, k: number): void {
+  const [x, y] = [tensor(a, { dtype }), tensor(b, { dtype })];
+  const s = tensor(ha[k]!, { dtype });
+  for (const op of ['add', 'sub', 'mul', 'div', 'reluGrad'] as const) {
+    const f = BINARY_REF[op];
+    check(x[op](y), (i) => f(ha[i]!, hb[i]!), `${op} vv`);
+    check(x[op](s), (i) => f(ha[i]!, ha[k]!), `${op} vs`);
+    check(s[op](x), (i) => f(ha[k]!, ha[i]!), `${op} sv`);
+  }
+  check(x.relu(), (i) => UNARY_REF.relu(ha[i]!), 'relu');
+}
+
 /** Equal as the dtype stores it; NaN equals NaN; 0 and -0 are equal (except where a test asks). */
 function expectValues(got: ArrayLike<number>, want: ArrayLike<number>, dtype: FloatDType, what: string): void {
   const round = dtype === 'float32' ? Math.fround : (x: number) => x;
@@ -160,22 +183,10 @@ describe('elementwise kernels', () => {
         // odd lengths: the vector loop and its scalar tail; big operands (copied through scratch
         // when not in the heap) and small heap ones (in place, scalars through a slot)
         for (const n of [EW_WASM_MIN, EW_WASM_MIN + 3, EW_WASM_MIN_HEAP + 1, 263]) {
-          const a = values(n, 11, true);
-          const b = values(n, 12, true);
-          const held = (v: Float64Array) => (dtype === 'float32' ? Float64Array.from(v, Math.fround) : v);
-          const [ha, hb] = [held(a), held(b)];
-          const check = (y: Tensor, ref: (i: number) => number, what: string) =>
-            expectValues(y.dataSync(), Float64Array.from({ length: n }, (_, i) => ref(i)), dtype, `${what} n=${n} ${dtype} (${path})`);
+          const c = flatCase(n, dtype, [11, 12], path);
+          const { a, b, ha, hb } = c;
           tidy(() => {
-            const [x, y] = [tensor(a, { dtype }), tensor(b, { dtype })];
-            const s = tensor(ha[5]!, { dtype });
-            for (const op of ['add', 'sub', 'mul', 'div', 'reluGrad'] as const) {
-              const f = BINARY_REF[op];
-              check(x[op](y), (i) => f(ha[i]!, hb[i]!), `${op} vv`);
-              check(x[op](s), (i) => f(ha[i]!, ha[5]!), `${op} vs`);
-              check(s[op](x), (i) => f(ha[5]!, ha[i]!), `${op} sv`);
-            }
-            check(x.relu(), (i) => UNARY_REF.relu(ha[i]!), 'relu');
+            checkFlatOps(c, 5);
             // rows: a bias row, a column, a window of wider rows (one kernel call per row)
             const R = n > 4096 ? 256 : 16;
             const C = Math.floor(n / R);
@@ -205,23 +216,7 @@ describe('elementwise kernels', () => {
       const before = cpuCapabilities().workerChunks;
       for (const dtype of ['float32', 'float64'] as const) {
         const n = EW_THREAD_MIN + 5; // chunks of 32k and a short last one
-        const a = values(n, 31, true);
-        const b = values(n, 32, true);
-        const held = (v: Float64Array) => (dtype === 'float32' ? Float64Array.from(v, Math.fround) : v);
-        const [ha, hb] = [held(a), held(b)];
-        const check = (y: Tensor, ref: (i: number) => number, what: string) =>
-          expectValues(y.dataSync(), Float64Array.from({ length: n }, (_, i) => ref(i)), dtype, `${what} n=${n} ${dtype} (threads, workers only: ${only})`);
-        tidy(() => {
-          const [x, y] = [tensor(a, { dtype }), tensor(b, { dtype })];
-          const s = tensor(ha[7]!, { dtype });
-          for (const op of ['add', 'sub', 'mul', 'div', 'reluGrad'] as const) {
-            const f = BINARY_REF[op];
-            check(x[op](y), (i) => f(ha[i]!, hb[i]!), `${op} vv`);
-            check(x[op](s), (i) => f(ha[i]!, ha[7]!), `${op} vs`);
-            check(s[op](x), (i) => f(ha[7]!, ha[i]!), `${op} sv`);
-          }
-          check(x.relu(), (i) => UNARY_REF.relu(ha[i]!), 'relu');
-        });
+        tidy(() => checkFlatOps(flatCase(n, dtype, [31, 32], `threads, workers only: ${only}`), 7));
       }
       expect(cpuCapabilities().workerChunks).toBeGreaterThan(before);
     } finally {

@@ -77,7 +77,7 @@ function wasmRows(
  * The in-place wasm path for flat operands: the output and every whole-array operand already in
  * the heap (scalars are written to a slot), one kernel call, nothing copied. False if it cannot run.
  */
-function wasmFlat(f: EwFn, name: string, w: Wasm, out: TypedArray, n: number, a: View, sa: Step, b: View | undefined, sb: Step): boolean {
+function wasmFlat({ f, name }: { f: EwFn; name: string }, w: Wasm, out: TypedArray, n: number, a: View, sa: Step, b: View | undefined, sb: Step): boolean {
   const sz = out.BYTES_PER_ELEMENT;
   const at = (v: View, s: Step, slot: number): number => {
     if (s === 1) return inHeap(v.data) ? v.data.byteOffset + v.offset * sz : -1;
@@ -253,18 +253,18 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
   let strided: Loop | undefined;
   const code = (steps: Step[]) => steps.reduce<number>((c, s) => c * 3 + s, 0);
   const steps: Step[] = new Array<Step>(k).fill(0);
-  // the wasm kernel per dtype and step pattern (undefined: not looked up yet, null: none), and its name
-  const wasmFns: (EwFn | null | undefined)[] = [];
-  const wasmNames: string[] = [];
-  let wasmKey = 0;
-  const wasmFor = (w: Wasm, dtype: string): EwFn | null => {
-    const key = (wasmKey = code(steps) * 2 + (dtype === 'float64' ? 1 : 0));
-    let f = wasmFns[key];
-    if (f === undefined) {
-      const name = (wasmNames[key] = wasmName(wasmOp!, dtype, k, steps));
-      f = wasmFns[key] = w.ew[name] ?? null;
+  // the wasm kernel per dtype and step pattern, with its name (the worker threads find it by name);
+  // undefined: not looked up yet, null: none
+  const wasmKernels: ({ f: EwFn; name: string } | null | undefined)[] = [];
+  const wasmFor = (w: Wasm, dtype: string): { f: EwFn; name: string } | null => {
+    const key = code(steps) * 2 + (dtype === 'float64' ? 1 : 0);
+    let entry = wasmKernels[key];
+    if (entry === undefined) {
+      const name = wasmName(wasmOp!, dtype, k, steps);
+      const f = w.ew[name];
+      entry = wasmKernels[key] = f === undefined ? null : { f, name };
     }
-    return f;
+    return entry;
   };
   const flatFor = (): Loop => (flats[code(steps)] ??= new Function('out', 'n', ...flatArgs, flatSource(names, expr, steps)) as Loop);
   const gridFor = (): Loop => (grids[code(steps)] ??= new Function('out', 'n0', 'n1', ...gridArgs, gridSource(names, expr, steps)) as Loop);
@@ -294,8 +294,8 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
     if (flat) {
       if (wasmOp !== undefined && n >= EW_WASM_MIN_HEAP && config.wasm && k < 3 && (k === 1 || steps[0]! + steps[1]! > 0) && inHeap(data)) {
         const w = wasm();
-        const f = w === null ? null : wasmFor(w, out.dtype);
-        if (f !== null && wasmFlat(f, wasmNames[wasmKey]!, w!, data, n, a0, steps[0]!, a1, steps[1]!)) return res;
+        const kernel = w === null ? null : wasmFor(w, out.dtype);
+        if (kernel !== null && wasmFlat(kernel, w!, data, n, a0, steps[0]!, a1, steps[1]!)) return res;
       }
       if (wasmOp !== undefined && config.wasm && (k === 1 || steps[0]! + steps[1]! > 0) && wasmPays(n, data, [a0, a1])) {
         const ops = k === 1 ? [a0] : [a0, a1!];

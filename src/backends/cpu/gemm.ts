@@ -123,15 +123,10 @@ export function gemmWasm(
   const chunks = Math.ceil(mp / MCP) * Math.ceil(np / NCH);
   if (chunks > MAX_CHUNKS) return false;
   // share the chunks of C with the workers that are ready
-  let slots: number[] = [];
-  const only = config.workersOnly;
-  if (config.threads !== 1 && (chunks > 1 || only) && m * n * K >= config.threadMinWork) {
-    const want = config.threads || 4;
-    if (startPool(w, want)) slots = readySlots().slice(0, Math.max(only ? 1 : 0, Math.min(want, coreCount(), chunks) - 1));
-  }
+  const slots = (chunks > 1 || config.workersOnly) && m * n * K >= config.threadMinWork ? helpers(w, chunks) : [];
   const job = nextJob();
+  const jobSync = syncOn(w);
   args[KIND_SLOT] = 0;
-  if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, SYNC_WORDS);
   args[0] = job; args[1] = mp; args[2] = np; args[3] = K; args[4] = KC; args[5] = MCP; args[6] = NCH;
   args[7] = aBase; args[8] = bBase; args[9] = cBase; args[10] = ldc; args[11] = MR; args[12] = NR; args[13] = sz;
   // wake the workers now: they wait for the ticket, opened once the operands are packed
@@ -153,12 +148,8 @@ export function gemmWasm(
     pack.a(rawBase, A.rs * sz, A.cs * sz, m, K, KC, mp, aBase);
   } else packA(mem, aBase / sz, A, m, K, KC, mp, MR);
   const t1 = prof ? now() : 0;
-  openTicket(sync, job);
-
-  const gemm = f64 ? w.gemmF64 : w.gemmF32;
-  if (slots.length === 0 || !only) gemmPart(gemm, args, sync, false);
-  const jobSync = sync;
-  if (slots.length > 0) joinAll(jobSync, chunks, () => gemmPart(gemm, args, jobSync, false));
+  openTicket(jobSync, job);
+  runShared(f64 ? w.gemmF64 : w.gemmF32, jobSync, chunks, slots, 'matmul');
   const t2 = prof ? now() : 0;
 
   // copy C out (its rows are padded to whole panels in the wasm memory)
@@ -188,25 +179,43 @@ const EW_CHUNK = 1 << 15;
 export function ewThreaded(w: Wasm, name: string, out: number, a: number, b: number, stepA: number, stepB: number, n: number, sz: number): boolean {
   const f = w.ew[name];
   const index = w.ewNames.indexOf(name);
-  if (f === undefined || index < 0 || config.threads === 1) return false;
-  const want = config.threads || 4;
-  if (!startPool(w, want)) return false;
+  if (f === undefined || index < 0) return false;
   const chunks = Math.ceil(n / EW_CHUNK);
-  const only = config.workersOnly;
-  const slots = readySlots().slice(0, Math.max(only ? 1 : 0, Math.min(want, coreCount(), chunks) - 1));
+  const slots = helpers(w, chunks);
   if (slots.length === 0) return false;
   const job = nextJob();
-  if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, SYNC_WORDS);
+  const jobSync = syncOn(w);
   args.fill(0);
   args[0] = job; args[1] = n; args[2] = EW_CHUNK; args[3] = index; args[4] = out; args[5] = a; args[6] = b;
   args[7] = stepA; args[8] = stepB; args[13] = sz; args[KIND_SLOT] = ELEMENTWISE;
   for (const slot of slots) dispatch(slot, args);
-  openTicket(sync, job);
-  const jobSync = sync;
-  const run = () => gemmPart(f as unknown as (...x: number[]) => void, args, jobSync, false);
-  if (!only) run();
-  joinAll(jobSync, chunks, run, name);
+  openTicket(jobSync, job);
+  runShared(f as unknown as (...x: number[]) => void, jobSync, chunks, slots, name);
   return true;
+}
+
+/** The ready workers to share a job of `chunks` chunks with: none when threads are off or the pool is not up yet. */
+function helpers(w: Wasm, chunks: number): number[] {
+  if (config.threads === 1) return [];
+  const want = config.threads || 4;
+  if (!startPool(w, want)) return [];
+  return readySlots().slice(0, Math.max(config.workersOnly ? 1 : 0, Math.min(want, coreCount(), chunks) - 1));
+}
+
+/** The protocol's shared words at the start of w's memory (a new view once the memory has grown). */
+function syncOn(w: Wasm): Int32Array {
+  if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, SYNC_WORDS);
+  return sync;
+}
+
+/**
+ * Work through the chunks of the job in `args` (its ticket open) with `kernel`, beside the
+ * workers in `slots`, and wait for them (unless workersOnly leaves every chunk to them).
+ */
+function runShared(kernel: (...x: number[]) => void, jobSync: Int32Array, chunks: number, slots: number[], what: string): void {
+  const run = () => gemmPart(kernel, args, jobSync, false);
+  if (slots.length === 0 || !config.workersOnly) run();
+  if (slots.length > 0) joinAll(jobSync, chunks, run, what);
 }
 
 /** Chunks of C that worker threads have computed so far (0 where there are none). */

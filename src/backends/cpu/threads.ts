@@ -182,10 +182,15 @@ export function startPool(w: Wasm, want: number): boolean {
       });
     return true;
   }
+  fill(w, want);
+  return true;
+}
+
+/** Spawn workers until `want` threads (this one included; capped by the cores, at most 4) are alive. */
+function fill(w: Wasm, want: number): void {
   const n = Math.min(want, cores, 4) - 1;
   // a worker that dies is replaced, but not forever
   while (slots.filter((s) => !s.dead).length < n && spawned < 16) spawn(w);
-  return true;
 }
 
 /** Browsers: Web Workers (they start in the background; products run on this thread until they are ready). */
@@ -193,9 +198,8 @@ function startWebPool(w: Wasm, want: number): boolean {
   if (!canUseWebWorkers(w)) return false;
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   cores = Math.max(1, nav?.hardwareConcurrency ?? 1);
-  const n = Math.min(want, cores, 4) - 1;
   try {
-    while (slots.filter((s) => !s.dead).length < n && spawned < 16) spawn(w);
+    fill(w, want);
   } catch {
     // a content security policy without blob: workers, say
     unavailable = true;
