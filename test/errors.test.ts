@@ -121,12 +121,13 @@ describe('dataSync where only data() works', () => {
     name: 'webgpu',
     dtypes: ['float32'],
     upload(v) {
-      const s: Storage = { device: 'webgpu' };
+      const s: Storage = { device: 'webgpu', view: { shape: [v.length], strides: [1], offset: 0 } };
       values.set(s, Float32Array.from(v));
       return s;
     },
     read: async (s) => values.get(s)!.slice(),
-    alias: (s) => s,
+    view: (s) => s,
+    materialize: (s) => s,
     release: () => {},
     memory: () => ({ buffers: values.size, bytes: 0 }),
     kernels: {} as KernelTable<Storage>,

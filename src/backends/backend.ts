@@ -1,31 +1,46 @@
-// The contract between the engine and a device. A backend owns memory (Storage handles) and
-// provides one forward kernel per primitive op; it knows nothing about tapes or gradients.
+// The contract between the engine and a device. A backend owns memory (Storage handles: a buffer
+// seen through a view) and provides one forward kernel per compute primitive, and optionally per
+// fused op; it knows nothing about tapes or gradients, and nothing about movement ops, which the
+// engine applies to views itself (src/backends/view.ts).
+import type { View } from './view';
 
 export type DType = 'float32' | 'float64';
-export type Device = 'cpu' | 'webgpu';
+/** A device name, as a backend registers it ('cpu', 'webgpu', ...). */
+export type Device = string;
 export type TypedArray = Float32Array | Float64Array;
 
-/** The primitive ops every backend implements. Everything else is composed from these. */
 export const UNARY_OPS = [
   'neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'relu', 'sigmoid', 'tanh', 'sin', 'cos',
 ] as const;
 export const BINARY_OPS = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
   'eq', 'ne', 'lt', 'le', 'gt', 'ge',
-  // reluGrad(g, x) = x > 0 ? g : 0, relu's backward in one pass (gt then mul was two)
-  'reluGrad',
 ] as const;
 export const REDUCE_OPS = ['sum', 'max', 'min'] as const;
-export const MOVEMENT_OPS = ['reshape', 'permute', 'expand', 'slice', 'pad', 'concat'] as const;
-// linear(x, W, b) = x @ W + b and mse(p, t) = mean((p − t)²): fused, each one kernel where the
-// composition was two (linear) or four (mse)
-export const OTHER_OPS = ['where', 'matmul', 'cast', 'linear', 'mse'] as const;
+/** Movement ops that only change the view (the engine applies them; no backend sees them). */
+export const VIEW_OPS = ['reshape', 'permute', 'expand', 'slice'] as const;
+/** Movement ops: the view ops, and pad and concat, which copy (compute kernels). */
+export const MOVEMENT_OPS = [...VIEW_OPS, 'pad', 'concat'] as const;
+export const OTHER_OPS = ['where', 'matmul', 'cast'] as const;
+/**
+ * Fused ops: one kernel where their composition from primitives takes several, offered by a
+ * backend when it pays (a backend without one runs the op's `decompose`, see src/ops):
+ * linear(x, W, b) = x @ W + b (two ops), mse(p, t) = mean((p − t)²) (four) and
+ * reluGrad(g, x) = x > 0 ? g : 0, relu's backward (gt then where).
+ */
+export const FUSED_OPS = ['linear', 'mse', 'reluGrad'] as const;
 
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export type BinaryOp = (typeof BINARY_OPS)[number];
 export type ReduceOp = (typeof REDUCE_OPS)[number];
+export type ViewOp = (typeof VIEW_OPS)[number];
 export type MovementOp = (typeof MOVEMENT_OPS)[number];
-export type OpName = UnaryOp | BinaryOp | ReduceOp | MovementOp | (typeof OTHER_OPS)[number];
+export type FusedOp = (typeof FUSED_OPS)[number];
+/** The primitives: every backend runs them (view ops through the engine, the rest as kernels). */
+export type PrimitiveOp = UnaryOp | BinaryOp | ReduceOp | MovementOp | (typeof OTHER_OPS)[number];
+export type OpName = PrimitiveOp | FusedOp;
+/** The primitives a backend gives a kernel for: all but the view ops. */
+export type KernelOp = Exclude<PrimitiveOp, ViewOp>;
 
 /** Attributes of the ops that take any. Shapes and axes are already normalized by the registry. */
 export interface OpAttrs {
@@ -44,9 +59,13 @@ export interface OpAttrs {
 }
 export type AttrsOf<K extends OpName> = K extends keyof OpAttrs ? OpAttrs[K] : Record<string, never>;
 
-/** An opaque handle to memory owned by a backend. Several handles may alias one buffer. */
+/**
+ * A handle on memory owned by a backend: a buffer seen through `view`. Several handles may share
+ * one buffer (views of it); the buffer lives until every handle is released.
+ */
 export interface Storage {
   readonly device: Device;
+  readonly view: View;
 }
 
 export interface OutInfo {
@@ -54,15 +73,14 @@ export interface OutInfo {
   dtype: DType;
 }
 
-/** A forward kernel: inputs are already checked (shapes, dtypes, device) by the registry. */
-export type Kernel<S extends Storage, K extends OpName = OpName> = (
-  inputs: S[],
-  attrs: AttrsOf<K>,
-  out: OutInfo,
-  inShapes: number[][],
-) => S;
+/**
+ * A forward kernel: inputs are already checked (shapes, dtypes, device) by the registry, and
+ * may be any view (strided, broadcast, offset). It returns a new handle shaped `out.shape`.
+ */
+export type Kernel<S extends Storage, K extends OpName = OpName> = (inputs: S[], attrs: AttrsOf<K>, out: OutInfo) => S;
 
-export type KernelTable<S extends Storage> = { [K in OpName]: Kernel<S, K> };
+/** Total over the compute primitives (tsc rejects a backend that misses one), partial over fused ops. */
+export type KernelTable<S extends Storage> = { [K in KernelOp]: Kernel<S, K> } & { [K in FusedOp]?: Kernel<S, K> };
 
 export interface Backend<S extends Storage = Storage> {
   readonly name: Device;
@@ -73,8 +91,13 @@ export interface Backend<S extends Storage = Storage> {
   read(s: S, shape: number[], dtype: DType): Promise<TypedArray>;
   /** Synchronous read, where the device allows it (CPU). */
   readSync?(s: S, shape: number[], dtype: DType): TypedArray;
-  /** A second handle on the same memory; the memory lives until every handle is released. */
-  alias(s: S): S;
+  /**
+   * A second handle on s's buffer, seen through `v` (s's own view for an alias). The engine
+   * computes v (src/backends/view.ts) and guarantees that it stays within the buffer.
+   */
+  view(s: S, v: View): S;
+  /** A new buffer holding s's elements in row-major order, and a row-major handle on it. */
+  materialize(s: S, dtype: DType): S;
   /** Give a handle back. Releasing the last handle of a buffer frees or pools it. */
   release(s: S): void;
   /** Live buffers and their bytes on this device. */
@@ -83,16 +106,26 @@ export interface Backend<S extends Storage = Storage> {
 }
 
 const backends = new Map<Device, Backend>();
+// devices a module knows how to bring up, with what to call first (e.g. `await initWebGPU()`)
+const pending = new Map<Device, string>();
 
 export function registerBackend(b: Backend<any>): void {
   backends.set(b.name, b as Backend);
 }
 
+/**
+ * Declare a device that exists but is not initialised yet, with the hint an error gives when it
+ * is used too early (e.g. `call \`await initWebGPU()\` first`).
+ */
+export function declareDevice(device: Device, hint: string): void {
+  pending.set(device, hint);
+}
+
 export function getBackend(device: Device): Backend {
   const b = backends.get(device);
   if (!b) {
-    const hint = device === 'webgpu' ? ' (call `await initWebGPU()` first)' : '';
-    throw new Error(`no backend registered for device '${device}'${hint}`);
+    const hint = pending.get(device);
+    throw new Error(`no backend registered for device '${device}'${hint ? ` (${hint})` : ''}`);
   }
   return b;
 }

@@ -1,8 +1,11 @@
 // The engine: op dispatch and recording (apply), the tape walk (backward), grad mode, and tensor
 // lifetimes (tidy scopes, live counts). Every engine invariant lives in this file.
-import { getBackend, type DType, type Device, type OpName, type AttrsOf, type Storage } from '../backends/backend';
+import {
+  getBackend, type AttrsOf, type Backend, type DType, type Device, type Kernel, type OpName, type Storage,
+} from '../backends/backend';
+import { sameShape } from '../backends/view';
 import { getOp, fmtShape } from '../ops';
-import { sameShape } from '../ops/registry';
+import type { OpSpec } from '../ops/registry';
 import { Tensor } from './tensor';
 
 // ---------------------------------------------------------------- grad mode
@@ -208,10 +211,20 @@ export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsO
   if (dtype !== x0.dtype && !backend.dtypes.includes(dtype)) {
     throw new Error(`${name}: dtype ${dtype} is not supported on ${x0.device}`);
   }
-  const kernel = backend.kernels[name];
-  if (!kernel) throw new Error(`${name}: no kernel for device ${x0.device}`);
-  const storage = kernel(storages, attrs, { shape, dtype }, shapes);
-  const version = spec.view ? x0._version : undefined;
+  let storage: Storage;
+  if (spec.view !== undefined) {
+    // a view op: a new handle on input 0's buffer, no kernel (a copy first when no view fits)
+    storage = moveView(backend, storages[0]!, spec.view, attrs, shape, dtype);
+  } else {
+    const kernel = (backend.kernels as Partial<Record<OpName, Kernel<Storage, K>>>)[name];
+    if (kernel === undefined) {
+      // a fused op this backend has no kernel for: its composition, recorded op by op
+      if (spec.decompose !== undefined) return spec.decompose(inputs, attrs);
+      throw new Error(`${name}: no kernel for device ${x0.device}`);
+    }
+    storage = kernel(storages, attrs, { shape, dtype });
+  }
+  const version = spec.view !== undefined ? x0._version : undefined;
   const out = new Tensor(storage, shape, dtype, x0.device, version);
 
   if (anyGrad && gradEnabled && spec.vjp) {
@@ -222,6 +235,24 @@ export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsO
     out.requiresGrad = true;
     out._node = { op: name, inputs, out, attrs, saved, freed: false };
   }
+  return out;
+}
+
+/** x's buffer seen through `view`'s result; when that is null, a row-major copy of x seen so. */
+function moveView<K extends OpName>(
+  backend: Backend,
+  x: Storage,
+  view: NonNullable<OpSpec<K>['view']>,
+  attrs: AttrsOf<K>,
+  shape: number[],
+  dtype: DType,
+): Storage {
+  const v = view(x.view, attrs, shape);
+  if (v !== null) return backend.view(x, v);
+  // every view op maps a row-major input to a view, so the second call cannot fail
+  const copy = backend.materialize(x, dtype);
+  const out = backend.view(copy, view(copy.view, attrs, shape)!);
+  backend.release(copy);
   return out;
 }
 

@@ -13,7 +13,7 @@ function lift(x: TensorLike, like: Tensor): Tensor {
   return x instanceof Tensor ? x : Tensor.scalar(x, like.dtype, like.device);
 }
 
-function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
+function binary(op: BinaryOp | 'reluGrad', a: TensorLike, b: TensorLike): Tensor {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new Error(`${op}: expects at least one tensor, got two numbers`);
   const like = (a instanceof Tensor ? a : b) as Tensor;
   return apply(op, [lift(a, like), lift(b, like)], {});

@@ -119,7 +119,8 @@ export class Tensor {
 
   /** A new leaf sharing this tensor's memory, cut from the tape. */
   detach(): Tensor {
-    return new Tensor(getBackend(this.device).alias(this.storage), this.shape, this.dtype, this.device, this._version);
+    const s = this.storage;
+    return new Tensor(getBackend(this.device).view(s, s.view), this.shape, this.dtype, this.device, this._version);
   }
 
   /** A copy with its own memory (recorded on the tape, like any op). */
@@ -162,7 +163,7 @@ export class Tensor {
       throw new Error(`assign: ${value.dtype} on ${value.device} does not match ${this.dtype} on ${this.device}`);
     }
     const b = getBackend(this.device);
-    const next = b.alias(value.storage);
+    const next = b.view(value.storage, value.storage.view);
     b.release(this.storage);
     this.#storage = next;
     this._held.storage = next; // the finalizer must free the new handle, not the released one

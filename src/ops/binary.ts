@@ -1,7 +1,7 @@
 // Elementwise binary primitives with numpy broadcasting. The engine sums each gradient back to
 // its input's shape, so these VJPs return gradients in the broadcast (output) shape.
 import type { BinaryOp } from '../backends/backend';
-import { broadcastShapes, type OpSpec } from './registry';
+import { broadcastShapes, type Fused, type OpSpec } from './registry';
 
 const broadcast =
   (op: string): OpSpec['shape'] =>
@@ -51,12 +51,6 @@ export const binaryOps = {
       return [needs[0] ? g.mul(share) : null, needs[1] ? g.mul(share.neg().add(1)) : null];
     },
   },
-  // relu's backward, fused: g where x > 0, else 0. Linear in g; zero almost everywhere in x.
-  reluGrad: {
-    shape: broadcast('reluGrad'),
-    saves: 'inputs',
-    vjp: ({ g, inputs: [, x], needs }) => [needs[0] ? g.reluGrad(x!) : null, null],
-  },
   // Comparisons return 1 or 0 in the inputs' dtype and carry no gradient.
   eq: compare('eq'),
   ne: compare('ne'),
@@ -65,3 +59,14 @@ export const binaryOps = {
   gt: compare('gt'),
   ge: compare('ge'),
 } satisfies { [K in BinaryOp]: OpSpec<K> };
+
+/**
+ * relu's backward, fused: g where x > 0, else 0 (one pass where gt then where take two). Linear
+ * in g; zero almost everywhere in x.
+ */
+export const reluGradOp: Fused<'reluGrad'> = {
+  shape: broadcast('reluGrad'),
+  saves: 'inputs',
+  decompose: ([g, x]) => g!.where(x!.gt(0), 0),
+  vjp: ({ g, inputs: [, x], needs }) => [needs[0] ? g.reluGrad(x!) : null, null],
+};

@@ -1,6 +1,6 @@
 // The whole op table. `satisfies OpTable` makes a primitive without a shape rule or VJP a compile error.
 import type { OpName } from '../backends/backend';
-import { binaryOps } from './binary';
+import { binaryOps, reluGradOp } from './binary';
 import { linearOp, matmulOp, mseOp } from './matmul';
 import { movementOps } from './movement';
 import { reduceOps } from './reduce';
@@ -21,11 +21,12 @@ const otherOps = {
     shape: ([x], { dtype }) => ({ shape: [...x!], dtype }),
     vjp: ({ g, inputs: [x] }) => [g.cast(x!.dtype)],
   },
-  linear: linearOp,
-  mse: mseOp,
-} satisfies { [K in 'matmul' | 'where' | 'cast' | 'linear' | 'mse']: OpSpec<K> };
+} satisfies { [K in 'matmul' | 'where' | 'cast']: OpSpec<K> };
 
-export const OPS: OpTable = { ...unaryOps, ...binaryOps, ...reduceOps, ...movementOps, ...otherOps };
+// fused ops: each with its decomposition into the primitives above (see registry's OpSpec)
+const fusedOps = { linear: linearOp, mse: mseOp, reluGrad: reluGradOp };
+
+export const OPS: OpTable = { ...unaryOps, ...binaryOps, ...reduceOps, ...movementOps, ...otherOps, ...fusedOps };
 
 export function getOp<K extends OpName>(name: K): OpSpec<K> {
   return OPS[name] as OpSpec<K>;

@@ -1,6 +1,6 @@
 // Batched matrix product: [...A, m, k] @ [...B, k, n] -> [...broadcast(A, B), m, n].
 // 1-D operands (numpy's rules) are handled by the frontend with unsqueeze/squeeze.
-import { broadcastShapes, fmtShape, type OpSpec } from './registry';
+import { broadcastShapes, fmtShape, type Fused, type OpSpec } from './registry';
 import type { Tensor } from '../graph/tensor';
 
 /** swap the last two axes */
@@ -10,7 +10,7 @@ export function mT(t: Tensor): Tensor {
 }
 
 /** x [..., m, k] @ W [k, n] + b [n] (a dense layer), one op: the bias is added as the product is written. */
-export const linearOp: OpSpec<'linear'> = {
+export const linearOp: Fused<'linear'> = {
   shape: ([x, w, b], _attrs, [dtype]) => {
     const r = x!.length;
     if (r < 2 || w!.length !== 2 || b!.length !== 1 || x![r - 1] !== w![0] || b![0] !== w![1]) {
@@ -21,6 +21,7 @@ export const linearOp: OpSpec<'linear'> = {
     return { shape, dtype: dtype! };
   },
   saves: 'inputs',
+  decompose: ([x, w, b]) => x!.matmul(w!).add(b!),
   // dx = g Wᵀ, dW = xᵀ g (summed over x's batch dims by the engine), db = g summed to [n]
   vjp: ({ g, inputs: [x, w], needs }) => [
     needs[0] ? g.matmul(mT(w!)) : null,
@@ -30,7 +31,7 @@ export const linearOp: OpSpec<'linear'> = {
 };
 
 /** mean((p − t)²) over every element of two same-shaped tensors, a scalar. */
-export const mseOp: OpSpec<'mse'> = {
+export const mseOp: Fused<'mse'> = {
   shape: ([p, t], _attrs, [dtype]) => {
     if (p!.length !== t!.length || p!.some((d, i) => d !== t![i])) {
       throw new Error(`mse: prediction ${fmtShape(p!)} and target ${fmtShape(t!)} differ in shape`);
@@ -38,6 +39,7 @@ export const mseOp: OpSpec<'mse'> = {
     return { shape: [], dtype: dtype! };
   },
   saves: 'inputs',
+  decompose: ([p, t]) => p!.sub(t!).square().mean(),
   // d/dp = 2(p − t)·g/N, d/dt = −d/dp
   vjp: ({ g, inputs: [p, t], needs }) => {
     const gp = p!.sub(t!).mul(g.mul(2 / p!.size));

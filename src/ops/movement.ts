@@ -1,11 +1,15 @@
 // Movement primitives: they move or copy elements and never combine them. Attributes arrive
-// normalized (full-length, non-negative) from the frontend in graph/functional.ts.
+// normalized (full-length, non-negative) from the frontend in graph/functional.ts. reshape,
+// permute, expand and slice are views: the engine applies `view` to the input's layout and no
+// backend runs a kernel; pad and concat write a new buffer (compute kernels).
 import { sizeOf, type MovementOp } from '../backends/backend';
+import * as V from '../backends/view';
 import { fmtShape, type OpSpec } from './registry';
 
 export const movementOps = {
   reshape: {
-    view: true,
+    // null (a copy first) when the layout cannot be regrouped, e.g. a transpose flattened
+    view: (v, _attrs, shape) => V.reshape(v, shape),
     saves: 'none',
     shape: ([x], { shape }, [dtype]) => {
       if (sizeOf(x!) !== sizeOf(shape)) {
@@ -18,7 +22,7 @@ export const movementOps = {
     vjp: ({ g, inputs: [x] }) => [g.reshape(x!.shape)],
   },
   permute: {
-    view: true,
+    view: (v, { perm }) => V.permute(v, perm),
     saves: 'none',
     shape: ([x], { perm }, [dtype]) => {
       const ok = perm.length === x!.length && perm.every((p, i) => perm.indexOf(p) === i && p >= 0 && p < x!.length);
@@ -33,7 +37,7 @@ export const movementOps = {
     },
   },
   expand: {
-    view: true,
+    view: (v, _attrs, shape) => V.expand(v, shape),
     saves: 'none',
     shape: ([x], { shape }, [dtype]) => {
       const off = shape.length - x!.length;
@@ -45,7 +49,7 @@ export const movementOps = {
     vjp: ({ g }) => [g],
   },
   slice: {
-    view: true,
+    view: (v, { begin, end }) => V.slice(v, begin, end),
     saves: 'none',
     shape: ([x], { begin, end }, [dtype]) => {
       const ok =

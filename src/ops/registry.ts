@@ -1,6 +1,7 @@
 // The op registry: for every primitive, its shape rule and its vector-Jacobian product, side by side.
 // VJPs are written with Tensor ops only, so every backend gets backward (and double backward) for free.
-import type { AttrsOf, DType, OpName } from '../backends/backend';
+import type { AttrsOf, DType, FusedOp, OpName, PrimitiveOp } from '../backends/backend';
+import { sameShape, type View } from '../backends/view';
 import type { Tensor } from '../graph/tensor';
 
 export interface VjpArgs<K extends OpName> {
@@ -29,11 +30,24 @@ export interface OpSpec<K extends OpName = OpName> {
   saves?: 'inputs' | 'out' | 'both' | 'none';
   /** All inputs must share one dtype (default true). */
   sameDtype?: boolean;
-  /** The output is a view of input 0 (shares its version counter, as in-place writes would show through). */
-  view?: boolean;
+  /**
+   * A view op: the output is input 0's buffer seen through the view this returns (computed by
+   * the engine, no kernel), or null when no view can express it (a reshape of a transposed
+   * input): the engine then makes a row-major copy and asks again. The output shares input 0's
+   * version counter, as in-place writes would show through.
+   */
+  view?: (v: View, attrs: AttrsOf<K>, shape: number[]) => View | null;
+  /**
+   * A fused op's composition from primitives (Tensor ops, recorded on the tape as usual): `apply`
+   * runs it on a backend without the fused kernel, and the tests check the kernel against it.
+   */
+  decompose?: (inputs: Tensor[], attrs: AttrsOf<K>) => Tensor;
 }
 
-export type OpTable = { [K in OpName]: OpSpec<K> };
+/** A fused op's spec: it must say what it is made of. */
+export type Fused<K extends FusedOp> = OpSpec<K> & { decompose: NonNullable<OpSpec<K>['decompose']> };
+
+export type OpTable = { [K in PrimitiveOp]: OpSpec<K> } & { [K in FusedOp]: Fused<K> };
 
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
@@ -72,8 +86,4 @@ export function normAxis(op: string, axis: number, rank: number, shape?: readonl
   return axis < 0 ? axis + rank : axis;
 }
 
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+export { sameShape };

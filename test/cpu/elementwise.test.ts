@@ -24,7 +24,7 @@ const UNARY_REF: Record<UnaryOp, (x: number) => number> = {
   cos: Math.cos,
 };
 
-const BINARY_REF: Record<BinaryOp, (a: number, b: number) => number> = {
+const BINARY_REF: Record<BinaryOp | 'reluGrad', (a: number, b: number) => number> = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
@@ -129,10 +129,10 @@ describe('elementwise kernels', () => {
     );
   });
 
-  it.each(BINARY_OPS)('%s matches the reference on broadcast shapes and any layout', (op) => {
+  it.each([...BINARY_OPS, 'reluGrad'] as const)('%s matches the reference on broadcast shapes and any layout', (op) => {
     fc.assert(
       fc.property(broadcastShapes(2), dtypes, layouts, layouts, fc.integer({ min: 0, max: 1e6 }), ([, shapes], dtype, la, lb, seed) =>
-        run(shapes, dtype, [la, lb], seed, ([a, b]) => (a as unknown as Record<BinaryOp, (b: Tensor) => Tensor>)[op].call(a, b!), BINARY_REF[op], op),
+        run(shapes, dtype, [la, lb], seed, ([a, b]) => (a as unknown as Record<BinaryOp | 'reluGrad', (b: Tensor) => Tensor>)[op].call(a, b!), BINARY_REF[op], op),
       ),
       { numRuns: 40 },
     );

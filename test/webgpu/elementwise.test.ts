@@ -34,7 +34,7 @@ const UNARY: Record<UnaryOp, { range: ValueRange; tol: Tolerance }> = {
 };
 
 const COMPARE = { range: { min: -2, max: 2, ints: true }, tol: EXACT };
-const BINARY: Record<BinaryOp, { range: [ValueRange, ValueRange]; tol: Tolerance }> = {
+const BINARY: Record<BinaryOp | 'reluGrad', { range: [ValueRange, ValueRange]; tol: Tolerance }> = {
   add: { range: [{}, {}], tol: ARITH },
   sub: { range: [{}, {}], tol: ARITH },
   mul: { range: [{}, {}], tol: ARITH },
@@ -63,7 +63,7 @@ describeGPU('webgpu elementwise kernels match the CPU', () => {
     );
   });
 
-  it.each(BINARY_OPS)('%s (broadcasting)', async (op) => {
+  it.each([...BINARY_OPS, 'reluGrad'] as const)('%s (broadcasting)', async (op) => {
     const { range, tol } = BINARY[op];
     const arb = broadcastArb(2).chain(([a, b]) => fc.tuple(placedArb(a!, range[0]), placedArb(b!, range[1])));
     await fc.assert(

@@ -5,9 +5,10 @@
 //   grid:    after merging axes, two axes: a bias row or column broadcast, a transpose, a slice;
 //   strided: anything else (any rank, stride 0 on broadcast axes), no copies.
 // Each loop is specialized once per operand pattern: 0 = one value, 1 = unit stride, s = strided.
-import type { BinaryOp, OutInfo, TypedArray, UnaryOp } from '../backend';
+import type { BinaryOp, FusedOp, OutInfo, TypedArray, UnaryOp } from '../backend';
+import { isRowMajor, sameShape } from '../view';
 import { config } from './config';
-import { alloc, fresh, isRowMajor, type CpuStorage, type View } from './storage';
+import { alloc, fresh, type CpuStorage, type CpuView as View } from './storage';
 import { inHeap, scratch, SCALAR_SLOTS } from './heap';
 import { wasm, type EwFn, type Wasm } from './wasm';
 import { ewThreaded } from './gemm';
@@ -117,7 +118,7 @@ export const UNARY_JS: Record<UnaryOp | 'copy', string> = {
   cos: 'Math.cos(x)',
 };
 
-export const BINARY_JS: Record<BinaryOp, string> = {
+export const BINARY_JS: Record<BinaryOp | Extract<FusedOp, 'reluGrad'>, string> = {
   add: 'a + b',
   sub: 'a - b',
   mul: 'a * b',
@@ -214,9 +215,9 @@ function merge(inputs: CpuStorage[], shape: readonly number[]): number {
     // stride of each operand on out axis d
     let mergeable = rank > 0;
     for (let t = 0; t < k; t++) {
-      const arr = inputs[t]!.arr;
+      const arr = inputs[t]!.view;
       const j = d - (r - arr.shape.length);
-      const st = j < 0 || arr.shape[j] === 1 ? 0 : arr.stride[j]!;
+      const st = j < 0 || arr.shape[j] === 1 ? 0 : arr.strides[j]!;
       mStrides[t]![rank] = st;
       if (mergeable && mStrides[t]![rank - 1] !== st * size) mergeable = false;
     }
@@ -229,12 +230,6 @@ function merge(inputs: CpuStorage[], shape: readonly number[]): number {
     }
   }
   return rank;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 export type ElementwiseKernel = (inputs: CpuStorage[], out: OutInfo) => CpuStorage;
@@ -276,14 +271,14 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
     const data = alloc(out.dtype, n);
     const res = fresh(data, shape);
     if (n === 0) return res;
-    const a0 = inputs[0]!.arr;
-    const a1: View | undefined = inputs[1]?.arr;
-    const a2: View | undefined = inputs[2]?.arr;
+    const a0 = inputs[0]!.view;
+    const a1: View | undefined = inputs[1]?.view;
+    const a2: View | undefined = inputs[2]?.view;
 
     // flat: each operand is one value or laid out exactly like the output
     let flat = true;
     for (let t = 0; t < k; t++) {
-      const arr = inputs[t]!.arr;
+      const arr = inputs[t]!.view;
       if (arr.size === 1) steps[t] = 0;
       else if (arr.size === n && sameShape(arr.shape, shape) && isRowMajor(arr)) steps[t] = 1;
       else {
@@ -340,7 +335,7 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
     strided ??= new Function('out', 'shape', ...names.flatMap((v) => [`${v}D`, `${v}O`, `${v}St`]), stridedSource(names, expr)) as Loop;
     const sh = mShape.slice(0, rank);
     const args: unknown[] = [];
-    for (let t = 0; t < k; t++) args.push(inputs[t]!.arr.data, inputs[t]!.arr.offset, mStrides[t]!.slice(0, rank));
+    for (let t = 0; t < k; t++) args.push(inputs[t]!.view.data, inputs[t]!.view.offset, mStrides[t]!.slice(0, rank));
     strided(data, sh, ...args);
     return res;
   };

@@ -1,10 +1,11 @@
-// The CPU backend: storage is a strided view over a typed array; movement ops are views (no
-// copies) where strides allow; elementwise ops are compiled JS loops; matmul runs on WebAssembly
-// SIMD (and worker threads) where available, in plain JS elsewhere.
+// The CPU backend: storage is a strided view over a typed array (movement ops are views the
+// engine computes); elementwise ops are compiled JS loops; matmul runs on WebAssembly SIMD (and
+// worker threads) where available, in plain JS elsewhere.
 import {
   BINARY_OPS, UNARY_OPS, registerBackend, sizeOf, tableOf,
   type Backend, type DType, type KernelTable, type OutInfo,
 } from '../backend';
+import { isRowMajor, slice } from '../view';
 import { BINARY_JS, UNARY_JS, WHERE_JS, elementwise } from './elementwise';
 import { config, DEFAULTS, type CpuConfig } from './config';
 import { workerChunks } from './gemm';
@@ -13,7 +14,7 @@ import { readyWorkers, startPool, stopThreads, whenThreadsReady } from './thread
 import { wasm, wasmReady } from './wasm';
 import { mse, reduce } from './reduce';
 import {
-  alloc, contiguous, copyInto, discard, fresh, isRowMajor, makeView, release, rowMajorStrides, stats, view,
+  alloc, contiguous, copyInto, discard, fresh, gather, makeView, release, stats, view,
   type CpuStorage,
 } from './storage';
 
@@ -24,7 +25,7 @@ const unaryKernels = tableOf(UNARY_OPS, (op) => {
   const run = elementwise(['x'], UNARY_JS[op], WASM_EW.has(op) ? op : undefined);
   return (xs: CpuStorage[], _: unknown, out: OutInfo) => run(xs, out);
 });
-const binaryKernels = tableOf(BINARY_OPS, (op) => {
+const binaryKernels = tableOf([...BINARY_OPS, 'reluGrad'] as const, (op) => {
   const run = elementwise(['a', 'b'], BINARY_JS[op], WASM_EW.has(op) ? op.toLowerCase() : undefined);
   return (xs: CpuStorage[], _: unknown, out: OutInfo) => run(xs, out);
 });
@@ -43,39 +44,17 @@ const kernels = {
   min: ([x], { axes }, out) => reduce('min', x!, axes, out),
   matmul: ([a, b], _, out) => matmul(a!, b!, out),
 
-  reshape: ([x], _, out) => {
-    // a view when the input is row-major; otherwise one copy
-    const shape = out.shape;
-    if (isRowMajor(x!.arr)) return view(x!, shape, rowMajorStrides(shape), x!.arr.offset);
-    return fresh(contiguous(x!), shape);
-  },
-  permute: ([x], { perm }) => {
-    const { arr } = x!;
-    return view(x!, perm.map((p) => arr.shape[p]!), perm.map((p) => arr.stride[p]!), arr.offset);
-  },
-  expand: ([x], _, out) => {
-    const { arr } = x!;
-    const shape = out.shape;
-    const off = shape.length - arr.shape.length;
-    const stride = shape.map((d, i) => (i < off || arr.shape[i - off] !== d ? 0 : arr.stride[i - off]!));
-    return view(x!, shape, stride, arr.offset);
-  },
-  slice: ([x], { begin }, out) => {
-    const { arr } = x!;
-    const offset = begin.reduce((o, b, i) => o + b * arr.stride[i]!, arr.offset);
-    return view(x!, out.shape, arr.stride, offset);
-  },
   pad: ([x], { before }, out) => {
     const res = fresh(alloc(out.dtype, sizeOf(out.shape), true), out.shape);
-    copyInto(window(res, before, x!.arr.shape), x!.arr);
+    copyInto(window(res, before, x!.view.shape), x!.view);
     return res;
   },
   concat: (xs, { axis }, out) => {
     const res = fresh(alloc(out.dtype, sizeOf(out.shape)), out.shape); // the inputs cover every element
     let at = 0;
     for (const x of xs) {
-      copyInto(window(res, out.shape.map((_, i) => (i === axis ? at : 0)), x.arr.shape), x.arr);
-      at += x.arr.shape[axis]!;
+      copyInto(window(res, out.shape.map((_, i) => (i === axis ? at : 0)), x.view.shape), x.view);
+      at += x.view.shape[axis]!;
     }
     return res;
   },
@@ -89,15 +68,14 @@ const kernels = {
 function readCopy(s: CpuStorage) {
   const c = contiguous(s);
   const out = c.slice();
-  if (!isRowMajor(s.arr)) discard(c);
+  if (!isRowMajor(s.view)) discard(c);
   return out;
 }
 
 /** The sub-array of s starting at `begin` with extent `shape` (a view on the same data). */
 function window(s: CpuStorage, begin: readonly number[], shape: readonly number[]) {
-  const { arr } = s;
-  const offset = begin.reduce((o, b, i) => o + b * arr.stride[i]!, arr.offset);
-  return makeView(arr.data, [...shape], arr.stride, offset);
+  const v = slice(s.view, begin, begin.map((b, i) => b + shape[i]!));
+  return makeView(s.view.data, v.shape, v.strides, v.offset);
 }
 
 export const cpuBackend: Backend<CpuStorage> = {
@@ -115,8 +93,9 @@ export const cpuBackend: Backend<CpuStorage> = {
   async read(s) {
     return readCopy(s);
   },
-  alias(s) {
-    return view(s, s.arr.shape, s.arr.stride, s.arr.offset);
+  view,
+  materialize(s) {
+    return fresh(gather(s.view), s.view.shape);
   },
   release,
   memory() {

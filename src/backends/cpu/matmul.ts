@@ -2,6 +2,7 @@
 // runs on the wasm SIMD kernel (packed, cache-blocked, threaded when big) or in plain JS (no
 // WebAssembly, wasm disabled by configureCpu, or a product too small to repay the packing).
 import { sizeOf, type OutInfo } from '../backend';
+import { broadcastStrides, type View } from '../view';
 import { config } from './config';
 import { gemmJs, gemmThin, gemmWasm, type Operand } from './gemm';
 import { alloc, fresh, type CpuStorage } from './storage';
@@ -12,25 +13,20 @@ export function matmul(a: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
   const rank = out.shape.length;
   const m = out.shape[rank - 2]!;
   const n = out.shape[rank - 1]!;
-  const k = a.arr.shape[a.arr.shape.length - 1]!;
+  const av = a.view;
+  const bv = b.view;
+  const k = av.shape[av.shape.length - 1]!;
   const batchShape = out.shape.slice(0, -2);
   const batches = sizeOf(batchShape);
   if (m === 0 || n === 0 || k === 0 || batches === 0) return fresh(alloc(out.dtype, batches * m * n, true), out.shape);
   const c = alloc(out.dtype, batches * m * n);
 
-  const batchStrides = (s: CpuStorage) => {
-    const sh = s.arr.shape;
-    const st = s.arr.stride;
-    const off = rank - sh.length;
-    return batchShape.map((d, i) => {
-      const j = i - off;
-      return j < 0 || (sh[j] === 1 && d !== 1) ? 0 : st[j]!;
-    });
-  };
-  const ra = a.arr.shape.length;
-  const rb = b.arr.shape.length;
-  const A: Operand = { data: a.arr.data, offset: 0, rs: a.arr.stride[ra - 2]!, cs: a.arr.stride[ra - 1]! };
-  const B: Operand = { data: b.arr.data, offset: 0, rs: b.arr.stride[rb - 2]!, cs: b.arr.stride[rb - 1]! };
+  // each operand's strides over the output's batch dims (0 where it is broadcast)
+  const batchStrides = (v: View) => broadcastStrides(v, [...batchShape, ...v.shape.slice(-2)]).slice(0, rank - 2);
+  const ra = av.shape.length;
+  const rb = bv.shape.length;
+  const A: Operand = { data: av.data, offset: 0, rs: av.strides[ra - 2]!, cs: av.strides[ra - 1]! };
+  const B: Operand = { data: bv.data, offset: 0, rs: bv.strides[rb - 2]!, cs: bv.strides[rb - 1]! };
   const w = config.wasm && m * n * k >= config.wasmMinWork ? wasm() : null;
   // a row or column of C, or an outer product: the matrix-vector kernels (packing would pad it to panels)
   const thin = w !== null && (m === 1 || n === 1 || k === 1);
@@ -39,13 +35,13 @@ export function matmul(a: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
   const general = w !== null && (n > 1 || config.wasmMinWork === 0);
   const f64 = out.dtype === 'float64';
 
-  const aBS = batchStrides(a);
-  const bBS = batchStrides(b);
+  const aBS = batchStrides(av);
+  const bBS = batchStrides(bv);
   const idx = new Array<number>(batchShape.length).fill(0);
   let lastB = -1;
   for (let batch = 0; batch < batches; batch++) {
-    A.offset = a.arr.offset;
-    B.offset = b.arr.offset;
+    A.offset = av.offset;
+    B.offset = bv.offset;
     for (let d = 0; d < idx.length; d++) {
       A.offset += idx[d]! * aBS[d]!;
       B.offset += idx[d]! * bBS[d]!;
@@ -66,11 +62,11 @@ export function matmul(a: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
 /** x @ W + b: the product, then the bias added to each row in place (one output buffer, no second op). */
 export function linear(x: CpuStorage, w: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
   const res = matmul(x, w, out);
-  const c = res.arr.data;
+  const c = res.view.data;
   const n = out.shape[out.shape.length - 1]!;
   const rows = n === 0 ? 0 : c.length / n;
-  const { data: bd, offset: bo, stride } = b.arr;
-  const bs = stride[0]!;
+  const { data: bd, offset: bo, strides } = b.view;
+  const bs = strides[0]!;
   const wasmOk = config.wasm && n >= 16 && inHeap(c) && inHeap(bd) && bs === 1 ? wasm() : null;
   const add = wasmOk?.ew[c.BYTES_PER_ELEMENT === 8 ? 'ew_add_f64_vv' : 'ew_add_f32_vv'];
   if (add) {

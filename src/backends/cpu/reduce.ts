@@ -5,7 +5,9 @@ import type { OutInfo, ReduceOp, TypedArray } from '../backend';
 import { config } from './config';
 import { inHeap, scratch as wasmScratch } from './heap';
 import { wasm } from './wasm';
-import { alloc, contiguous, copyInto, discard, dtypeOf, fresh, isRowMajor, makeView, rowMajorStrides, type CpuStorage } from './storage';
+import { rowMajorStrides } from '../backend';
+import { isRowMajor, permute } from '../view';
+import { alloc, contiguous, copyInto, discard, dtypeOf, fresh, makeView, type CpuStorage } from './storage';
 
 let scratch = new Float64Array(256);
 
@@ -113,15 +115,15 @@ export function mse(p: CpuStorage, t: CpuStorage, out: OutInfo): CpuStorage {
     }
   }
   // contiguous() copied the views that are not row-major: hand those buffers back
-  if (!isRowMajor(p.arr)) discard(a);
-  if (!isRowMajor(t.arr)) discard(b);
+  if (!isRowMajor(p.view)) discard(a);
+  if (!isRowMajor(t.view)) discard(b);
   const res = alloc(out.dtype, 1);
   res[0] = s / n;
   return fresh(res, out.shape);
 }
 
 export function reduce(op: ReduceOp, s: CpuStorage, axes: number[], out: OutInfo): CpuStorage {
-  let shape = s.arr.shape;
+  let shape = s.view.shape;
   let data: TypedArray;
   let first = axes[0] ?? 0;
   const block = axes.every((a, i) => a === first + i);
@@ -129,15 +131,16 @@ export function reduce(op: ReduceOp, s: CpuStorage, axes: number[], out: OutInfo
   let copied = true;
   if (block) {
     data = contiguous(s);
-    copied = !isRowMajor(s.arr);
+    copied = !isRowMajor(s.view);
   } else {
     // move the reduced axes to the end (keeping order), then copy row-major
     const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
     const perm = [...kept, ...axes];
-    const { arr } = s;
-    const pShape = perm.map((p) => arr.shape[p]!);
-    const buf = alloc(dtypeOf(arr.data), arr.size);
-    copyInto(makeView(buf, pShape, rowMajorStrides(pShape), 0), makeView(arr.data, pShape, perm.map((p) => arr.stride[p]!), arr.offset));
+    const v = s.view;
+    const moved = permute(v, perm);
+    const pShape = moved.shape;
+    const buf = alloc(dtypeOf(v.data), v.size);
+    copyInto(makeView(buf, pShape, rowMajorStrides(pShape), 0), makeView(v.data, pShape, moved.strides, v.offset));
     data = buf;
     shape = pShape;
     first = kept.length;

@@ -1,18 +1,17 @@
-// CPU storage: a strided view over a typed array. Several views (reshape, permute, expand, slice)
-// share one refcounted buffer, which goes back to a pool when its last handle is released.
+// CPU storage: a typed array seen through a strided view. Several views (reshape, permute,
+// expand, slice: the engine computes them) share one refcounted buffer, which goes back to a
+// pool when its last handle is released.
 //
-// The views are plain objects (data, shape, stride, offset, size) rather than `ndarray`s: every op
-// makes one, and the ndarray constructor (dtype sniffing, a class per dtype and rank) cost more
-// than a small elementwise op itself.
+// The views are plain objects (the device-neutral View plus the data and the element count)
+// rather than `ndarray`s: every op makes one, and the ndarray constructor (dtype sniffing, a class
+// per dtype and rank) cost more than a small elementwise op itself.
 import { rowMajorStrides, sizeOf, type DType, type Storage, type TypedArray } from '../backend';
+import { isRowMajor, type View } from '../view';
 import { heapAlloc, heapFree, heapWithdraw, inHeap } from './heap';
 
-/** Element (i₀, i₁, ...) of the view is data[offset + Σ iₖ·stride[k]]; stride 0 on broadcast axes. */
-export interface View {
+/** Element (i₀, i₁, ...) is data[offset + Σ iₖ·strides[k]]; stride 0 on broadcast axes. */
+export interface CpuView extends View {
   readonly data: TypedArray;
-  readonly shape: number[];
-  readonly stride: number[];
-  readonly offset: number;
   readonly size: number;
 }
 
@@ -24,7 +23,7 @@ export interface CpuBuffer {
 export interface CpuStorage extends Storage {
   readonly device: 'cpu';
   readonly buf: CpuBuffer;
-  readonly arr: View;
+  readonly view: CpuView;
 }
 
 export const stats = { buffers: 0, bytes: 0 };
@@ -94,26 +93,24 @@ export function pooled(): number {
 }
 
 
-export { rowMajorStrides } from '../backend';
-
-export function makeView(data: TypedArray, shape: number[], stride: number[], offset: number): View {
-  return { data, shape, stride, offset, size: sizeOf(shape) };
+export function makeView(data: TypedArray, shape: readonly number[], strides: readonly number[], offset: number): CpuView {
+  return { data, shape, strides, offset, size: sizeOf(shape) };
 }
 
 /**
  * A new buffer (refs = 1) wrapped in a row-major view. `shape` is kept, not copied: callers pass
  * an array of their own (the registry's fresh output shape).
  */
-export function fresh(data: TypedArray, shape: number[]): CpuStorage {
+export function fresh(data: TypedArray, shape: readonly number[]): CpuStorage {
   stats.buffers++;
   stats.bytes += data.byteLength;
-  return { device: 'cpu', buf: { data, refs: 1 }, arr: makeView(data, shape, rowMajorStrides(shape), 0) };
+  return { device: 'cpu', buf: { data, refs: 1 }, view: makeView(data, shape, rowMajorStrides(shape), 0) };
 }
 
-/** Another handle on s's buffer with a different view (shape and stride are kept, not copied). */
-export function view(s: CpuStorage, shape: number[], stride: number[], offset: number): CpuStorage {
+/** Another handle on s's buffer, seen through v (whose arrays are kept, not copied). */
+export function view(s: CpuStorage, v: View): CpuStorage {
   s.buf.refs++;
-  return { device: 'cpu', buf: s.buf, arr: makeView(s.buf.data, shape, stride, offset) };
+  return { device: 'cpu', buf: s.buf, view: makeView(s.buf.data, v.shape, v.strides, v.offset) };
 }
 
 export function release(s: CpuStorage): void {
@@ -142,35 +139,29 @@ export function dtypeOf(data: TypedArray): DType {
   return data instanceof Float64Array ? 'float64' : 'float32';
 }
 
-/** Row-major with unit inner stride (size-1 dims may have any stride). */
-export function isRowMajor(arr: View): boolean {
-  let expect = 1;
-  for (let i = arr.shape.length - 1; i >= 0; i--) {
-    const d = arr.shape[i]!;
-    if (d !== 1 && arr.stride[i] !== expect) return false;
-    expect *= d;
-  }
-  return true;
-}
-
 /**
  * The values in row-major order, without a copy when the view already is one (do not write to it).
  * A copy is made exactly when the view is not row-major; pass it to discard() when done (a heap
  * buffer is otherwise never reused).
  */
 export function contiguous(s: CpuStorage): TypedArray {
-  const { arr } = s;
-  const n = arr.size;
-  if (isRowMajor(arr)) {
-    return arr.offset === 0 && arr.data.length === n ? arr.data : arr.data.subarray(arr.offset, arr.offset + n);
+  const v = s.view;
+  const n = v.size;
+  if (isRowMajor(v)) {
+    return v.offset === 0 && v.data.length === n ? v.data : v.data.subarray(v.offset, v.offset + n);
   }
-  const out = alloc(dtypeOf(arr.data), n);
-  copyInto(makeView(out, arr.shape, rowMajorStrides(arr.shape), 0), arr);
+  return gather(v);
+}
+
+/** A new buffer holding v's elements in row-major order (always a copy). */
+export function gather(v: CpuView): TypedArray {
+  const out = alloc(dtypeOf(v.data), v.size);
+  copyInto(makeView(out, v.shape, rowMajorStrides(v.shape), 0), v);
   return out;
 }
 
 /** dst[...] = src[...] for views of one shape (any strides, any dtypes). */
-export function copyInto(dst: View, src: View): void {
+export function copyInto(dst: CpuView, src: CpuView): void {
   const n = dst.size;
   if (n === 0) return;
   const r = dst.shape.length;
@@ -178,8 +169,8 @@ export function copyInto(dst: View, src: View): void {
     dst.data[dst.offset] = src.data[src.offset]!;
     return;
   }
-  const { shape, data: dd, stride: dst_ } = dst;
-  const { data: sd, stride: sst } = src;
+  const { shape, data: dd, strides: dst_ } = dst;
+  const { data: sd, strides: sst } = src;
   const last = shape[r - 1]!;
   const dj = dst_[r - 1]!;
   const sj = sst[r - 1]!;

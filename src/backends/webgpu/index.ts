@@ -2,10 +2,11 @@
 // the optional `webgpu` package, loaded lazily; browsers: navigator.gpu) and registers the
 // backend, after which `tensor(data, { device: 'webgpu' })` and `t.to('webgpu')` work.
 /// <reference types="@webgpu/types" />
-import { registerBackend, sizeOf, type Backend, type DType } from '../backend';
+import { declareDevice, registerBackend, sizeOf, type Backend, type DType } from '../backend';
 import { fmtShape } from '../../ops/registry';
+import { isRowMajor } from '../view';
 import { makeKernels } from './kernels';
-import { isRowMajor, type GpuStorage } from './layout';
+import type { GpuStorage } from './layout';
 import { Runtime, type PoolStats } from './runtime';
 
 export interface WebGPUOptions {
@@ -28,6 +29,9 @@ let runtime: Runtime | null = null;
 // Dawn's instance (the GPU object from create()) must outlive its devices: if the garbage
 // collector takes it, the device's event processing uses freed memory (hangs, segfaults).
 const keepAlive: unknown[] = [];
+
+// 'webgpu' exists from import on; using it before initWebGPU() says what to call
+declareDevice('webgpu', 'call `await initWebGPU()` first');
 
 const isNode = () => typeof process !== 'undefined' && !!process.versions?.node;
 
@@ -140,16 +144,19 @@ function makeBackend(rt: Runtime): Backend<GpuStorage> {
     },
     read(s, shape) {
       const n = sizeOf(shape);
-      if (isRowMajor(s.shape, s.strides)) return rt.readBack(s.buf, s.offset, n);
+      if (isRowMajor(s.view)) return rt.readBack(s.buf, s.view.offset, n);
       // a strided view (permuted, expanded, sliced): gather it row-major first
       const c = copy(s);
       const values = rt.readBack(c.buf, 0, n);
       rt.releaseBuffer(c.buf); // the copy is already recorded before the release
       return values;
     },
-    alias(s) {
+    view(s, view) {
       s.buf.refs++;
-      return { ...s };
+      return { device: 'webgpu', buf: s.buf, view };
+    },
+    materialize(s) {
+      return copy(s);
     },
     release(s) {
       rt.releaseBuffer(s.buf);

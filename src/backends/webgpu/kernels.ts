@@ -1,14 +1,13 @@
-// The WebGPU kernel table: one entry per primitive, checked complete by `satisfies KernelTable`.
-// Movement ops (reshape when row-major, permute, expand, slice) and cast make views; every other
-// kernel reads its inputs through (offset, strides), so it accepts any view those return.
+// The WebGPU kernel table: one entry per compute primitive, checked complete by `satisfies
+// KernelTable`, and the fused ops that pay. Movement ops never get here (the engine makes views);
+// every kernel reads its inputs through (offset, strides), so it accepts any view.
 import {
-  BINARY_OPS, UNARY_OPS, sizeOf, tableOf,
+  BINARY_OPS, UNARY_OPS, rowMajorStrides, sizeOf, tableOf,
   type KernelTable, type OutInfo, type ReduceOp,
 } from '../backend';
 import { fmtShape } from '../../ops/registry';
-import {
-  broadcastStrides, coalesce, isRowMajor, rowMajorStrides, type GpuStorage,
-} from './layout';
+import { broadcastStrides, coalesce } from '../view';
+import type { GpuStorage } from './layout';
 import type { Runtime } from './runtime';
 import {
   BINARY_WGSL, UNARY_WGSL, WHERE_WGSL, WORKGROUP,
@@ -22,11 +21,6 @@ export function makeKernels(rt: Runtime) {
     if (s === undefined) sources.set(key, (s = make()));
     return s;
   };
-
-  function view(s: GpuStorage, shape: readonly number[], strides: readonly number[], offset: number): GpuStorage {
-    s.buf.refs++;
-    return { device: 'webgpu', buf: s.buf, shape: [...shape], strides: [...strides], offset };
-  }
 
   /**
    * out[window] = expr(inputs broadcast to `shape`). The window is `dst.s` seen through
@@ -43,8 +37,8 @@ export function makeKernels(rt: Runtime) {
     const n = sizeOf(shape);
     if (n === 0) return out;
     const outStrides = dst?.strides ?? rowMajorStrides(shape);
-    const c = coalesce(shape, [outStrides, ...inputs.map((s) => broadcastStrides(s, shape))]);
-    const offsets = [dst?.offset ?? 0, ...inputs.map((s) => s.offset)];
+    const c = coalesce(shape, [outStrides, ...inputs.map((s) => broadcastStrides(s.view, shape))]);
+    const offsets = [dst?.offset ?? 0, ...inputs.map((s) => s.view.offset)];
     const meta = [n, c.shape.length, ...c.shape, ...c.strides.flatMap((st, k) => [offsets[k]!, ...st])];
     const flat = c.shape.length <= 1;
     const code = source(`ew:${flat}:${names.join(',')}:${expr}`, () => elementwiseSource(names, expr, flat));
@@ -52,18 +46,19 @@ export function makeKernels(rt: Runtime) {
     return out;
   }
 
-  const copy = (x: GpuStorage, shape = x.shape) => elementwise(['x'], UNARY_WGSL.copy, [x], shape);
+  const copy = (x: GpuStorage) => elementwise(['x'], UNARY_WGSL.copy, [x], x.view.shape);
 
   function reduce(op: ReduceOp, x: GpuStorage, axes: number[], out: OutInfo): GpuStorage {
     const res = rt.fresh(out.shape);
-    const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const { shape, strides, offset } = x.view;
+    const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
     const pick = (idx: number[], of: readonly number[]) => idx.map((i) => of[i]!);
-    const k = coalesce(pick(kept, x.shape), [pick(kept, x.strides)]);
-    const r = coalesce(pick(axes, x.shape), [pick(axes, x.strides)]);
+    const k = coalesce(pick(kept, shape), [pick(kept, strides)]);
+    const r = coalesce(pick(axes, shape), [pick(axes, strides)]);
     const A = sizeOf(k.shape);
     const R = sizeOf(r.shape);
     if (A === 0) return res;
-    const meta = [A, R, k.shape.length, r.shape.length, x.offset, ...k.shape, ...k.strides[0]!, ...r.shape, ...r.strides[0]!];
+    const meta = [A, R, k.shape.length, r.shape.length, offset, ...k.shape, ...k.strides[0]!, ...r.shape, ...r.strides[0]!];
     // One workgroup per output pays off when each output has enough elements to share and there
     // are few enough outputs that the GPU is not already full of them.
     const tree = R > 64 && A < 4096;
@@ -78,22 +73,21 @@ export function makeKernels(rt: Runtime) {
     const res = rt.fresh(out.shape);
     const rank = out.shape.length;
     const [M, N] = out.shape.slice(-2) as [number, number];
-    const K = a.shape[a.shape.length - 1]!;
+    const av = a.view;
+    const bv = b.view;
+    const K = av.shape[av.shape.length - 1]!;
     const batchShape = out.shape.slice(0, -2);
     const batches = sizeOf(batchShape);
     if (M === 0 || N === 0 || batches === 0) return res;
     if (batches > 65535) {
-      throw new Error(`matmul: ${batches} batches (shapes ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}) exceed WebGPU's 65535 workgroups in z; reshape the batch dims into rows`);
+      throw new Error(`matmul: ${batches} batches (shapes ${fmtShape(av.shape)} @ ${fmtShape(bv.shape)}) exceed WebGPU's 65535 workgroups in z; reshape the batch dims into rows`);
     }
     // batch strides of each operand over the output's batch shape (0 where broadcast)
-    const batchStrides = (s: GpuStorage) => {
-      const full = broadcastStrides(s, out.shape.slice(0, -2).concat(s.shape.slice(-2)));
-      return full.slice(0, rank - 2);
-    };
-    const [sam, sak] = a.strides.slice(-2) as [number, number];
-    const [sbk, sbn] = b.strides.slice(-2) as [number, number];
-    const meta = [M, N, K, rank - 2, a.offset, sam, sak, b.offset, sbk, sbn, ...batchShape, ...batchStrides(a), ...batchStrides(b)];
-    if (bias) meta.push(bias.offset, bias.strides[0]!);
+    const batchStrides = (v: GpuStorage['view']) => broadcastStrides(v, [...batchShape, ...v.shape.slice(-2)]).slice(0, rank - 2);
+    const [sam, sak] = av.strides.slice(-2) as [number, number];
+    const [sbk, sbn] = bv.strides.slice(-2) as [number, number];
+    const meta = [M, N, K, rank - 2, av.offset, sam, sak, bv.offset, sbk, sbn, ...batchShape, ...batchStrides(av), ...batchStrides(bv)];
+    if (bias) meta.push(bias.view.offset, bias.view.strides[0]!);
     // 64×64 tiles once both sides fill one; below that 16×16 tiles waste less
     const per = M >= 64 && N >= 64 ? 4 : 1;
     const tile = 16 * per;
@@ -108,7 +102,7 @@ export function makeKernels(rt: Runtime) {
   const unary = tableOf(UNARY_OPS, (op) => ([x]: GpuStorage[], _: unknown, out: OutInfo) =>
     elementwise(['x'], UNARY_WGSL[op], [x!], out.shape),
   );
-  const binary = tableOf(BINARY_OPS, (op) => (xs: GpuStorage[], _: unknown, out: OutInfo) =>
+  const binary = tableOf([...BINARY_OPS, 'reluGrad'] as const, (op) => (xs: GpuStorage[], _: unknown, out: OutInfo) =>
     elementwise(['a', 'b'], BINARY_WGSL[op], xs, out.shape),
   );
 
@@ -119,7 +113,8 @@ export function makeKernels(rt: Runtime) {
     // float32 is the only dtype here, so a cast is the identity: another handle on the same view
     cast: ([x], { dtype }) => {
       if (dtype !== 'float32') throw new Error(`cast: dtype ${dtype} is not supported on webgpu (float32 only)`);
-      return view(x!, x!.shape, x!.strides, x!.offset);
+      x!.buf.refs++;
+      return { ...x! };
     },
     sum: ([x], { axes }, out) => reduce('sum', x!, axes, out),
     max: ([x], { axes }, out) => reduce('max', x!, axes, out),
@@ -129,10 +124,11 @@ export function makeKernels(rt: Runtime) {
     linear: ([x, w, b], _, out) => matmul(x!, w!, out, b!),
     // mse runs as its composition within one kernel call (no tape, no tensors)
     mse: ([p, t], _, out) => {
-      const n = sizeOf(p!.shape);
+      const shape = p!.view.shape;
+      const n = sizeOf(shape);
       // (p − t)² in one pass, summed over every axis, then divided by n (a uniform, not a new shader per n)
-      const sq = elementwise(['a', 'b'], '(a - b) * (a - b)', [p!, t!], p!.shape);
-      const total = reduce('sum', sq, p!.shape.map((_, i) => i), { shape: [], dtype: 'float32' });
+      const sq = elementwise(['a', 'b'], '(a - b) * (a - b)', [p!, t!], shape);
+      const total = reduce('sum', sq, shape.map((_, i) => i), { shape: [], dtype: 'float32' });
       rt.releaseBuffer(sq.buf);
       const scale = rt.fresh([]);
       rt.write(scale.buf, Float32Array.of(1 / n));
@@ -142,32 +138,20 @@ export function makeKernels(rt: Runtime) {
       return res;
     },
 
-    reshape: ([x], { shape }) => {
-      // a view when the input is row-major; otherwise one copy
-      if (isRowMajor(x!.shape, x!.strides)) return view(x!, shape, rowMajorStrides(shape), x!.offset);
-      const c = copy(x!);
-      return { ...c, shape: [...shape], strides: rowMajorStrides(shape) };
-    },
-    permute: ([x], { perm }) => view(x!, perm.map((p) => x!.shape[p]!), perm.map((p) => x!.strides[p]!), x!.offset),
-    expand: ([x], { shape }) => view(x!, shape, broadcastStrides(x!, shape), x!.offset),
-    slice: ([x], { begin }, out) => {
-      const offset = begin.reduce((o, b, i) => o + b * x!.strides[i]!, x!.offset);
-      return view(x!, out.shape, x!.strides, offset);
-    },
     pad: ([x], { before }, out) => {
       const res = rt.fresh(out.shape);
       rt.clear(res.buf, sizeOf(out.shape) * 4);
       const strides = rowMajorStrides(out.shape);
       const offset = before.reduce((o, b, i) => o + b * strides[i]!, 0);
-      return elementwise(['x'], UNARY_WGSL.copy, [x!], x!.shape, { s: res, offset, strides });
+      return elementwise(['x'], UNARY_WGSL.copy, [x!], x!.view.shape, { s: res, offset, strides });
     },
     concat: (xs, { axis }, out) => {
       const res = rt.fresh(out.shape);
       const strides = rowMajorStrides(out.shape);
       let at = 0;
       for (const x of xs) {
-        elementwise(['x'], UNARY_WGSL.copy, [x], x.shape, { s: res, offset: at * strides[axis]!, strides });
-        at += x.shape[axis]!;
+        elementwise(['x'], UNARY_WGSL.copy, [x], x.view.shape, { s: res, offset: at * strides[axis]!, strides });
+        at += x.view.shape[axis]!;
       }
       return res;
     },

@@ -9,7 +9,7 @@
 /// <reference types="@webgpu/types" />
 import { sizeOf } from '../backend';
 import type { GpuBuffer, GpuStorage } from './layout';
-import { rowMajorStrides } from './layout';
+import { rowMajor } from '../view';
 
 // The GPUBufferUsage / GPUMapMode values, spelled out so nothing depends on globals being installed.
 const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, STORAGE: 0x80 } as const;
@@ -151,7 +151,7 @@ export class Runtime {
   /** A fresh storage handle (row-major, offset 0) on a new buffer. */
   fresh(shape: readonly number[]): GpuStorage {
     const buf = this.acquire(Math.max(4, sizeOf(shape) * 4));
-    return { device: 'webgpu', buf, shape: [...shape], strides: rowMajorStrides(shape), offset: 0 };
+    return { device: 'webgpu', buf, view: rowMajor([...shape]) };
   }
 
   /** Copy float32 values into the start of a buffer. */

@@ -33,7 +33,7 @@ export const UNARY_WGSL: Record<UnaryOp | 'copy', string> = {
 };
 
 /** Binary snippets over `a`, `b`: the same semantics as the CPU's BINARY_JS (1/0 for comparisons). */
-export const BINARY_WGSL: Record<BinaryOp, string> = {
+export const BINARY_WGSL: Record<BinaryOp | 'reluGrad', string> = {
   add: 'a + b',
   sub: 'a - b',
   mul: 'a * b',
