@@ -3,7 +3,8 @@
 import { getBackend, type DType, type Device, type OpName, type AttrsOf, type Storage } from '../backends/backend';
 import { getOp, fmtShape } from '../ops';
 import { sameShape } from '../ops/registry';
-import { Tensor } from './tensor';
+import { show } from './args';
+import { isTensor, Tensor } from './tensor';
 
 // ---------------------------------------------------------------- grad mode
 
@@ -314,6 +315,10 @@ function walk(
 ): void {
   const { createGraph = false } = opts;
   const retainGraph = opts.retainGraph ?? createGraph;
+  if (grad !== undefined && !isTensor(grad)) {
+    const want = `a Tensor of shape ${fmtShape(root.shape)} ${root.dtype} on ${root.device} (or omitted for a scalar output)`;
+    throw new TypeError(`backward: the gradient must be ${want}, got ${show(grad)}`);
+  }
   if (!root.requiresGrad) {
     throw new Error('backward: this tensor does not require grad (no input was created with requiresGrad: true)');
   }
