@@ -1,7 +1,7 @@
 // The public surface of tapegrad: re-exports only.
 import './backends/cpu';
 
-export { Tensor, type NestedArray } from './graph/tensor';
+export { Tensor, isTensor, type NestedArray } from './graph/tensor';
 export * from './graph/creation';
 export * from './graph/functional';
 export { grad, noGrad, enableGrad, isGradEnabled, tidy, keep, memory, type MemoryInfo, type BackwardOptions } from './graph/engine';

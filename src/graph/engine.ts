@@ -6,7 +6,8 @@ import {
 import { sameShape } from '../backends/view';
 import { getOp, fmtShape } from '../ops';
 import type { OpSpec } from '../ops/registry';
-import { Tensor } from './tensor';
+import { isTensor, Tensor } from './tensor';
+import { show } from './args';
 
 // ---------------------------------------------------------------- grad mode
 
@@ -345,6 +346,10 @@ function walk(
 ): void {
   const { createGraph = false } = opts;
   const retainGraph = opts.retainGraph ?? createGraph;
+  if (grad !== undefined && !isTensor(grad)) {
+    const want = `a Tensor of shape ${fmtShape(root.shape)} ${root.dtype} on ${root.device} (or omitted for a scalar output)`;
+    throw new TypeError(`backward: the gradient must be ${want}, got ${show(grad)}`);
+  }
   if (!root.requiresGrad) {
     throw new Error('backward: this tensor does not require grad (no input was created with requiresGrad: true)');
   }

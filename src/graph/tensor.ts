@@ -50,7 +50,9 @@ export class Tensor {
   /** @internal */
   static ones(shape: readonly number[], dtype: DType, device: Device): Tensor {
     const n = sizeOf(shape);
-    return new Tensor(getBackend(device).upload(new Array<number>(n).fill(1), [...shape], dtype), shape, dtype, device);
+    // a typed array, not a JS Array of n boxed elements (seconds and gigabytes at 2^26)
+    const values = (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n)).fill(1);
+    return new Tensor(getBackend(device).upload(values, [...shape], dtype), shape, dtype, device);
   }
 
   /** @internal the backend handle; throws once disposed */
@@ -283,3 +285,7 @@ function nest(values: TypedArray, shape: readonly number[]): NestedArray {
   return build(0, 0, values.length === 0 ? sizeOf(shape) : values.length);
 }
 
+/** Whether x is a tapegrad Tensor (the one place that decides; the op frontend checks with it). */
+export function isTensor(x: unknown): x is Tensor {
+  return x instanceof Tensor;
+}

@@ -6,6 +6,7 @@ import {
   type Backend, type DType, type KernelTable, type OutInfo,
 } from '../backend';
 import { isRowMajor, slice } from '../view';
+import { fmtShape } from '../../ops/registry';
 import { BINARY_JS, UNARY_JS, WHERE_JS, elementwise } from './elementwise';
 import { config, DEFAULTS, type CpuConfig } from './config';
 import { workerChunks } from './gemm';
@@ -82,6 +83,10 @@ export const cpuBackend: Backend<CpuStorage> = {
   name: 'cpu',
   dtypes: ['float32', 'float64'],
   upload(values: ArrayLike<number>, shape: number[], dtype: DType) {
+    // a buffer shorter than its shape would let kernels read past it (into other tensors' memory)
+    if (values.length !== sizeOf(shape)) {
+      throw new Error(`cpu: ${values.length} values do not fill shape ${fmtShape(shape)} (${sizeOf(shape)} elements)`);
+    }
     const data = alloc(dtype, values.length);
     if (ArrayBuffer.isView(values)) data.set(values as unknown as ArrayLike<number>);
     else for (let i = 0; i < values.length; i++) data[i] = values[i]!;

@@ -28,6 +28,9 @@ export interface CpuStorage extends Storage {
 
 export const stats = { buffers: 0, bytes: 0 };
 
+/** The most bytes one CPU buffer may hold (the wasm heap's 2 GiB, addressed with Int32). */
+export const MAX_BYTES = 2 ** 31 - 1;
+
 // Released buffers wait here to be reused by the next allocation of the same dtype and length:
 // a training loop allocates the same sizes every step, and a fresh large typed array costs far
 // more than the work done in it (the allocator zero-fills it, the OS faults its pages in, and
@@ -43,6 +46,13 @@ let pooledBytes = 0;
  * kernels that write every element pass false.
  */
 export function alloc(dtype: DType, n: number, zeroed = false): TypedArray {
+  // refused before anything is reserved: a buffer this big would not fit the wasm heap, and a
+  // plain typed array of it could not be handed to the kernels (Int32 addresses and counts);
+  // asked of V8 it may also end the process with an out-of-memory no `catch` can intercept
+  const bytes = n * (dtype === 'float64' ? 8 : 4);
+  if (!(bytes <= MAX_BYTES)) {
+    throw new RangeError(`cpu: cannot allocate ${n} ${dtype} elements (${bytes} bytes); a CPU buffer holds at most 2^31 - 1 bytes`);
+  }
   // big buffers live in the wasm heap, where the SIMD kernels use them in place
   const big = heapAlloc(dtype, n);
   if (big !== null) {

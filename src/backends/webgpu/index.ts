@@ -138,6 +138,13 @@ function makeBackend(rt: Runtime): Backend<GpuStorage> {
       }
       const n = sizeOf(shape);
       if (values.length !== n) throw new Error(`webgpu: ${values.length} values do not fill shape ${fmtShape(shape)}`);
+      // checked before the buffer is made: WebGPU reports an oversized buffer only later, as a
+      // device error, after the tensor was handed out
+      const { maxBufferSize, maxStorageBufferBindingSize } = rt.device.limits;
+      const most = Math.min(maxBufferSize, maxStorageBufferBindingSize);
+      if (n * 4 > most) {
+        throw new RangeError(`webgpu: shape ${fmtShape(shape)} needs ${n * 4} bytes; this device's buffers hold at most ${most} bytes`);
+      }
       const s = rt.fresh(shape);
       rt.write(s.buf, values instanceof Float32Array ? values : Float32Array.from(values));
       return s;
