@@ -7,7 +7,7 @@ export type TypedArray = Float32Array | Float64Array;
 
 /** The primitive ops every backend implements. Everything else is composed from these. */
 export const UNARY_OPS = [
-  'neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'relu', 'sigmoid', 'tanh', 'sin', 'cos',
+  'neg', 'exp', 'log', 'log1p', 'sqrt', 'abs', 'sign', 'relu', 'sigmoid', 'tanh', 'sin', 'cos',
 ] as const;
 export const BINARY_OPS = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
