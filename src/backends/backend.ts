@@ -10,7 +10,7 @@ export type Device = string;
 export type TypedArray = Float32Array | Float64Array;
 
 export const UNARY_OPS = [
-  'neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'relu', 'sigmoid', 'tanh', 'sin', 'cos',
+  'neg', 'exp', 'log', 'log1p', 'sqrt', 'abs', 'sign', 'relu', 'sigmoid', 'tanh', 'sin', 'cos',
 ] as const;
 export const BINARY_OPS = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',

@@ -43,6 +43,8 @@ export const ge = (a: TensorLike, b: TensorLike) => binary('ge', a, b);
 export const neg = (x: Tensor) => unary('neg', x);
 export const exp = (x: Tensor) => unary('exp', x);
 export const log = (x: Tensor) => unary('log', x);
+/** log(1 + x), precise where x is small (where log(1 + x) rounds x away). */
+export const log1p = (x: Tensor) => unary('log1p', x);
 export const sqrt = (x: Tensor) => unary('sqrt', x);
 export const abs = (x: Tensor) => unary('abs', x);
 export const sign = (x: Tensor) => unary('sign', x);
@@ -83,14 +85,15 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
 }
 
 /**
- * softplus(x) = log(1 + eˣ), and x itself above 40 (where e⁻ˣ < 1e-17 and eˣ would head for
- * overflow). No kinks inside: the earlier max(x, 0) + log(1 + e^−|x|) gave wrong first and
- * second derivatives at exactly x = 0 (relu'(0) = abs'(0) = 0 do not add up to σ(0) = ½).
+ * softplus(x) = log1p(eˣ), and x itself above 40 (where e⁻ˣ < 1e-17 and eˣ would head for
+ * overflow). log1p, not log(1 + eˣ): for x < −37, 1 + eˣ rounds to 1 in float64 (softplus(−40)
+ * gave 0 for 4.25e-18). No kinks inside: the earlier max(x, 0) + log(1 + e^−|x|) gave wrong first
+ * and second derivatives at exactly x = 0 (relu'(0) = abs'(0) = 0 do not add up to σ(0) = ½).
  */
 export function softplus(x: Tensor): Tensor {
   tensorArg('softplus', x, 1);
   const big = gt(x, 40);
-  return where(big, x, log(add(exp(where(big, 40, x)), 1)));
+  return where(big, x, log1p(exp(where(big, 40, x))));
 }
 
 export function cast(x: Tensor, dtype: DType): Tensor {
@@ -152,27 +155,53 @@ export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
   return div(apply('sum', [x], { axes, keepDims }), n);
 }
 
-/** log Σ exp(x) along axis, stable: m + log Σ exp(x − m) with m = max (detached: the result does not depend on it). */
+/**
+ * The row max used to shift exp's argument, detached (the results do not depend on it), and 0
+ * where it is ±inf: x − (−inf) of an all −inf row, or inf − inf, would be NaN. With 0 the sum
+ * becomes Σ exp(x) = 0 or inf, and the log gives the −inf or inf that PyTorch does.
+ */
+function shift(x: Tensor, axis: number): Tensor {
+  return noGrad(() => {
+    const m = max(x, axis, true);
+    return where(eq(abs(m), Infinity), 0, m);
+  });
+}
+
+/**
+ * log Σ exp(x) along axis, stable: m + log Σ exp(x − m) with m = max (see shift). A row of
+ * −inf gives −inf (as PyTorch) with a zero gradient (PyTorch: NaN, from exp(−inf − (−inf))): the
+ * log takes Σ = 1 there, under a where that puts the −inf back, so no 1/0 reaches the backward.
+ */
 export function logSumExp(x: Tensor, axis: number = -1, keepDims = false): Tensor {
   // checked here so a bad axis is reported as logSumExp's, not as the inner max's
   tensorArg('logSumExp', x, 1);
   booleanArg('logSumExp', 'keepDims', keepDims);
   axis = axisArg('logSumExp', axis, x.shape.length, x.shape);
-  const m = noGrad(() => max(x, axis, true));
-  const s = add(log(sum(exp(sub(x, m)), axis, true)), m);
-  return keepDims ? s : squeeze(s, axis);
+  const m = shift(x, axis);
+  const s = sum(exp(sub(x, m)), axis, true);
+  // s = 0 only for an all −inf row (otherwise the max term alone contributes e⁰ = 1)
+  const none = noGrad(() => eq(s, 0));
+  const lse = add(where(none, -Infinity, log(where(none, 1, s))), m);
+  return keepDims ? lse : squeeze(lse, axis);
 }
 
 export function softmax(x: Tensor, axis = -1): Tensor {
   axis = axisArg('softmax', axis, tensorArg('softmax', x, 1).shape.length, x.shape);
+  // the plain max: a row with +inf or all −inf is NaN throughout, as in PyTorch
   const m = noGrad(() => max(x, axis, true));
   const e = exp(sub(x, m));
   return div(e, sum(e, axis, true));
 }
 
+/**
+ * log softmax(x) = (x − m) − log Σ exp(x − m), in that order: x − m is exact for the largest
+ * entries, while x − (m + log Σ) would round m + log Σ to m's ulp first (float32
+ * [1e4, 1e4, −1e4] gave −0.693359 for −0.693147). A row of −inf gives NaN, as in PyTorch.
+ */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   axis = axisArg('logSoftmax', axis, tensorArg('logSoftmax', x, 1).shape.length, x.shape);
-  return sub(x, logSumExp(x, axis, true));
+  const z = sub(x, shift(x, axis));
+  return sub(z, log(sum(exp(z), axis, true)));
 }
 
 // ---------------------------------------------------------------- movement

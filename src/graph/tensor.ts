@@ -228,6 +228,7 @@ export class Tensor {
   neg() { return F.neg(this); }
   exp() { return F.exp(this); }
   log() { return F.log(this); }
+  log1p() { return F.log1p(this); }
   sqrt() { return F.sqrt(this); }
   abs() { return F.abs(this); }
   sign() { return F.sign(this); }

@@ -134,7 +134,11 @@ export function crossEntropyLoss(logits: Tensor, labels: Labels, { reduction = '
     throw new Error(`CrossEntropy: target is ${labels.dtype} on ${labels.device}, logits are ${logits.dtype} on ${logits.device}`);
   }
   const t = probs ? labels : oneHot(labels, classes, batch, logits);
-  const perRow = t.mul(logits.logSoftmax(-1)).sum(-1).neg();
+  // 0 · log p counts as 0 (its limit as t → 0): a −inf logit with no target mass has log p = −inf,
+  // and 0 · (−inf) would make the row NaN. The where sits inside the product, so neither the
+  // forward nor either gradient (t's: log p, log p's: t) meets the −inf.
+  const logp = logits.logSoftmax(-1);
+  const perRow = t.mul(logp.where(t.ne(0), 0)).sum(-1).neg();
   return reduce(perRow, reduction);
 }
 

@@ -17,21 +17,21 @@ export const binaryOps = {
     saves: 'inputs',
     vjp: ({ g, inputs: [a, b], needs }) => [needs[0] ? g.mul(b!) : null, needs[1] ? g.mul(a!) : null],
   },
-  // d(a/b) = g/b, −g·a/b²
+  // d(a/b) = g/b, −g·a/b², taken as −(g·(a/b))/b: b·b under- or overflows long before a/b does
+  // (float32 a = b = 1e-25: b² = 0 gave −inf; the answer is −1e25)
   div: {
     shape: broadcast('div'),
-    saves: 'inputs',
-    vjp: ({ g, inputs: [a, b], needs }) => [
-      needs[0] ? g.div(b!) : null,
-      needs[1] ? g.mul(a!).div(b!.mul(b!)).neg() : null,
-    ],
+    vjp: ({ g, inputs: [, b], out, needs }) => [needs[0] ? g.div(b!) : null, needs[1] ? g.mul(out).div(b!).neg() : null],
   },
-  // d(aᵇ)/da = b·aᵇ⁻¹;  d(aᵇ)/db = aᵇ·ln a, taken as 0 where a ≤ 0 (ln undefined; PyTorch gives 0 at a = 0)
+  // PyTorch's rules, including its conventions where a derivative does not exist:
+  // d(aᵇ)/da = b·aᵇ⁻¹, and 0 where b = 0 (aᵇ = 1 is constant in a; b·a⁻¹ would be 0·inf at a = 0);
+  // d(aᵇ)/db = aᵇ·ln a, and 0 where a = 0 and b ≥ 0 (0^b is 0 or 1 there). Elsewhere ln a of a
+  // negative base is NaN, as in PyTorch: (−2)ᵇ is not defined for b off the integers.
   pow: {
     shape: broadcast('pow'),
     vjp: ({ g, inputs: [a, b], out, needs }) => [
-      needs[0] ? g.mul(b!).mul(a!.pow(b!.sub(1))) : null,
-      needs[1] ? g.mul(out.mul(a!.maximum(1e-30).log()).where(a!.gt(0), 0)) : null,
+      needs[0] ? g.mul(b!.mul(a!.pow(b!.sub(1))).where(b!.ne(0), 0)) : null,
+      needs[1] ? g.mul(out.mul(a!.log()).where(a!.eq(0).mul(b!.ge(0)).eq(0), 0)) : null,
     ],
   },
   // Ties split the gradient evenly between a and b (as PyTorch does).

@@ -14,6 +14,7 @@ const UNARY_REF: Record<UnaryOp, (x: number) => number> = {
   neg: (x) => -x,
   exp: Math.exp,
   log: Math.log,
+  log1p: Math.log1p,
   sqrt: Math.sqrt,
   abs: Math.abs,
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),

@@ -72,10 +72,10 @@ describe('kinks and ties', () => {
     expect(glo).toEqual([1, 0, 0]);
   });
 
-  it('pow: d/db is taken as 0 where a ≤ 0 (ln a undefined); d/da of a² at 0 is 0', () => {
+  it("pow (PyTorch's rules): d/db is 0 where a = 0 and b ≥ 0, NaN where a < 0 (ln a); d/da of a² at 0 is 0", () => {
     const [ga, gb] = grads(F.pow, f64([0, -2, 2]), f64([2, 2, 2]));
     expect(ga).toEqual([0, -4, 4]);
-    expect(gb).toEqual([0, 0, 4 * Math.log(2)]);
+    expect(gb).toEqual([0, NaN, 4 * Math.log(2)]);
   });
 
   it('sign and comparisons record no gradient', () => {

@@ -5,7 +5,7 @@
 // Tolerances (float32; ulp ≈ 6e-8 relative):
 //   exact (0):           neg abs sign relu, comparisons, maximum minimum, where, cast
 //   arithmetic rtol 3e-7: add sub mul div (WGSL allows 2.5 ulp for division)
-//   transcendental rtol 2e-6 + atol 2e-7: exp log sqrt sigmoid tanh sin cos (WGSL promises exp
+//   transcendental rtol 2e-6 + atol 2e-7: exp log log1p sqrt sigmoid tanh sin cos (WGSL: exp
 //     3+2|x| ulp and log 3 ulp; tanh, sin and cos are our own WGSL, ~2 ulp, because WGSL only
 //     promises 2^-11 for sin/cos and SwiftShader's are off by 2e-4)
 //   pow rtol 1e-5 + atol 1e-6 (exp2(b·log2 a): the error grows with |b·log2 a| ≤ 12 here)
@@ -26,6 +26,8 @@ const UNARY: Record<UnaryOp, { range: ValueRange; tol: Tolerance }> = {
   relu: { range: {}, tol: EXACT },
   exp: { range: { min: -10, max: 10 }, tol: TRANSCENDENTAL },
   log: { range: { min: 1e-3, max: 100 }, tol: TRANSCENDENTAL },
+  // across both branches of our log1p_ (the series for 1 + x in (0.7, 1.5), else log(1 + x))
+  log1p: { range: { min: -0.99, max: 50 }, tol: TRANSCENDENTAL },
   sqrt: { range: { min: 0, max: 100 }, tol: TRANSCENDENTAL },
   sigmoid: { range: { min: -20, max: 20 }, tol: TRANSCENDENTAL },
   tanh: { range: { min: -20, max: 20 }, tol: TRANSCENDENTAL },

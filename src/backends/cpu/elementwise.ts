@@ -106,6 +106,7 @@ export const UNARY_JS: Record<UnaryOp | 'copy', string> = {
   neg: '-x',
   exp: 'Math.exp(x)',
   log: 'Math.log(x)',
+  log1p: 'Math.log1p(x)',
   sqrt: 'Math.sqrt(x)',
   abs: 'Math.abs(x)',
   sign: '(x > 0 ? 1 : x < 0 ? -1 : x)',
@@ -123,7 +124,8 @@ export const BINARY_JS: Record<BinaryOp | Extract<FusedOp, 'reluGrad'>, string> 
   sub: 'a - b',
   mul: 'a * b',
   div: 'a / b',
-  pow: 'Math.pow(a, b)',
+  // IEEE 754 pow (C's): Math.pow differs only in giving NaN for 1^NaN and (±1)^±inf, which are 1
+  pow: '(a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b))',
   // NaN wins, as in Math.max
   maximum: '(a > b || a !== a ? a : b)',
   minimum: '(a < b || a !== a ? a : b)',

@@ -12,22 +12,29 @@ fn f32Bits(bits: u32) -> f32 { var b = bits; return bitcast<f32>(b); }
 fn INF() -> f32 { return f32Bits(0x7f800000u); }
 fn NEG_INF() -> f32 { return f32Bits(0xff800000u); }
 fn NAN() -> f32 { return f32Bits(0x7fc00000u); }
+fn isNan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 `;
+
+// NaN is tested on the bits (isNan_ above): SwiftShader folds x != x to false, and its exp, log,
+// sign, sigmoid and tanh of NaN gave inf, 89.1, 0, 0 and 0 (measured); the CPU gives NaN.
 
 /** Unary snippets over `x`: the same semantics as the CPU's UNARY_JS. */
 export const UNARY_WGSL: Record<UnaryOp | 'copy', string> = {
   copy: 'x',
   neg: '-x',
-  exp: 'exp(x)',
-  log: 'log(x)',
+  exp: 'select(exp(x), x, isNan_(x))',
+  // our own (HELPERS): WGSL's log is undefined at 0 and below
+  log: 'log_(x)',
+  // our own (HELPERS): log(1 + x) loses x's low bits where x is small
+  log1p: 'log1p_(x)',
   sqrt: 'sqrt(x)',
   abs: 'abs(x)',
-  sign: 'sign(x)',
-  relu: 'select(0.0, x, x > 0.0 || x != x)',
-  sigmoid: '1.0 / (1.0 + exp(-x))',
+  sign: 'select(sign(x), x, isNan_(x))',
+  relu: 'select(0.0, x, x > 0.0 || isNan_(x))',
+  sigmoid: 'select(1.0 / (1.0 + exp(-x)), x, isNan_(x))',
   // Our own tanh, sin and cos (HELPERS below): WGSL's builtins may be far less accurate than
   // the CPU's (SwiftShader's sin is off by 2e-4; WGSL only promises 2^-11), or NaN (tanh of ±90).
-  tanh: 'tanh_(x)',
+  tanh: 'select(tanh_(x), x, isNan_(x))',
   sin: 'sincos_(x, 0u)',
   cos: 'sincos_(x, 1u)',
 };
@@ -40,10 +47,11 @@ export const BINARY_WGSL: Record<BinaryOp | 'reluGrad', string> = {
   div: 'a / b',
   pow: 'pow_(a, b)',
   // NaN wins, as in Math.max (where the driver keeps NaNs at all)
-  maximum: 'select(b, a, a > b || a != a)',
-  minimum: 'select(b, a, a < b || a != a)',
+  maximum: 'select(b, a, a > b || isNan_(a))',
+  minimum: 'select(b, a, a < b || isNan_(a))',
   eq: 'select(0.0, 1.0, a == b)',
-  ne: 'select(0.0, 1.0, a != b)',
+  // SwiftShader's != is false when either side is NaN; the CPU's !== is true
+  ne: 'select(0.0, 1.0, a != b || isNan_(a) || isNan_(b))',
   lt: 'select(0.0, 1.0, a < b)',
   le: 'select(0.0, 1.0, a <= b)',
   gt: 'select(0.0, 1.0, a > b)',
@@ -51,7 +59,7 @@ export const BINARY_WGSL: Record<BinaryOp | 'reluGrad', string> = {
   reluGrad: 'select(0.0, a, b > 0.0)',
 };
 
-export const WHERE_WGSL = 'select(b, a, c != 0.0)';
+export const WHERE_WGSL = 'select(b, a, c != 0.0 || isNan_(c))';
 
 // Helpers pasted into elementwise shaders that use them.
 const HELPERS: Record<string, string> = {
@@ -80,15 +88,57 @@ fn sincos_(x: f32, q: u32) -> f32 {
   let v = select(s, c, (k & 1u) == 1u);
   return select(v, -v, (k & 2u) != 0u);
 }`,
-  // WGSL's pow is undefined for a < 0 and for a = 0; Math.pow is not: (-2)^3 = -8, 0^0 = 1.
+  // WGSL's log is undefined for x ≤ 0; SwiftShader gave log |x| below 0 and −88.03 at ±0
+  log_: /* wgsl */ `
+fn log_(x: f32) -> f32 {
+  if (isNan_(x) || x < 0.0) { return NAN(); }
+  if (x == 0.0) { return NEG_INF(); }
+  if (x == INF()) { return x; }
+  return log(x);
+}`,
+  // log(1 + x) = 2·atanh(s), s = x / (2 + x): for 1 + x in (0.7, 1.5), |s| < 0.2, the odd series
+  // 2s(1 + s²/3 + s⁴/5 + ...) to s¹⁰/11 leaves a relative error below 1e-9, and keeps full
+  // precision near 0 where 1 + x would round x away. Elsewhere 1 + x costs at most half an ulp of
+  // 1 + x, which is small next to |log(1 + x)| > 0.35.
+  log1p_: /* wgsl */ `
+fn log1p_(x: f32) -> f32 {
+  if (isNan_(x)) { return x; }
+  if (x > -0.3 && x < 0.5) {
+    let s = x / (2.0 + x);
+    let z = s * s;
+    return 2.0 * s * (1.0 + z * (0.333333333 + z * (0.2 + z * (0.142857143 + z * (0.111111111 + z * 0.0909090909)))));
+  }
+  if (x == -1.0) { return NEG_INF(); }
+  if (x < -1.0) { return NAN(); }
+  if (x == INF()) { return x; }
+  return log(1.0 + x);
+}`,
+  // IEEE 754 pow, as the CPU's: WGSL's pow is undefined for a ≤ 0 and says nothing of NaN or inf,
+  // so only |a|^b of a finite, nonzero |a| is left to exp2(b·log2 |a|). NaNs and signs are read
+  // from the bits (see isNan_; -0 must give -inf for (-0)^-1).
   pow_: /* wgsl */ `
 fn pow_(a: f32, b: f32) -> f32 {
-  if (b == 0.0) { return 1.0; }
-  if (a == 0.0) { return select(INF(), 0.0, b > 0.0); }
-  let r = exp2(b * log2(abs(a)));
-  if (a > 0.0) { return r; }
-  if (fract(b) != 0.0) { return NAN(); }
-  return select(r, -r, fract(b * 0.5) != 0.0);
+  if (b == 0.0 || a == 1.0) { return 1.0; }
+  if (isNan_(a) || isNan_(b)) { return NAN(); }
+  let ua = bitcast<u32>(a);
+  let ub = bitcast<u32>(b);
+  let m = abs(a);
+  let infB = (ub & 0x7fffffffu) == 0x7f800000u;
+  if (infB) {
+    if (m == 1.0) { return 1.0; }
+    return select(0.0, INF(), (m > 1.0) == (b > 0.0));
+  }
+  let whole = fract(b) == 0.0;
+  let odd = whole && fract(b * 0.5) != 0.0;
+  let neg = (ua & 0x80000000u) != 0u;
+  var r: f32;
+  if (m == 0.0 || (ua & 0x7fffffffu) == 0x7f800000u) {
+    r = select(0.0, INF(), (m == 0.0) == (b < 0.0));
+  } else {
+    if (neg && !whole) { return NAN(); }
+    r = exp2(b * log2(m));
+  }
+  return select(r, -r, neg && odd);
 }`,
 };
 
@@ -141,8 +191,8 @@ const REDUCE_INIT: Record<ReduceOp, string> = { sum: '0.0', max: 'NEG_INF()', mi
 // NaN propagates in max/min (where the driver keeps NaNs), as on the CPU
 const REDUCE_COMBINE: Record<ReduceOp, string> = {
   sum: 'acc + v',
-  max: 'select(select(acc, v, v > acc), v, v != v)',
-  min: 'select(select(acc, v, v < acc), v, v != v)',
+  max: 'select(select(acc, v, v > acc), v, isNan_(v))',
+  min: 'select(select(acc, v, v < acc), v, isNan_(v))',
 };
 
 /**

@@ -13,6 +13,7 @@ export const unaryCases: CaseTable = {
   neg: unary(F.neg, (v) => -v),
   exp: unary(F.exp, Math.exp, { min: -3, max: 3 }),
   log: unary(F.log, Math.log, { min: 0.1, max: 3 }),
+  log1p: unary(F.log1p, Math.log1p, { min: -0.9, max: 3 }),
   sqrt: unary(F.sqrt, Math.sqrt, { min: 0.1, max: 3 }),
   abs: unary(F.abs, Math.abs, { avoid: [0] }),
   // no gradient: zero almost everywhere; values include exact zeros (sign(0) = 0)
