@@ -5,6 +5,7 @@ export { Tensor, isTensor, type NestedArray } from './graph/tensor';
 export * from './graph/creation';
 export * from './graph/functional';
 export { grad, noGrad, enableGrad, isGradEnabled, tidy, keep, memory, type MemoryInfo, type BackwardOptions } from './graph/engine';
+export { configureMemoryWarning, type MemoryWarningOptions } from './graph/engine';
 export { manualSeed, random, randomNormal, permutation, makeRandom } from './graph/random';
 export { broadcastShapes } from './ops/registry';
 export type { DType, Device, TypedArray } from './backends/backend';

@@ -13,26 +13,65 @@ import { show } from './args';
 
 let gradEnabled = true;
 
-/** Run fn with tape recording off. */
+/** Run fn with tape recording off. fn must be synchronous: an async fn is refused. */
 export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
+  return withGradMode('noGrad', false, fn);
 }
 
-/** Run fn with tape recording on (inside a noGrad, for example). */
+/** Run fn with tape recording on (inside a noGrad, for example). fn must be synchronous. */
 export function enableGrad<T>(fn: () => T): T {
+  return withGradMode('enableGrad', true, fn);
+}
+
+function withGradMode<T>(name: string, on: boolean, fn: () => T): T {
+  refuseAsync(name, fn);
   const prev = gradEnabled;
-  gradEnabled = true;
+  gradEnabled = on;
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } finally {
     gradEnabled = prev;
   }
+  // The mode is restored when fn returns, so whatever fn does after an await runs (and records)
+  // in the caller's mode: the call cannot do what it says, and saying so is the only honest answer.
+  if (isThenable(result)) throw asyncError(name, result);
+  return result;
+}
+
+// Scopes (tidy) and modes (noGrad, enableGrad) are dynamic extents of a synchronous call: code
+// after an await runs later, from the event loop, when the call has returned. So async work is
+// refused: an async function before it runs, any other function that returns a promise after.
+const AsyncFunction = (async () => {}).constructor;
+
+function refuseAsync(name: string, fn: unknown): void {
+  if (typeof fn !== 'function') throw new TypeError(`${name}: expected a function, got ${describeValue(fn)}`);
+  if (fn instanceof AsyncFunction) throw asyncError(name, null);
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+function asyncError(name: string, pending: PromiseLike<unknown> | null): Error {
+  // The promise goes on running and most likely fails (tidy freed what it made before its first
+  // await). That failure is this error's consequence, already reported: without a handler it
+  // would also surface as an unhandled rejection, which ends a Node process.
+  pending?.then(undefined, () => {});
+  const why =
+    name === 'tidy'
+      ? 'a tidy scope cannot follow an await (tensors made after it would escape the scope)'
+      : 'grad mode cannot follow an await (ops after it would run in the caller\'s mode)';
+  return new Error(
+    `${name}: fn is async (${pending ? 'it returned a Promise' : 'an async function'}); ${why}. ` +
+      `Call ${name}() inside the async function, around synchronous steps: await outside ${name}()`,
+  );
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v;
 }
 
 export function isGradEnabled(): boolean {
@@ -57,6 +96,8 @@ export interface TapeNode {
 
 const scopes: Set<Tensor>[] = [];
 const live: Partial<Record<Device, number>> = {};
+/** live tensors owned by no tidy scope: what a loop without tidy() piles up */
+let unscoped = 0;
 
 const finalizer =
   typeof FinalizationRegistry === 'undefined'
@@ -65,13 +106,17 @@ const finalizer =
         // A safety net for tensors the user forgot; dispose() and tidy() are the mechanism.
         getBackend(device).release(storage);
         live[device] = (live[device] ?? 1) - 1;
+        unscoped--;
       });
 
 /** What the finalizer frees for a tensor; assign() points it at the tensor's new storage. */
 export interface Held {
   storage: Storage;
   device: Device;
-  /** registered with the finalizer (only tensors that outlive every tidy scope are) */
+  /**
+   * owned by no scope: registered with the finalizer (where there is one) and counted in
+   * `unscoped` (only tensors that outlive every tidy scope are)
+   */
   registered: boolean;
 }
 
@@ -82,10 +127,11 @@ export interface Held {
  */
 function guard(t: Tensor): void {
   const held = t._held;
-  if (finalizer && !held.registered && !t.isDisposed) {
-    held.registered = true;
-    finalizer.register(t, held, t);
-  }
+  if (held.registered || t.isDisposed) return;
+  held.registered = true;
+  finalizer?.register(t, held, t);
+  // the growth warning's whole cost on the op path: one increment and one compare
+  if (++unscoped > warnAt) warnGrowth();
 }
 
 /** @internal called by the Tensor constructor */
@@ -103,10 +149,14 @@ export function adopt(t: Tensor): void {
 
 /** @internal called by Tensor.dispose */
 export function untrack(t: Tensor, storage: Storage): void {
-  if (t._held.registered) finalizer?.unregister(t);
-  getBackend(t.device).release(storage);
+  if (t._held.registered) {
+    finalizer?.unregister(t);
+    unscoped--;
+  }
   live[t.device] = (live[t.device] ?? 1) - 1;
   for (const s of scopes) s.delete(t);
+  // last: the books are right even if the backend throws (a lost WebGPU device, say)
+  getBackend(t.device).release(storage);
 }
 
 /** Take tensors out of every enclosing tidy scope: their owner frees them. */
@@ -119,17 +169,25 @@ export function keep<T extends Tensor>(t: T): T {
 function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
   if (value instanceof Tensor) into.add(value);
   else if (depth < 4 && Array.isArray(value)) for (const v of value) collectTensors(v, into, depth + 1);
-  else if (depth < 4 && value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const v of Object.values(value)) collectTensors(v, into, depth + 1);
-  }
+  else if (depth < 4 && isPlainObject(value)) for (const v of Object.values(value)) collectTensors(v, into, depth + 1);
+}
+
+/** An object literal, or a dictionary made with Object.create(null). */
+function isPlainObject(v: unknown): v is object {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }
 
 /**
  * Run fn and dispose every tensor created inside it, except those it returns (found in the
  * returned value, arrays and plain objects included) and those passed to keep(). Gradients
  * stored on leaves by backward() belong to their leaf and are never disposed by tidy.
+ * fn must be synchronous: an async function is refused before it runs; a function that returns
+ * a promise has what it made before its first await freed, and tidy throws.
  */
 export function tidy<T>(fn: () => T): T {
+  refuseAsync('tidy', fn);
   const scope = new Set<Tensor>();
   scopes.push(scope);
   let result: T;
@@ -142,8 +200,14 @@ export function tidy<T>(fn: () => T): T {
     throw e;
   }
   scopes.pop();
-  if (result instanceof Promise) {
-    throw new Error('tidy: fn returned a Promise; tidy cannot track async work (await outside tidy)');
+  if (isThenable(result)) {
+    // What fn made before its first await is in this scope, which nothing returned from: free
+    // it now (never registered with the finalizer, it would otherwise live for good). What fn
+    // makes after the await cannot land in this scope, which is popped by then: the rest of fn
+    // runs from the event loop, when no tidy is running (tidy is synchronous), so those tensors
+    // are made outside any scope, owned by whoever holds them, like any other such tensor.
+    for (const t of scope) t.dispose();
+    throw asyncError('tidy', result);
   }
   const kept = new Set<Tensor>();
   collectTensors(result, kept);
@@ -156,9 +220,68 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
+// ---------------------------------------------------------------- the growth warning
+
+/** Settings of the one-time warning about tensors piling up outside tidy(). */
+export interface MemoryWarningOptions {
+  /** warn once more than this many live tensors are owned by no tidy scope (default 10,000) */
+  threshold: number;
+  /** false silences the warning (default true) */
+  enabled: boolean;
+}
+
+const DEFAULT_WARNING: MemoryWarningOptions = { threshold: 10_000, enabled: true };
+const warning: MemoryWarningOptions = { ...DEFAULT_WARNING };
+/** the count at which guard() warns: Infinity once warned or while disabled */
+let warnAt = warning.threshold;
+
+/**
+ * Configure the warning printed (once, with console.warn) when more than `threshold` live
+ * tensors are owned by no tidy scope: the sign of a loop that makes tensors without tidy() or
+ * dispose(), which the finalizer cannot rescue while the loop runs. Options left out keep their
+ * value; each call re-arms the warning. Returns the settings now in force.
+ *
+ * @example configureMemoryWarning({ threshold: 50_000 }) // a program that holds many tensors
+ * @example configureMemoryWarning({ enabled: false })    // silence it
+ */
+export function configureMemoryWarning(opts: Partial<MemoryWarningOptions> = {}): MemoryWarningOptions {
+  if (opts === null || typeof opts !== 'object') {
+    throw new TypeError(`configureMemoryWarning: expected { threshold?, enabled? }, got ${describeValue(opts)}`);
+  }
+  const { threshold = warning.threshold, enabled = warning.enabled, ...rest } = opts;
+  const unknown = Object.keys(rest);
+  if (unknown.length) {
+    throw new TypeError(`configureMemoryWarning: unknown option ${unknown.join(', ')} (expected threshold, enabled)`);
+  }
+  if (!Number.isSafeInteger(threshold) || threshold < 0) {
+    throw new TypeError(`configureMemoryWarning: threshold must be a non-negative integer, got ${String(threshold)}`);
+  }
+  if (typeof enabled !== 'boolean') {
+    throw new TypeError(`configureMemoryWarning: enabled must be true or false, got ${String(enabled)}`);
+  }
+  warning.threshold = threshold;
+  warning.enabled = enabled;
+  warnAt = enabled ? threshold : Infinity;
+  return { ...warning };
+}
+
+function warnGrowth(): void {
+  warnAt = Infinity; // once
+  console.warn(
+    `tapegrad: ${unscoped} live tensors are owned by no tidy() scope (more than ${warning.threshold}). ` +
+      'A loop that makes tensors without tidy() or dispose() keeps every one of them: the ' +
+      'finalizer frees forgotten tensors only after garbage collection, between turns of the ' +
+      'event loop, never during a synchronous loop. Wrap each step in tidy(() => ...), or ' +
+      'dispose() what you no longer need. If this many are meant to live, raise the threshold ' +
+      'or silence this with configureMemoryWarning({ threshold, enabled }).',
+  );
+}
+
 export interface MemoryInfo {
   /** live tensors over all devices */
   tensors: number;
+  /** live tensors owned by no tidy scope (made outside one, returned from the outermost, kept) */
+  unscoped: number;
   /** per device: live tensors, and the buffers and bytes the backend holds */
   devices: Partial<Record<Device, { tensors: number; buffers: number; bytes: number }>>;
 }
@@ -172,7 +295,7 @@ export function memory(): MemoryInfo {
     devices[device] = { tensors: n, ...m };
     tensors += n;
   }
-  return { tensors, devices };
+  return { tensors, unscoped, devices };
 }
 
 // ---------------------------------------------------------------- dispatch

@@ -140,6 +140,11 @@ export class Tensor {
     this.grad = null;
   }
 
+  /** `using t = ...` disposes t when the block ends (explicit resource management). */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   /** Drop the accumulated gradient. */
   zeroGrad(): void {
     this.grad?.dispose();
@@ -154,6 +159,13 @@ export class Tensor {
    * assignment throws rather than risk a wrong gradient.
    */
   assign(value: Tensor): this {
+    // Every check comes before the alias below: a failed assign must neither hold a handle on
+    // value's memory (a leak no finalizer sees) nor leave this tensor changed.
+    if (!(value instanceof Tensor)) {
+      throw new TypeError(`assign: expected a Tensor, got ${value === null ? 'null' : typeof value}`);
+    }
+    if (this.isDisposed) throw new Error(`assign: the target, of shape ${fmtShape(this.shape)}, was disposed`);
+    if (value.isDisposed) throw new Error(`assign: the value, of shape ${fmtShape(value.shape)}, was disposed`);
     if (value === this) return this;
     if (!this.isLeaf && this.requiresGrad) {
       throw new Error(`assign: tensor of shape ${fmtShape(this.shape)} is an op result that requires grad; assign to leaves only`);
@@ -165,11 +177,12 @@ export class Tensor {
       throw new Error(`assign: ${value.dtype} on ${value.device} does not match ${this.dtype} on ${this.device}`);
     }
     const b = getBackend(this.device);
+    const prev = this.storage;
     const next = b.view(value.storage, value.storage.view);
-    b.release(this.storage);
     this.#storage = next;
     this._held.storage = next; // the finalizer must free the new handle, not the released one
     this._version.v++;
+    b.release(prev);
     return this;
   }
 

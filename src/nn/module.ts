@@ -124,27 +124,56 @@ export abstract class Module {
 
   /**
    * Replace parameter values with `dict`'s (same names and shapes; dtype and device are converted).
-   * Every entry is checked before anything is written: on any error no parameter has changed.
-   * With `strict` (default) extra entries are an error too.
+   * Every entry is checked, and every conversion made, before anything is written: on any error
+   * no parameter has changed and no converted copy is left alive. With `strict` (default) extra
+   * entries are an error too.
    */
   loadStateDict(dict: StateDict, { strict = true }: { strict?: boolean } = {}): void {
+    const where = `${this.describe()}.loadStateDict`;
+    if (dict === null || typeof dict !== 'object' || Array.isArray(dict) || dict instanceof Tensor || dict instanceof Map) {
+      const got = dict === null ? 'null' : Array.isArray(dict) ? 'an array' : dict instanceof Map ? 'a Map' : dict instanceof Tensor ? 'a Tensor' : typeof dict;
+      throw new TypeError(`${where}: expected an object of parameter name → Tensor (as stateDict() returns), got ${got}`);
+    }
     const params = this.namedParameters();
     const names = new Set(params.map(([k]) => k));
-    const missing = params.filter(([k]) => !(k in dict)).map(([k]) => k);
+    // own properties only: 'constructor' or 'toString' must not be found on Object.prototype
+    const has = (k: string) => Object.prototype.hasOwnProperty.call(dict, k);
+    const missing = params.filter(([k]) => !has(k)).map(([k]) => k);
     const extra = Object.keys(dict).filter((k) => !names.has(k));
     const problems: string[] = [];
     if (missing.length) problems.push(`missing ${missing.join(', ')}`);
     if (strict && extra.length) problems.push(`unexpected ${extra.join(', ')}`);
     for (const [k, p] of params) {
-      const v = dict[k];
-      if (!v) continue;
-      if (!(v instanceof Tensor)) problems.push(`${k} is not a Tensor`);
+      if (p.isDisposed) problems.push(`parameter ${k} was disposed`);
+      else if (!p.isLeaf) problems.push(`parameter ${k} is an op result, not a leaf`);
+      if (!has(k)) continue;
+      const v: unknown = dict[k];
+      if (!(v instanceof Tensor)) problems.push(`${k} is ${v === null ? 'null' : typeof v}, not a Tensor`);
       else if (v.isDisposed) problems.push(`${k} was disposed`);
       else if (!sameShapeOf(v, p)) problems.push(`${k} has shape ${fmtShapeOf(v)}, expected ${fmtShapeOf(p)}`);
     }
-    if (problems.length) throw new Error(`${this.describe()}.loadStateDict: ${problems.join('; ')}; nothing was loaded`);
-    // convert first (may throw, e.g. a device that cannot be read synchronously), then write
-    const values = noGrad(() => params.map(([k, p]) => [p, dict[k]!, convertLike(dict[k]!, p)] as const));
+    if (problems.length) throw new Error(`${where}: ${problems.join('; ')}; nothing was loaded`);
+    // convert first (may throw, e.g. a device that cannot be read synchronously), then write; on a
+    // failure free the copies already made (nothing else owns them)
+    const values: [Tensor, Tensor, Tensor][] = [];
+    try {
+      noGrad(() => {
+        for (const [k, p] of params) {
+          const given = dict[k]!;
+          try {
+            values.push([p, given, convertLike(given, p)]);
+          } catch (e) {
+            throw new Error(
+              `${where}: ${k} (${given.dtype} on ${given.device}) cannot be converted to ${p.dtype} on ${p.device}: ${(e as Error).message}; nothing was loaded`,
+              { cause: e },
+            );
+          }
+        }
+      });
+    } catch (e) {
+      for (const [, given, v] of values) if (v !== given) v.dispose();
+      throw e;
+    }
     for (const [p, given, v] of values) {
       p.assign(v);
       if (v !== given) v.dispose();

@@ -13,8 +13,12 @@ export function convertLike(t: Tensor, like: Tensor): Tensor {
   let v = t;
   if (v.device !== like.device) v = v.to(like.device);
   if (v.dtype !== like.dtype) {
-    const c = v.cast(like.dtype);
-    if (v !== t) v.dispose();
+    let c: Tensor;
+    try {
+      c = v.cast(like.dtype);
+    } finally {
+      if (v !== t) v.dispose(); // the moved copy, whether or not the cast worked
+    }
     v = c;
   }
   return v;

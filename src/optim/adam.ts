@@ -20,10 +20,22 @@ export class Adam extends Optimizer<AdamOptions> {
   }
   protected override validate(g: ParamGroup<AdamOptions>, gi: number): void {
     super.validate(g, gi);
-    const [b1, b2] = g.betas ?? [];
-    if (!(b1! >= 0 && b1! < 1 && b2! >= 0 && b2! < 1)) throw new Error(`Adam: group ${gi}: betas must be in [0, 1), got ${JSON.stringify(g.betas)}`);
-    if (!(g.eps >= 0)) throw new Error(`Adam: group ${gi}: eps must be ≥ 0, got ${g.eps}`);
-    if (!(g.weightDecay >= 0)) throw new Error(`Adam: group ${gi}: weightDecay must be ≥ 0, got ${g.weightDecay}`);
+    const betas: unknown = g.betas;
+    const [b1, b2] = Array.isArray(betas) && betas.length === 2 ? (betas as unknown[]) : [];
+    const unit = (b: unknown) => typeof b === 'number' && b >= 0 && b < 1;
+    if (!(unit(b1) && unit(b2))) {
+      // String() keeps NaN readable (JSON writes null); strings are quoted, to show their type
+      const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+      const got = Array.isArray(betas) ? `[${betas.map(show).join(', ')}]` : show(betas);
+      throw new Error(`Adam: group ${gi}: betas must be in [0, 1) (a pair of numbers), got ${got}`);
+    }
+    if (!(Number.isFinite(g.eps) && g.eps >= 0)) throw new Error(`Adam: group ${gi}: eps must be a finite number ≥ 0, got ${g.eps}`);
+    if (!(Number.isFinite(g.weightDecay) && g.weightDecay >= 0)) {
+      throw new Error(`Adam: group ${gi}: weightDecay must be a finite number ≥ 0, got ${g.weightDecay}`);
+    }
+  }
+  protected override get stateNames(): readonly string[] {
+    return ['m', 'v'];
   }
   protected update(p: Tensor, grad: Tensor, { lr, betas: [b1, b2], eps, weightDecay }: ParamGroup<AdamOptions>, state: ParamState): Tensor {
     const g = weightDecay ? grad.add(p.mul(weightDecay)) : grad;

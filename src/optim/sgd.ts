@@ -7,6 +7,9 @@ export class SGD extends Optimizer<BaseOptions> {
   constructor(params: ParamsArg<BaseOptions>, opts: Partial<BaseOptions> = {}) {
     super('SGD', params, opts as BaseOptions);
   }
+  protected override get stateNames(): readonly string[] {
+    return [];
+  }
   protected update(p: Tensor, g: Tensor, { lr }: ParamGroup<BaseOptions>, _state: ParamState): Tensor {
     return p.sub(g.mul(lr));
   }
@@ -30,7 +33,11 @@ export class Momentum extends Optimizer<MomentumOptions> {
   }
   protected override validate(g: ParamGroup<MomentumOptions>, gi: number): void {
     super.validate(g, gi);
-    if (!(g.momentum >= 0 && g.momentum < 1)) throw new Error(`Momentum: group ${gi}: momentum must be in [0, 1), got ${g.momentum}`);
+    if (!(typeof g.momentum === 'number' && g.momentum >= 0 && g.momentum < 1)) throw new Error(`Momentum: group ${gi}: momentum must be in [0, 1), got ${g.momentum}`);
+    if (typeof g.nesterov !== 'boolean') throw new Error(`Momentum: group ${gi}: nesterov must be true or false, got ${String(g.nesterov)}`);
+  }
+  protected override get stateNames(): readonly string[] {
+    return ['v'];
   }
   protected update(p: Tensor, g: Tensor, { lr, momentum, nesterov }: ParamGroup<MomentumOptions>, state: ParamState): Tensor {
     const step = g.mul(lr);
