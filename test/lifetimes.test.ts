@@ -144,6 +144,11 @@ describe('noGrad and enableGrad with async work', () => {
     });
     expect(() => noGrad(undefined as never)).toThrow(/noGrad: expected a function, got undefined/);
   });
+
+  it('keep of a non-tensor is a TypeError that names keep', () => {
+    expect(() => keep(undefined as never)).toThrow(/keep: expected a Tensor, got undefined/);
+    expect(() => tidy(() => keep([ones([1])] as never))).toThrow(/keep: expected a Tensor, got an array/);
+  });
 });
 
 describe('assign and dispose', () => {
@@ -229,6 +234,9 @@ describe('Module.loadStateDict', () => {
       expect(() => m.loadStateDict(bad as never)).toThrow(TypeError);
     }
     expect(() => m.loadStateDict(null as never)).toThrow(/Linear.*loadStateDict: expected an object of parameter name → Tensor.*got null/);
+    const own = m.stateDict();
+    expect(() => m.loadStateDict(own, null as never)).toThrow(/loadStateDict: options must be an object such as \{ strict: false \}, got null/);
+    for (const t of Object.values(own)) t.dispose();
     expect(snapshot(m)).toEqual(before);
   });
 

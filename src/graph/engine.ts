@@ -157,6 +157,7 @@ export function untrack(t: Tensor, storage: Storage): void {
 
 /** Take tensors out of every enclosing tidy scope: their owner frees them. */
 export function keep<T extends Tensor>(t: T): T {
+  if (!(t instanceof Tensor)) throw new TypeError(`keep: expected a Tensor, got ${describeValue(t)}`);
   for (const s of scopes) s.delete(t);
   guard(t);
   return t;
