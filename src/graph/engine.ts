@@ -33,8 +33,8 @@ function withGradMode<T>(name: string, on: boolean, fn: () => T): T {
   } finally {
     gradEnabled = prev;
   }
-  // The mode is restored when fn returns, so whatever fn does after an await runs (and records)
-  // in the caller's mode: the call cannot do what it says, and saying so is the only honest answer.
+  // The mode is restored when fn returns, so whatever fn does after an await runs in the
+  // caller's mode (under noGrad: recorded on the tape). The call cannot keep its promise: refuse.
   if (isThenable(result)) throw asyncError(name, result);
   return result;
 }
@@ -50,7 +50,8 @@ function refuseAsync(name: string, fn: unknown): void {
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+  if ((typeof v !== 'object' && typeof v !== 'function') || v === null) return false;
+  return typeof (v as { then?: unknown }).then === 'function';
 }
 
 function asyncError(name: string, pending: PromiseLike<unknown> | null): Error {
@@ -161,6 +162,7 @@ export function untrack(t: Tensor, storage: Storage): void {
 
 /** Take tensors out of every enclosing tidy scope: their owner frees them. */
 export function keep<T extends Tensor>(t: T): T {
+  if (!(t instanceof Tensor)) throw new TypeError(`keep: expected a Tensor, got ${describeValue(t)}`);
   for (const s of scopes) s.delete(t);
   guard(t);
   return t;
@@ -230,8 +232,7 @@ export interface MemoryWarningOptions {
   enabled: boolean;
 }
 
-const DEFAULT_WARNING: MemoryWarningOptions = { threshold: 10_000, enabled: true };
-const warning: MemoryWarningOptions = { ...DEFAULT_WARNING };
+const warning: MemoryWarningOptions = { threshold: 10_000, enabled: true };
 /** the count at which guard() warns: Infinity once warned or while disabled */
 let warnAt = warning.threshold;
 

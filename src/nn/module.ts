@@ -128,8 +128,12 @@ export abstract class Module {
    * no parameter has changed and no converted copy is left alive. With `strict` (default) extra
    * entries are an error too.
    */
-  loadStateDict(dict: StateDict, { strict = true }: { strict?: boolean } = {}): void {
+  loadStateDict(dict: StateDict, opts: { strict?: boolean } = {}): void {
     const where = `${this.describe()}.loadStateDict`;
+    if (opts === null || typeof opts !== 'object') {
+      throw new TypeError(`${where}: options must be an object such as { strict: false }, got ${opts === null ? 'null' : typeof opts}`);
+    }
+    const strict = opts.strict ?? true;
     if (dict === null || typeof dict !== 'object' || Array.isArray(dict) || dict instanceof Tensor || dict instanceof Map) {
       const got = dict === null ? 'null' : Array.isArray(dict) ? 'an array' : dict instanceof Map ? 'a Map' : dict instanceof Tensor ? 'a Tensor' : typeof dict;
       throw new TypeError(`${where}: expected an object of parameter name → Tensor (as stateDict() returns), got ${got}`);
