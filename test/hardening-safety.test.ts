@@ -291,6 +291,8 @@ describe('operands of the wrong type', () => {
     refuses(() => y.backward(1 as never), TypeError, 'backward: the gradient must be a Tensor of shape [] float32 on cpu (or omitted for a scalar output), got a number (1)');
     refuses(() => w3.backward([1, 1] as never), TypeError, 'backward: the gradient must be a Tensor of shape [2] float32 on cpu');
     refuses(() => T.grad(y, [w], { grad: 'x' as never }), TypeError, 'backward: the gradient must be a Tensor');
+    refuses(() => y.backward(undefined, null as never), TypeError, 'backward: options must be an object, got null');
+    refuses(() => w.requireGrad('no' as never), TypeError, "requireGrad: flag must be a boolean, got a string ('no')");
     y.backward();
     expect(vals(w.grad!)).toEqual([3, 3]);
   });
