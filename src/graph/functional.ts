@@ -2,7 +2,7 @@
 // matmul rules) over the primitives, and the composed ops (mean, softmax, clamp, ...).
 import type { BinaryOp, DType, UnaryOp } from '../backends/backend';
 import { fmtShape, normAxis } from '../ops/registry';
-import { axisArg, booleanArg, likeArg, numberArg, show, tensorArg, tensorList } from './args';
+import { arrayArg, axisArg, booleanArg, entry, likeArg, numberArg, show, tensorArg, tensorList } from './args';
 import { apply, noGrad } from './engine';
 import { isTensor, Tensor } from './tensor';
 
@@ -205,15 +205,6 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 }
 
 // ---------------------------------------------------------------- movement
-
-/** An array argument (a shape, a permutation, begin/end, widths), or a TypeError saying what it must hold. */
-function arrayArg(op: string, name: string, v: unknown, holds: string): readonly unknown[] {
-  if (!Array.isArray(v)) throw new TypeError(`${op}: ${name} must be an array of ${holds}, got ${show(v)}`);
-  return v;
-}
-
-/** A list entry for a message: numbers as they are, anything else described. */
-const entry = (v: unknown) => (typeof v === 'number' ? String(v) : show(v));
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   tensorArg('reshape', x, 1);
