@@ -1,6 +1,6 @@
 // Gradient clipping by the global norm, as PyTorch's torch.nn.utils.clip_grad_norm_.
 import { tensor } from '../graph/creation';
-import { keep, noGrad, tidy } from '../graph/engine';
+import { noGrad, tidy } from '../graph/engine';
 import { Tensor } from '../graph/tensor';
 
 /**
@@ -39,7 +39,7 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
       const total = n === Infinity || n === 1 ? acc : n === 2 ? acc.sqrt() : acc.pow(1 / n);
       const coef = total.add(1e-6).pow(-1).mul(maxNorm).minimum(1);
       for (const g of grads) g.assign(g.mul(coef));
-      return keep(total);
+      return total; // moves to the caller's scope (tidy keeps what it returns)
     }),
   );
 }
