@@ -6,3 +6,7 @@ export { ReLU, Sigmoid, Tanh, LeakyReLU, Softplus } from './activations';
 export { Loss, MSE, L1, CrossEntropy, mseLoss, l1Loss, crossEntropyLoss, type MSEOptions, type Reduction, type Labels } from './losses';
 export { initWeight, INIT_SCHEMES, type InitScheme } from './init';
 export { readSafetensors, writeSafetensors } from './safetensors';
+export { Flatten } from './flatten';
+export { Dropout } from './dropout';
+export { BatchNorm1d, BatchNorm2d, LayerNorm, type BatchNormOptions, type LayerNormOptions } from './normalization';
+export { accuracy } from './metrics';

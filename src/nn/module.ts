@@ -19,6 +19,7 @@ export abstract class Module {
   /** Training mode (true) or evaluation mode (false); set recursively by train() / eval(). */
   training = true;
   readonly #params = new Map<string, Tensor | null>();
+  readonly #buffers = new Map<string, Tensor | null>();
   readonly #children = new Map<string, Module>();
 
   /** The layer's computation. */
@@ -42,6 +43,20 @@ export abstract class Module {
     if (name.includes('.') || name === '') throw new Error(`${this.describe()}: invalid parameter name '${name}'`);
     if (t && !t.requiresGrad) t.requireGrad();
     this.#params.set(name, t);
+    return t;
+  }
+
+  /**
+   * Register (or replace) a buffer: state that is saved and loaded with the parameters but is not
+   * trained (BatchNorm's `running_mean`, `running_var`, `num_batches_tracked`, as PyTorch names
+   * them); null keeps the slot (e.g. running statistics turned off). A buffer never requires grad;
+   * a layer changes it in place with `assign`, so the registered tensor stays the same object.
+   */
+  protected registerBuffer(name: string, t: Tensor | null): Tensor | null {
+    if (name.includes('.') || name === '') throw new Error(`${this.describe()}: invalid buffer name '${name}'`);
+    if (t && t.requiresGrad) throw new Error(`${this.describe()}: buffer '${name}' must not require grad`);
+    if (this.#params.has(name)) throw new Error(`${this.describe()}: '${name}' is already a parameter`);
+    this.#buffers.set(name, t);
     return t;
   }
 
@@ -85,6 +100,42 @@ export abstract class Module {
     return out;
   }
 
+  /** Every buffer with its dotted name (`1.running_mean`), each tensor once even if shared. */
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const seen = new Set<Tensor>();
+    const out: [string, Tensor][] = [];
+    for (const [path, m] of this.namedModules(prefix)) {
+      for (const [k, t] of m.#buffers) {
+        if (!t || seen.has(t)) continue;
+        seen.add(t);
+        out.push([path ? `${path}.${k}` : k, t]);
+      }
+    }
+    return out;
+  }
+
+  /** Every buffer, each once. */
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, t]) => t);
+  }
+
+  /**
+   * What a state dict holds, in PyTorch's order: per module (depth first) its parameters, then its
+   * buffers; each tensor once.
+   */
+  #stateEntries(): [string, Tensor][] {
+    const seen = new Set<Tensor>();
+    const out: [string, Tensor][] = [];
+    for (const [path, m] of this.namedModules()) {
+      for (const [k, t] of [...m.#params, ...m.#buffers]) {
+        if (!t || seen.has(t)) continue;
+        seen.add(t);
+        out.push([path ? `${path}.${k}` : k, t]);
+      }
+    }
+    return out;
+  }
+
   /** Every parameter, each once. */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, t]) => t);
@@ -112,18 +163,19 @@ export abstract class Module {
   }
 
   /**
-   * A snapshot of the parameters by dotted name. The tensors are detached handles that share
-   * memory with the parameters until the next update (optimizers replace values, never write
-   * into them), so the snapshot does not change as training goes on. Dispose them when done.
+   * A snapshot of the parameters and buffers by dotted name. The tensors are detached handles that
+   * share memory with the parameters until the next update (optimizers and layers replace values,
+   * never write into them), so the snapshot does not change as training goes on. Dispose them
+   * when done.
    */
   stateDict(): StateDict {
     const out: StateDict = {};
-    for (const [k, t] of this.namedParameters()) out[k] = t.detach();
+    for (const [k, t] of this.#stateEntries()) out[k] = t.detach();
     return out;
   }
 
   /**
-   * Replace parameter values with `dict`'s (same names and shapes; dtype and device are converted).
+   * Replace parameter and buffer values with `dict`'s (same names and shapes; dtype and device are converted).
    * Every entry is checked, and every conversion made, before anything is written: on any error
    * no parameter has changed and no converted copy is left alive. With `strict` (default) extra
    * entries are an error too.
@@ -138,7 +190,7 @@ export abstract class Module {
       const got = dict === null ? 'null' : Array.isArray(dict) ? 'an array' : dict instanceof Map ? 'a Map' : dict instanceof Tensor ? 'a Tensor' : typeof dict;
       throw new TypeError(`${where}: expected an object of parameter name → Tensor (as stateDict() returns), got ${got}`);
     }
-    const params = this.namedParameters();
+    const params = this.#stateEntries();
     const names = new Set(params.map(([k]) => k));
     // own properties only: 'constructor' or 'toString' must not be found on Object.prototype
     const has = (k: string) => Object.prototype.hasOwnProperty.call(dict, k);
