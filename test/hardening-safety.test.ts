@@ -37,7 +37,6 @@ describe('the value count matches the shape wherever a tensor is made', () => {
     const holey = new Array<number>(4).fill(1, 0, 2);
     refuses(() => T.tensor(holey), TypeError, 'tensor: element at [2] is a hole');
     refuses(() => T.tensor(holey, { shape: [2, 2] }), TypeError, 'tensor: element 2 is a hole');
-    // eslint-disable-next-line no-sparse-arrays
     refuses(() => T.tensor([[1, 2], [3, , 5] as number[], [6, 7, 8]] as never), Error, 'tensor: ragged nested array');
     const inner = [1, 2, 3];
     delete inner[1];
