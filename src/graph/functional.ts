@@ -129,14 +129,19 @@ export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
  */
 function shift(x: Tensor, axis: number): Tensor {
   return noGrad(() => {
-    const m = max(x, axis, true);
+    const m = rowMax(x, axis);
     return where(eq(abs(m), Infinity), 0, m);
   });
 }
 
+/** max along axis, keeping it; 0 (a sum over nothing) for an empty axis, where max has no value. */
+function rowMax(x: Tensor, axis: number): Tensor {
+  return x.shape[axis] === 0 ? sum(x, axis, true) : max(x, axis, true);
+}
+
 /**
  * log Σ exp(x) along axis, stable: m + log Σ exp(x − m) with m = max (see shift). A row of
- * −inf gives −inf (as PyTorch) with a zero gradient (PyTorch: NaN, from exp(−inf − (−inf))): the
+ * −inf, or an empty axis, gives −inf (as PyTorch) with a zero gradient (PyTorch: NaN, from exp(−inf − (−inf))): the
  * log takes Σ = 1 there, under a where that puts the −inf back, so no 1/0 reaches the backward.
  */
 export function logSumExp(x: Tensor, axis: number = -1, keepDims = false): Tensor {
@@ -153,7 +158,7 @@ export function logSumExp(x: Tensor, axis: number = -1, keepDims = false): Tenso
 export function softmax(x: Tensor, axis = -1): Tensor {
   axis = normAxis('softmax', axis, x.shape.length, x.shape);
   // the plain max: a row with +inf or all −inf is NaN throughout, as in PyTorch
-  const m = noGrad(() => max(x, axis, true));
+  const m = noGrad(() => rowMax(x, axis));
   const e = exp(sub(x, m));
   return div(e, sum(e, axis, true));
 }
