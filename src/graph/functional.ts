@@ -141,8 +141,9 @@ function rowMax(x: Tensor, axis: number): Tensor {
 
 /**
  * log Σ exp(x) along axis, stable: m + log Σ exp(x − m) with m = max (see shift). A row of
- * −inf, or an empty axis, gives −inf (as PyTorch) with a zero gradient (PyTorch: NaN, from exp(−inf − (−inf))): the
- * log takes Σ = 1 there, under a where that puts the −inf back, so no 1/0 reaches the backward.
+ * −inf, or an empty axis, gives −inf (as PyTorch) with a zero gradient (PyTorch: NaN, from
+ * exp(−inf − (−inf))): the log takes Σ = 1 there, under a where that puts the −inf back, so no
+ * 1/0 reaches the backward.
  */
 export function logSumExp(x: Tensor, axis: number = -1, keepDims = false): Tensor {
   // checked here so a bad axis is reported as logSumExp's, not as the inner max's
