@@ -30,14 +30,18 @@ interface Entry {
 /** Serialize named tensors (any device) to safetensors bytes. */
 export async function writeSafetensors(dict: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
   const names = Object.keys(dict);
-  if (names.includes(METADATA)) throw new Error(`writeSafetensors: the name '${METADATA}' is reserved by the format for metadata`);
+  if (names.includes(METADATA)) {
+    throw new Error(`writeSafetensors: the name '${METADATA}' is reserved by the format for metadata`);
+  }
   for (const k of names) {
     if (!(dict[k] instanceof Tensor)) throw new Error(`writeSafetensors: entry '${k}' is not a Tensor`);
   }
   if (metadata !== undefined) {
-    const bad = metadata === null || typeof metadata !== 'object' ? [] : Object.keys(metadata).filter((k) => typeof metadata[k] !== 'string');
-    if (metadata === null || typeof metadata !== 'object' || bad.length) {
-      throw new Error(`writeSafetensors: metadata must map strings to strings${bad.length ? ` ('${bad[0]}' is not a string)` : ''}`);
+    const isObject = metadata !== null && typeof metadata === 'object';
+    const bad = isObject ? Object.keys(metadata).find((k) => typeof metadata[k] !== 'string') : undefined;
+    if (!isObject || bad !== undefined) {
+      const why = bad === undefined ? '' : ` ('${bad}' is not a string)`;
+      throw new Error(`writeSafetensors: metadata must map strings to strings${why}`);
     }
   }
   // no prototype: a tensor named "__proto__" is then an ordinary key (on {} it set the prototype
@@ -95,7 +99,9 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
   const fail = (why: string): never => {
     throw new Error(`${source}: not a valid safetensors file: ${why}`);
   };
-  if (!(bytes instanceof Uint8Array)) throw new Error(`readSafetensors: expects a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  if (!(bytes instanceof Uint8Array)) {
+    throw new Error(`readSafetensors: expects a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  }
   if (bytes.byteLength < 8) fail(`${bytes.byteLength} bytes, shorter than the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = dv.getBigUint64(0, true);
@@ -112,7 +118,9 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
   // JSON.parse makes "__proto__" an own key, so Object.keys sees every entry
   const keys = Object.keys(header);
   const count = keys.length - (Object.hasOwn(header, METADATA) ? 1 : 0);
-  if (count > SAFETENSORS_LIMITS.entries) fail(`header has ${count} entries; tapegrad reads at most ${SAFETENSORS_LIMITS.entries}`);
+  if (count > SAFETENSORS_LIMITS.entries) {
+    fail(`header has ${count} entries; tapegrad reads at most ${SAFETENSORS_LIMITS.entries}`);
+  }
   const dataStart = 8 + n;
   const dataLen = bytes.byteLength - dataStart;
   const entries: [string, DType, number[], number, number][] = [];
@@ -128,8 +136,12 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
     }
     const { dtype: code, shape, data_offsets: offsets } = e as Entry;
     const dtype = typeof code === 'string' ? FROM_CODE.get(code) : undefined;
-    if (dtype === undefined) fail(`entry ${quote(k)} has dtype ${JSON.stringify(code)?.slice(0, 40)}; tapegrad reads F32 and F64`);
-    if (shape.length > SAFETENSORS_LIMITS.rank) fail(`entry ${quote(k)} has rank ${shape.length}; tapegrad reads at most ${SAFETENSORS_LIMITS.rank}`);
+    if (dtype === undefined) {
+      fail(`entry ${quote(k)} has dtype ${JSON.stringify(code)?.slice(0, 40)}; tapegrad reads F32 and F64`);
+    }
+    if (shape.length > SAFETENSORS_LIMITS.rank) {
+      fail(`entry ${quote(k)} has rank ${shape.length}; tapegrad reads at most ${SAFETENSORS_LIMITS.rank}`);
+    }
     // every dimension, and the product of the nonzero ones, a safe integer: [0, 2^53, 2^53] holds
     // no values but no backend can stride over it
     let count = 1;
@@ -138,13 +150,19 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
       if (!Number.isSafeInteger(d) || d < 0) fail(`entry ${quote(k)} has shape ${JSON.stringify(shape)}`);
       count *= d;
       span *= Math.max(d, 1);
-      if (!Number.isSafeInteger(span * BYTES[dtype!])) fail(`entry ${quote(k)}: shape ${JSON.stringify(shape)} is too large`);
+      if (!Number.isSafeInteger(span * BYTES[dtype!])) {
+        fail(`entry ${quote(k)}: shape ${JSON.stringify(shape)} is too large`);
+      }
     }
     const size = count * BYTES[dtype!];
-    if (offsets.length !== 2) fail(`entry ${quote(k)}: data_offsets ${JSON.stringify(offsets).slice(0, 80)} must be two numbers [begin, end]`);
+    if (offsets.length !== 2) {
+      const given = JSON.stringify(offsets).slice(0, 80);
+      fail(`entry ${quote(k)}: data_offsets ${given} must be two numbers [begin, end]`);
+    }
     const [b, end] = offsets as [number, number];
     if (!Number.isSafeInteger(b) || !Number.isSafeInteger(end) || b < 0 || end - b !== size) {
-      fail(`entry ${quote(k)}: data_offsets ${JSON.stringify(offsets)} do not hold ${size} bytes for shape ${JSON.stringify(shape)}`);
+      const given = JSON.stringify(offsets);
+      fail(`entry ${quote(k)}: data_offsets ${given} do not hold ${size} bytes for shape ${JSON.stringify(shape)}`);
     }
     if (end > dataLen) fail(`entry ${quote(k)} ends at byte ${end} of a ${dataLen}-byte data section (truncated?)`);
     entries.push([k, dtype!, shape, b, end]);
