@@ -15,3 +15,4 @@ export type { CpuConfig } from './backends/cpu/config';
 export * from './nn';
 export * from './optim';
 export * from './train';
+export { exportOnnx, ONNX_OPSET, type OnnxExportOptions } from './interchange/onnx';
