@@ -20,10 +20,11 @@ export interface OnnxExportOptions {
   outputNames?: readonly string[];
   /**
    * Make this axis of every input a symbolic dimension named `batch` (usually 0), so the model
-   * accepts any batch size. The exporter follows the axis through the graph and refuses (with an
-   * error naming the op) any op that would freeze the example's batch size into the model.
+   * accepts any batch size; an array gives each input its own axis, null for an input without a
+   * batch. The exporter follows the axis through the graph and refuses (with an error naming the
+   * op) any op that would freeze the example's batch size into the model.
    */
-  batchAxis?: number;
+  batchAxis?: number | readonly (number | null)[];
   /** names for tensors the function closes over (a function's weights); others are `const_N` */
   names?: Record<string, Tensor>;
   /** the graph's name (default `tapegrad`) */
@@ -47,7 +48,10 @@ interface Leaf {
 export async function exportOnnx(model: Module | Fn, exampleInputs: Tensor | readonly Tensor[], options: OnnxExportOptions = {}): Promise<Uint8Array> {
   const inputs = exampleInputs instanceof Tensor ? [exampleInputs] : [...exampleInputs];
   checkArgs(model, inputs, options);
-  const { batchAxis } = options;
+  const batchAxes = inputs.map((_, i) => {
+    const b = options.batchAxis;
+    return b === undefined ? null : typeof b === 'number' ? b : (b[i] ?? null);
+  });
   const inputNames = options.inputNames ? [...options.inputNames] : defaultNames('input', inputs.length);
 
   // leaves by tensor: inputs first, then parameters (a module's, or named by the caller)
@@ -100,7 +104,7 @@ export async function exportOnnx(model: Module | Fn, exampleInputs: Tensor | rea
     }
     for (const l of leaves.values()) if (l.kind === 'param') values.set(l.t, await l.t.data());
     for (const n of outputNames) taken.add(n);
-    parts = { trace, outputs, outputNames, leaves, values, batchAxis, taken };
+    parts = { trace, outputs, outputNames, leaves, values, batchAxes, taken };
   } finally {
     for (const c of copies) c.dispose();
   }
@@ -154,13 +158,16 @@ function checkArgs(model: Module | Fn, inputs: Tensor[], o: OnnxExportOptions): 
       throw new Error(`exportOnnx: names must be distinct non-empty strings, got [${names.join(', ')}]`);
     }
   }
-  if (o.batchAxis !== undefined) {
-    inputs.forEach((t, i) => {
-      if (!Number.isInteger(o.batchAxis) || o.batchAxis! < 0 || o.batchAxis! >= t.shape.length) {
-        throw new Error(`exportOnnx: batchAxis ${o.batchAxis} is out of range for example input ${i} of shape ${fmtShape(t.shape)}`);
-      }
-    });
+  const b = o.batchAxis;
+  if (b !== undefined && typeof b !== 'number' && b.length !== inputs.length) {
+    throw new Error(`exportOnnx: ${b.length} batch axes for ${inputs.length} example inputs`);
   }
+  inputs.forEach((t, i) => {
+    const a = b === undefined ? null : typeof b === 'number' ? b : b[i];
+    if (a !== null && a !== undefined && (!Number.isInteger(a) || a < 0 || a >= t.shape.length)) {
+      throw new Error(`exportOnnx: batchAxis ${a} is out of range for example input ${i} of shape ${fmtShape(t.shape)}`);
+    }
+  });
 }
 
 /** The traced ops the outputs depend on, found from the outputs backwards, in trace (execution) order. */
@@ -200,7 +207,8 @@ interface GraphParts {
   outputNames: string[];
   leaves: Map<Tensor, Leaf>;
   values: Map<Tensor, ArrayLike<number>>;
-  batchAxis: number | undefined;
+  /** per graph input, in order */
+  batchAxes: (number | null)[];
   taken: Set<string>;
 }
 
@@ -287,9 +295,10 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
 
   // leaves: inputs are graph inputs, parameters and constants are initializers
   const graphInputs: OnnxNs.IValueInfoProto[] = [];
+  let inputIndex = 0;
   for (const l of p.leaves.values()) {
     names.set(l.t, l.name);
-    batch.set(l.t, l.kind === 'input' && p.batchAxis !== undefined ? p.batchAxis : null);
+    batch.set(l.t, l.kind === 'input' ? p.batchAxes[inputIndex++]! : null);
     if (l.kind === 'input') graphInputs.push(valueInfo(l.name, l.t, batch.get(l.t)!));
     else if (p.values.has(l.t)) init(l.name, DTYPE_CODES[l.t.dtype], l.t.shape, floatBytes(p.values.get(l.t)!, l.t.dtype));
   }
