@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Linear, MSE, ReLU, Sequential, manualSeed, randn, renderDot, tensor, toDot, toSvg, type Tensor } from '../../src';
 import type { TapeNode } from '../../src/graph/engine';
+import { WEBGPU } from '../helpers/devices';
 
 interface Parsed {
   labels: Map<string, string>;
@@ -93,6 +94,17 @@ describe('toDot', () => {
     expect(parse(toDot(t)).labels.size).toBe(1);
     expect(() => toDot(3 as unknown as Tensor)).toThrow(/toDot: expects a Tensor, got number/);
     t.dispose();
+  });
+
+  it.skipIf(!WEBGPU.available)('draws a WebGPU tape; gradient norms there are refused with the reason', () => {
+    const a = tensor([1, 2, 3], { device: 'webgpu', requiresGrad: true });
+    a.name = 'a';
+    const out = a.exp().sum();
+    out.backward();
+    const p = parse(toDot(out));
+    expect(p.labels.size).toBe(3);
+    expect(() => toDot(out, { gradNorms: true })).toThrow(/toDot: gradNorms reads gradients synchronously, but the gradient of a lives on webgpu/);
+    for (const t of [a, out]) t.dispose();
   });
 
   it('renders to SVG with the WebAssembly Graphviz: one SVG node per DOT node, one path per edge', async () => {

@@ -13,6 +13,7 @@ import {
 } from '../../src';
 import { ONNX_OPS } from '../../src/interchange/onnx-ops';
 import { irisNet } from '../../examples/tutorials/t4-iris';
+import { WEBGPU } from '../helpers/devices';
 
 type Fn = (...xs: Tensor[]) => Tensor | Tensor[];
 type Dim = number | 'B';
@@ -340,6 +341,26 @@ describe('exportOnnx: errors leave everything as it was', () => {
     gone.dispose();
     await expect(exportOnnx((t) => t, gone)).rejects.toThrow(/example input 0 of shape \[1\] was disposed/);
     net.parameters().forEach((t) => t.dispose());
+  });
+});
+
+describe.skipIf(!WEBGPU.available)('exportOnnx on WebGPU', () => {
+  it('a net on WebGPU exports the same model as on the CPU (parameters read asynchronously)', async () => {
+    const make = (device: 'cpu' | 'webgpu') => {
+      manualSeed(21);
+      return new Sequential(new Linear(3, 6, { device }), new Tanh(), new Linear(6, 2, { device }), new Softplus());
+    };
+    const [cpu, gpu] = [make('cpu'), make('webgpu')];
+    const x = tensor([[1, -2, 0.5], [0, 3, -1]]);
+    const a = await exportOnnx(cpu, x, { batchAxis: 0 });
+    const xg = x.to('webgpu');
+    const b = await exportOnnx(gpu, xg, { batchAxis: 0 });
+    expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
+    const s = await ort.InferenceSession.create(b);
+    const r = await s.run({ input: new ort.Tensor('float32', x.dataSync() as Float32Array, [2, 3]) });
+    const want = noGrad(() => gpu.forward(xg));
+    close(r.output!.data as Float32Array, await want.data(), 'webgpu net');
+    for (const t of [x, xg, want, ...cpu.parameters(), ...gpu.parameters()]) t.dispose();
   });
 });
 
