@@ -8,16 +8,17 @@ import { Tensor } from '../graph/tensor';
 import { Module } from '../nn/module';
 
 export interface DotOptions {
-  /** names for the leaves: a Module (its dotted parameter names, `0.weight`) or a name → tensor map */
+  /** names for the leaves: a Module (its dotted parameter names, `0.weight`) or name → tensor */
   params?: Module | Record<string, Tensor>;
-  /** label each leaf that has a gradient with its norm ‖grad‖₂ (after backward(); CPU tensors) */
+  /** label each leaf that has a gradient with its norm ‖grad‖₂ (after backward(); CPU only) */
   gradNorms?: boolean;
-  /** Graphviz rankdir: 'TB' (default: inputs at the top, the result at the bottom), 'LR', 'BT' or 'RL' */
+  /** Graphviz rankdir: 'TB' (default: inputs at the top, the result below), 'LR', 'BT', 'RL' */
   rankdir?: 'TB' | 'LR' | 'BT' | 'RL';
 }
 
 /** A DOT string literal: quotes and backslashes escaped, newlines as Graphviz's \n. */
-const lit = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+const lit = (s: string) =>
+  `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 
 const fmtAttrs = (attrs: unknown): string =>
   attrs && typeof attrs === 'object'
@@ -26,11 +27,14 @@ const fmtAttrs = (attrs: unknown): string =>
         .join(' ')
     : '';
 
-/** ‖g‖₂ read on the host (the drawing is synchronous, so the gradient must be readable now). */
+/** ‖g‖₂ read on the host (the drawing is synchronous: the gradient must be readable now). */
 function gradNorm(t: Tensor, label: string): number {
   const g = t.grad!;
   if (!getBackend(g.device).readSync) {
-    throw new Error(`toDot: gradNorms reads gradients synchronously, but the gradient of ${label} lives on ${g.device}; draw without gradNorms or move the model to the CPU`);
+    throw new Error(
+      `toDot: gradNorms reads gradients synchronously, but the gradient of ${label} lives on ` +
+        `${g.device}; draw without gradNorms or move the model to the CPU`,
+    );
   }
   let s = 0;
   for (const v of g.dataSync()) s += v * v;
@@ -82,7 +86,8 @@ export function toDot(t: Tensor, options: DotOptions = {}): string {
     const isParam = x.requiresGrad;
     const head = name ?? (isParam ? 'parameter' : 'tensor');
     let label = `${head}\n${fmtShape(x.shape)} ${x.dtype}`;
-    if (!name && !isParam && x.size === 1 && !x.isDisposed && getBackend(x.device).readSync) label = `${x.dataSync()[0]}\n${x.dtype}`;
+    if (!name && !isParam && x.size === 1 && !x.isDisposed && getBackend(x.device).readSync)
+      label = `${x.dataSync()[0]}\n${x.dtype}`;
     if (options.gradNorms && x.grad) label += `\n‖grad‖ = ${gradNorm(x, head).toPrecision(4)}`;
     const fill = x === t ? 'darkolivegreen1' : isParam ? 'lightblue' : 'lightgrey';
     lines.push(`  ${id} [shape=ellipse, style=filled, fillcolor=${fill}, label=${lit(label)}];`);
@@ -95,7 +100,8 @@ export function toDot(t: Tensor, options: DotOptions = {}): string {
     const fill = n.out === t ? 'darkolivegreen1' : 'white';
     lines.push(`  ${id} [shape=box, style=filled, fillcolor=${fill}, label=${lit(label)}];`);
   });
-  for (const n of nodes) for (const x of n.inputs) lines.push(`  ${ids.get(x)} -> ${ids.get(n.out)};`);
+  for (const n of nodes)
+    for (const x of n.inputs) lines.push(`  ${ids.get(x)} -> ${ids.get(n.out)};`);
   lines.push('}');
   return lines.join('\n') + '\n';
 }
@@ -107,7 +113,10 @@ let viz: Promise<Viz> | null = null;
  * Render DOT text with Graphviz compiled to WebAssembly (@viz-js/viz, loaded on first use; works
  * in Node and in browsers). Resolves to the SVG (or the `format` Graphviz names) as a string.
  */
-export async function renderDot(dot: string, format: 'svg' | 'json' | 'dot' = 'svg'): Promise<string> {
+export async function renderDot(
+  dot: string,
+  format: 'svg' | 'json' | 'dot' = 'svg',
+): Promise<string> {
   viz ??= import('@viz-js/viz').then((m) => m.instance() as Promise<Viz>);
   viz.catch(() => (viz = null)); // a failed load is retried next time
   try {

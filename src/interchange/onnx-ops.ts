@@ -9,7 +9,7 @@ import type { Tensor } from '../graph/tensor';
 /** An ONNX attribute value: an int, a list of ints, a float ({ float: x }) or a string. */
 export type OnnxAttr = number | readonly number[] | { float: number } | string;
 
-/** What the exporter offers an op's `emit`: node and constant writers, all returning value names. */
+/** What the exporter offers an op's `emit`: node and constant writers returning value names. */
 export interface OnnxWriter {
   /** Append a node; returns the name of its (single) output. */
   node(type: string, inputs: readonly string[], attrs?: Record<string, OnnxAttr>): string;
@@ -49,11 +49,13 @@ export interface OnnxMapping<K extends OpName = OpName> {
   batch?: (n: BatchArgs<K>) => number | null;
 }
 
-/** Partial on purpose: an op added to tapegrad without an ONNX entry still runs, and its export says so. */
+/** Partial on purpose: an op added without an ONNX entry still runs; its export says so. */
 export type OnnxTable = { [K in OpName]?: OnnxMapping<K> };
 
 const fail = (op: string, why: string): never => {
-  throw new Error(`exportOnnx: ${op} ${why}; export with a fixed batch (no batchAxis) or keep the batch axis apart`);
+  throw new Error(
+    `exportOnnx: ${op} ${why}; export with a fixed batch (no batchAxis) or keep the batch axis apart`,
+  );
 };
 
 /**
@@ -68,7 +70,8 @@ function broadcastBatch({ inputs, out, batchIn }: BatchArgs, op: string): number
     const b = batchIn[i];
     if (b === null || b === undefined) return;
     const p = r - t.shape.length + b;
-    if (at !== null && at !== p) fail(op, `meets batch axes at two different output axes (${at} and ${p})`);
+    if (at !== null && at !== p)
+      fail(op, `meets batch axes at two different output axes (${at} and ${p})`);
     at = p;
   });
   if (at === null) return null;
@@ -76,7 +79,10 @@ function broadcastBatch({ inputs, out, batchIn }: BatchArgs, op: string): number
     if (batchIn[i] !== null) return;
     const d = t.shape[at! - (r - t.shape.length)];
     if (d !== undefined && d !== 1) {
-      fail(op, `broadcasts a fixed tensor of shape ${fmtShape(t.shape)} along the batch axis ${at} of ${fmtShape(out.shape)}`);
+      fail(
+        op,
+        `broadcasts a fixed tensor of shape ${fmtShape(t.shape)} along the batch axis ${at} of ${fmtShape(out.shape)}`,
+      );
     }
   });
   return at;
@@ -101,14 +107,21 @@ const compare = (type: string, op: string, negate = false): OnnxMapping => ({
 });
 
 type Reduce = 'sum' | 'max' | 'min';
-/** Reducing over the batch axis is refused for sum: a mean's divisor (a constant) would keep the example's batch size. */
+/**
+ * Reducing over the batch axis is refused for sum: a mean's divisor (a constant) would keep the
+ * example's batch size.
+ */
 const reduceBatch =
   (op: Reduce) =>
   ({ attrs: { axes, keepDims }, batchIn }: BatchArgs<Reduce>): number | null => {
     const b = batchIn[0] ?? null;
     if (b === null) return null;
     if (axes.includes(b)) {
-      if (op === 'sum') fail(op, `reduces over the batch axis ${b} (a mean over it would divide by the example's batch size)`);
+      if (op === 'sum')
+        fail(
+          op,
+          `reduces over the batch axis ${b} (a mean over it would divide by the example's batch size)`,
+        );
       return null;
     }
     return keepDims ? b : b - axes.filter((a) => a < b).length;
@@ -119,7 +132,9 @@ const reduce = (op: Reduce, type: string, axesAsInput: boolean): OnnxMapping<Red
   emit: (w, { x, attrs: { axes, keepDims } }) => {
     if (axes.length === 0) return w.node('Identity', [x[0]!]);
     const keepdims = keepDims ? 1 : 0;
-    return axesAsInput ? w.node(type, [x[0]!, w.ints(axes)], { keepdims }) : w.node(type, [x[0]!], { axes, keepdims });
+    return axesAsInput
+      ? w.node(type, [x[0]!, w.ints(axes)], { keepdims })
+      : w.node(type, [x[0]!], { axes, keepdims });
   },
   batch: reduceBatch(op),
 });
@@ -154,7 +169,12 @@ export const ONNX_OPS: OnnxTable = {
   ge: compare('GreaterOrEqual', 'ge'),
   // reluGrad(g, x) = g where x > 0, else 0
   reluGrad: {
-    emit: (w, { x, inputs }) => w.node('Where', [w.node('Greater', [x[1]!, w.scalar(0, inputs[1]!.dtype)]), x[0]!, w.scalar(0, inputs[0]!.dtype)]),
+    emit: (w, { x, inputs }) =>
+      w.node('Where', [
+        w.node('Greater', [x[1]!, w.scalar(0, inputs[1]!.dtype)]),
+        x[0]!,
+        w.scalar(0, inputs[0]!.dtype),
+      ]),
     batch: (n) => broadcastBatch(n, 'reluGrad'),
   },
 
@@ -165,34 +185,51 @@ export const ONNX_OPS: OnnxTable = {
 
   reshape: {
     // the batch axis, once found, is written as −1: Reshape infers it from the element count
-    emit: (w, { x, out, batchOut }) => w.node('Reshape', [x[0]!, w.ints(out.shape.map((d, i) => (i === batchOut ? -1 : d)))]),
+    emit: (w, { x, out, batchOut }) =>
+      w.node('Reshape', [x[0]!, w.ints(out.shape.map((d, i) => (i === batchOut ? -1 : d)))]),
     // the batch axis survives when it stays an axis of its own: equal products before and after it
     batch: ({ inputs: [x], out, batchIn: [b] }) => {
       if (b === null || b === undefined) return null;
       const before = prod(x!.shape.slice(0, b));
       const after = prod(x!.shape.slice(b + 1));
       for (let j = 0; j < out.shape.length; j++) {
-        if (out.shape[j] === x!.shape[b] && prod(out.shape.slice(0, j)) === before && prod(out.shape.slice(j + 1)) === after) return j;
+        if (
+          out.shape[j] === x!.shape[b] &&
+          prod(out.shape.slice(0, j)) === before &&
+          prod(out.shape.slice(j + 1)) === after
+        )
+          return j;
       }
-      return fail('reshape', `from ${fmtShape(x!.shape)} to ${fmtShape(out.shape)} merges or splits the batch axis ${b}`);
+      return fail(
+        'reshape',
+        `from ${fmtShape(x!.shape)} to ${fmtShape(out.shape)} merges or splits the batch axis ${b}`,
+      );
     },
   },
   permute: {
     emit: (w, { x, attrs: { perm } }) => w.node('Transpose', [x[0]!], { perm }),
-    batch: ({ attrs: { perm }, batchIn: [b] }) => (b === null || b === undefined ? null : perm.indexOf(b)),
+    batch: ({ attrs: { perm }, batchIn: [b] }) =>
+      b === null || b === undefined ? null : perm.indexOf(b),
   },
   expand: {
     // ONNX's Expand broadcasts both ways: a 1 in the target keeps the input's (dynamic) size
-    emit: (w, { x, out, batchOut }) => w.node('Expand', [x[0]!, w.ints(out.shape.map((d, i) => (i === batchOut ? 1 : d)))]),
-    batch: ({ inputs: [x], out, batchIn: [b] }) => (b === null || b === undefined ? null : out.shape.length - x!.shape.length + b),
+    emit: (w, { x, out, batchOut }) =>
+      w.node('Expand', [x[0]!, w.ints(out.shape.map((d, i) => (i === batchOut ? 1 : d)))]),
+    batch: ({ inputs: [x], out, batchIn: [b] }) =>
+      b === null || b === undefined ? null : out.shape.length - x!.shape.length + b,
   },
   slice: {
     emit: (w, { x, inputs: [t], attrs: { begin, end }, batchOut }) => {
       const axes = begin.flatMap((b, i) => (b !== 0 || end[i] !== t!.shape[i] ? [i] : []));
       if (axes.length === 0) return w.node('Identity', [x[0]!]);
-      // a whole batch axis is never sliced (batchOut is only set then), so its end need not be known
+      // a whole batch axis is never sliced (batchOut is set only then): its end need not be known
       const ends = axes.map((i) => (i === batchOut ? Number.MAX_SAFE_INTEGER : end[i]!));
-      return w.node('Slice', [x[0]!, w.ints(axes.map((i) => begin[i]!)), w.ints(ends), w.ints(axes)]);
+      return w.node('Slice', [
+        x[0]!,
+        w.ints(axes.map((i) => begin[i]!)),
+        w.ints(ends),
+        w.ints(axes),
+      ]);
     },
     // a window of the batch is a fixed number of rows; the whole batch stays dynamic
     batch: ({ inputs: [x], attrs: { begin, end }, batchIn: [b] }) =>
@@ -200,7 +237,9 @@ export const ONNX_OPS: OnnxTable = {
   },
   pad: {
     emit: (w, { x, attrs: { before, after } }) =>
-      [...before, ...after].every((p) => p === 0) ? w.node('Identity', [x[0]!]) : w.node('Pad', [x[0]!, w.ints([...before, ...after])]),
+      [...before, ...after].every((p) => p === 0)
+        ? w.node('Identity', [x[0]!])
+        : w.node('Pad', [x[0]!, w.ints([...before, ...after])]),
     batch: ({ attrs: { before, after }, batchIn: [b] }) => {
       if (b === null || b === undefined) return null;
       if (before[b] !== 0 || after[b] !== 0) fail('pad', `pads the batch axis ${b}`);
@@ -212,7 +251,8 @@ export const ONNX_OPS: OnnxTable = {
     batch: (n) => {
       const b = broadcastBatch(n, 'concat');
       if (b !== null && b === n.attrs.axis) fail('concat', `joins along the batch axis ${b}`);
-      if (b !== null && n.batchIn.some((a) => a === null)) fail('concat', `joins batched and fixed tensors (batch axis ${b})`);
+      if (b !== null && n.batchIn.some((a) => a === null))
+        fail('concat', `joins batched and fixed tensors (batch axis ${b})`);
       return b;
     },
   },
@@ -221,12 +261,16 @@ export const ONNX_OPS: OnnxTable = {
     emit: (w, { x }) => w.node('Where', [w.bool(x[0]!), x[1]!, x[2]!]),
     batch: (n) => broadcastBatch(n, 'where'),
   },
-  cast: { emit: (w, { x, attrs: { dtype } }) => w.node('Cast', [x[0]!], { to: w.dtypeCode(dtype) }) },
+  cast: {
+    emit: (w, { x, attrs: { dtype } }) => w.node('Cast', [x[0]!], { to: w.dtypeCode(dtype) }),
+  },
   matmul: { emit: (w, { x }) => w.node('MatMul', [x[0]!, x[1]!]), batch: matmulBatch },
   // x [m, k] @ W + b is Gemm; other ranks a MatMul and a broadcast Add
   linear: {
     emit: (w, { x, inputs: [t] }) =>
-      t!.shape.length === 2 ? w.node('Gemm', [x[0]!, x[1]!, x[2]!]) : w.node('Add', [w.node('MatMul', [x[0]!, x[1]!]), x[2]!]),
+      t!.shape.length === 2
+        ? w.node('Gemm', [x[0]!, x[1]!, x[2]!])
+        : w.node('Add', [w.node('MatMul', [x[0]!, x[1]!]), x[2]!]),
     batch: ({ inputs: [x], batchIn: [b] }) => {
       if (b === null || b === undefined) return null;
       if (b === x!.shape.length - 1) fail('linear', `contracts over the batch axis ${b}`);
@@ -253,19 +297,30 @@ function matmulBatch(n: BatchArgs<'matmul'>): number | null {
   const ra = a.shape.length;
   const rb = b.shape.length;
   const r = n.out.shape.length;
-  if (ba === ra - 1 || bb === rb - 2) fail('matmul', `contracts over the batch axis (${fmtShape(a.shape)} @ ${fmtShape(b.shape)})`);
+  if (ba === ra - 1 || bb === rb - 2)
+    fail('matmul', `contracts over the batch axis (${fmtShape(a.shape)} @ ${fmtShape(b.shape)})`);
   const fromA = ba === null || ba === undefined ? null : ba === ra - 2 ? r - 2 : r - ra + ba;
   const fromB = bb === null || bb === undefined ? null : bb === rb - 1 ? r - 1 : r - rb + bb;
   if (fromA !== null && fromB !== null && fromA !== fromB) {
-    fail('matmul', `has batch axes on both operands that land on different output axes (${fromA} and ${fromB})`);
+    fail(
+      'matmul',
+      `has batch axes on both operands that land on different output axes (${fromA} and ${fromB})`,
+    );
   }
   const at = fromA ?? fromB;
   if (at !== null && at < r - 2) {
     // a leading (broadcast) axis: the operand without the batch must be 1 there
-    for (const [t, bt] of [[a, ba], [b, bb]] as const) {
+    for (const [t, bt] of [
+      [a, ba],
+      [b, bb],
+    ] as const) {
       if (bt !== null && bt !== undefined) continue;
       const d = t.shape[at - (r - t.shape.length)];
-      if (d !== undefined && d !== 1) fail('matmul', `broadcasts a fixed operand of shape ${fmtShape(t.shape)} along the batch axis ${at}`);
+      if (d !== undefined && d !== 1)
+        fail(
+          'matmul',
+          `broadcasts a fixed operand of shape ${fmtShape(t.shape)} along the batch axis ${at}`,
+        );
     }
   }
   return at;

@@ -7,14 +7,20 @@ import { fmtShape } from '../ops/registry';
 import { noGrad, tidy, traceOps, type TraceEntry } from '../graph/engine';
 import { Tensor } from '../graph/tensor';
 import { Module } from '../nn/module';
-import { defaultBatch, ONNX_OPS, type OnnxAttr, type OnnxMapping, type OnnxWriter } from './onnx-ops';
+import {
+  defaultBatch,
+  ONNX_OPS,
+  type OnnxAttr,
+  type OnnxMapping,
+  type OnnxWriter,
+} from './onnx-ops';
 import type { onnx as OnnxNs } from 'onnx-proto';
 
 /** The opset written into every exported model. */
 export const ONNX_OPSET = 17;
 
 export interface OnnxExportOptions {
-  /** names of the graph inputs, one per example input (default `input`, or `input0`, `input1`, ...) */
+  /** names of the graph inputs, one per example input (default `input`, or `input0`, ...) */
   inputNames?: readonly string[];
   /** names of the graph outputs (default `output`, or `output0`, `output1`, ...) */
   outputNames?: readonly string[];
@@ -45,25 +51,36 @@ interface Leaf {
  * in `namedParameters()` (`0.weight`), other tensors the function uses become constants. A module
  * is exported in evaluation mode (its mode is restored after). Resolves to the model's bytes.
  */
-export async function exportOnnx(model: Module | Fn, exampleInputs: Tensor | readonly Tensor[], options: OnnxExportOptions = {}): Promise<Uint8Array> {
+export async function exportOnnx(
+  model: Module | Fn,
+  exampleInputs: Tensor | readonly Tensor[],
+  options: OnnxExportOptions = {},
+): Promise<Uint8Array> {
   const inputs = exampleInputs instanceof Tensor ? [exampleInputs] : [...exampleInputs];
   checkArgs(model, inputs, options);
   const batchAxes = inputs.map((_, i) => {
     const b = options.batchAxis;
     return b === undefined ? null : typeof b === 'number' ? b : (b[i] ?? null);
   });
-  const inputNames = options.inputNames ? [...options.inputNames] : defaultNames('input', inputs.length);
+  const inputNames = options.inputNames
+    ? [...options.inputNames]
+    : defaultNames('input', inputs.length);
 
   // leaves by tensor: inputs first, then parameters (a module's, or named by the caller)
   const leaves = new Map<Tensor, Leaf>();
   inputs.forEach((t, i) => leaves.set(t, { t, name: inputNames[i]!, kind: 'input' }));
-  const paramList: [string, Tensor][] = model instanceof Module ? model.namedParameters() : Object.entries(options.names ?? {});
+  const paramList: [string, Tensor][] =
+    model instanceof Module ? model.namedParameters() : Object.entries(options.names ?? {});
   for (const [name, t] of paramList) if (!leaves.has(t)) leaves.set(t, { t, name, kind: 'param' });
   const taken = new Set([...leaves.values()].map((l) => l.name));
-  if (taken.size !== leaves.size) throw new Error(`exportOnnx: input and parameter names collide (${[...leaves.values()].map((l) => l.name).join(', ')})`);
+  if (taken.size !== leaves.size)
+    throw new Error(
+      `exportOnnx: input and parameter names collide (${[...leaves.values()].map((l) => l.name).join(', ')})`,
+    );
 
   const forward: Fn = model instanceof Module ? (x) => model.forward(x!) : model;
-  const modes = model instanceof Module ? model.namedModules().map(([, m]) => [m, m.training] as const) : [];
+  const modes =
+    model instanceof Module ? model.namedModules().map(([, m]) => [m, m.training] as const) : [];
   if (model instanceof Module) model.eval();
   const trace: TraceEntry[] = [];
   let outputs: Tensor[] = [];
@@ -73,10 +90,17 @@ export async function exportOnnx(model: Module | Fn, exampleInputs: Tensor | rea
     // Every tensor made by the forward dies with this tidy; the constants it reads (lifted
     // scalars, or tensors the function closes over) leave as detached handles, read below.
     copies = tidy(() => {
-      const result = noGrad(() => traceOps(() => forward(...inputs), (e) => trace.push(e)));
+      const result = noGrad(() =>
+        traceOps(
+          () => forward(...inputs),
+          (e) => trace.push(e),
+        ),
+      );
       outputs = result instanceof Tensor ? [result] : Array.isArray(result) ? [...result] : [];
       if (outputs.length === 0 || !outputs.every((t) => t instanceof Tensor)) {
-        throw new Error(`exportOnnx: the model must return a tensor or an array of tensors, got ${describe(result)}`);
+        throw new Error(
+          `exportOnnx: the model must return a tensor or an array of tensors, got ${describe(result)}`,
+        );
       }
       consts = graphConsts(outputs, trace, leaves);
       return consts.map((t) => t.detach());
@@ -88,12 +112,19 @@ export async function exportOnnx(model: Module | Fn, exampleInputs: Tensor | rea
   const values = new Map<Tensor, ArrayLike<number>>();
   let parts: GraphParts;
   try {
-    const outputNames = options.outputNames ? [...options.outputNames] : defaultNames('output', outputs.length);
+    const outputNames = options.outputNames
+      ? [...options.outputNames]
+      : defaultNames('output', outputs.length);
     if (outputNames.length !== outputs.length) {
-      throw new Error(`exportOnnx: ${outputNames.length} output names for ${outputs.length} outputs`);
+      throw new Error(
+        `exportOnnx: ${outputNames.length} output names for ${outputs.length} outputs`,
+      );
     }
     const clash = outputNames.find((n) => taken.has(n));
-    if (clash) throw new Error(`exportOnnx: output name '${clash}' is already the name of an input or parameter`);
+    if (clash)
+      throw new Error(
+        `exportOnnx: output name '${clash}' is already the name of an input or parameter`,
+      );
     let constIndex = 0;
     for (const [i, t] of consts.entries()) {
       let name = t.name && !taken.has(t.name) && !outputNames.includes(t.name) ? t.name : '';
@@ -123,7 +154,10 @@ export async function exportOnnx(model: Module | Fn, exampleInputs: Tensor | rea
 
 /** @internal the compiled schema, loaded on first use */
 export async function loadSchema(): Promise<{ onnx: typeof OnnxNs }> {
-  const mod = (await import('onnx-proto')) as unknown as { onnx?: typeof OnnxNs; default?: { onnx: typeof OnnxNs } };
+  const mod = (await import('onnx-proto')) as unknown as {
+    onnx?: typeof OnnxNs;
+    default?: { onnx: typeof OnnxNs };
+  };
   const onnx = mod.onnx ?? mod.default?.onnx;
   if (!onnx) throw new Error('exportOnnx: the onnx-proto package did not provide the ONNX schema');
   return { onnx };
@@ -139,23 +173,37 @@ function describe(v: unknown): string {
 
 function checkArgs(model: Module | Fn, inputs: Tensor[], o: OnnxExportOptions): void {
   if (!(model instanceof Module) && typeof model !== 'function') {
-    throw new Error(`exportOnnx: expects a Module or a function of tensors, got ${describe(model)}`);
+    throw new Error(
+      `exportOnnx: expects a Module or a function of tensors, got ${describe(model)}`,
+    );
   }
   if (inputs.length === 0) throw new Error('exportOnnx: expects at least one example input');
   inputs.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new Error(`exportOnnx: example input ${i} is ${describe(t)}, not a tensor`);
-    if (t.isDisposed) throw new Error(`exportOnnx: example input ${i} of shape ${fmtShape(t.shape)} was disposed`);
+    if (!(t instanceof Tensor))
+      throw new Error(`exportOnnx: example input ${i} is ${describe(t)}, not a tensor`);
+    if (t.isDisposed)
+      throw new Error(`exportOnnx: example input ${i} of shape ${fmtShape(t.shape)} was disposed`);
   });
   if (model instanceof Module && inputs.length !== 1) {
-    throw new Error(`exportOnnx: a Module's forward takes one input, got ${inputs.length} example inputs`);
+    throw new Error(
+      `exportOnnx: a Module's forward takes one input, got ${inputs.length} example inputs`,
+    );
   }
-  if (new Set(inputs).size !== inputs.length) throw new Error('exportOnnx: the same tensor is passed as two example inputs');
+  if (new Set(inputs).size !== inputs.length)
+    throw new Error('exportOnnx: the same tensor is passed as two example inputs');
   if (o.inputNames && o.inputNames.length !== inputs.length) {
-    throw new Error(`exportOnnx: ${o.inputNames.length} input names for ${inputs.length} example inputs`);
+    throw new Error(
+      `exportOnnx: ${o.inputNames.length} input names for ${inputs.length} example inputs`,
+    );
   }
   for (const names of [o.inputNames, o.outputNames]) {
-    if (names && (new Set(names).size !== names.length || names.some((n) => typeof n !== 'string' || n === ''))) {
-      throw new Error(`exportOnnx: names must be distinct non-empty strings, got [${names.join(', ')}]`);
+    if (
+      names &&
+      (new Set(names).size !== names.length || names.some((n) => typeof n !== 'string' || n === ''))
+    ) {
+      throw new Error(
+        `exportOnnx: names must be distinct non-empty strings, got [${names.join(', ')}]`,
+      );
     }
   }
   const b = o.batchAxis;
@@ -165,12 +213,14 @@ function checkArgs(model: Module | Fn, inputs: Tensor[], o: OnnxExportOptions): 
   inputs.forEach((t, i) => {
     const a = b === undefined ? null : typeof b === 'number' ? b : b[i];
     if (a !== null && a !== undefined && (!Number.isInteger(a) || a < 0 || a >= t.shape.length)) {
-      throw new Error(`exportOnnx: batchAxis ${a} is out of range for example input ${i} of shape ${fmtShape(t.shape)}`);
+      throw new Error(
+        `exportOnnx: batchAxis ${a} is out of range for example input ${i} of shape ${fmtShape(t.shape)}`,
+      );
     }
   });
 }
 
-/** The traced ops the outputs depend on, found from the outputs backwards, in trace (execution) order. */
+/** The traced ops the outputs depend on, found from the outputs back, in trace (run) order. */
 function reachable(outputs: Tensor[], trace: TraceEntry[]): TraceEntry[] {
   const maker = new Map<Tensor, TraceEntry>();
   for (const e of trace) maker.set(e.out, e);
@@ -261,7 +311,12 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
       const key = values.join(',');
       let name = intCache.get(key);
       if (!name) {
-        name = init(fresh('ints'), INT64, [values.length], littleEndian(BigInt64Array.from(values, (v) => BigInt(v))));
+        name = init(
+          fresh('ints'),
+          INT64,
+          [values.length],
+          littleEndian(BigInt64Array.from(values, (v) => BigInt(v))),
+        );
         intCache.set(key, name);
       }
       return name;
@@ -288,7 +343,9 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
     type: {
       tensorType: {
         elemType: DTYPE_CODES[t.dtype],
-        shape: { dim: t.shape.map((d, i) => (i === axis ? { dimParam: 'batch' } : { dimValue: d })) },
+        shape: {
+          dim: t.shape.map((d, i) => (i === axis ? { dimParam: 'batch' } : { dimValue: d })),
+        },
       },
     },
   });
@@ -300,19 +357,24 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
     names.set(l.t, l.name);
     batch.set(l.t, l.kind === 'input' ? p.batchAxes[inputIndex++]! : null);
     if (l.kind === 'input') graphInputs.push(valueInfo(l.name, l.t, batch.get(l.t)!));
-    else if (p.values.has(l.t)) init(l.name, DTYPE_CODES[l.t.dtype], l.t.shape, floatBytes(p.values.get(l.t)!, l.t.dtype));
+    else if (p.values.has(l.t))
+      init(l.name, DTYPE_CODES[l.t.dtype], l.t.shape, floatBytes(p.values.get(l.t)!, l.t.dtype));
   }
 
   for (const e of reachable(p.outputs, p.trace)) {
     const mapping = ONNX_OPS[e.op] as OnnxMapping | undefined;
     if (!mapping) {
       throw new Error(
-        `exportOnnx: op '${e.op}' (output ${fmtShape(e.out.shape)} ${e.out.dtype}) has no ONNX mapping; add an entry for it to ONNX_OPS in src/interchange/onnx-ops.ts`,
+        `exportOnnx: op '${e.op}' (output ${fmtShape(e.out.shape)} ${e.out.dtype}) has no ONNX ` +
+          `mapping; add an entry for it to ONNX_OPS in src/interchange/onnx-ops.ts`,
       );
     }
     const x = e.inputs.map((t) => {
       const n = names.get(t);
-      if (n === undefined) throw new Error(`exportOnnx: '${e.op}' reads a tensor of shape ${fmtShape(t.shape)} the trace does not know`);
+      if (n === undefined)
+        throw new Error(
+          `exportOnnx: '${e.op}' reads a tensor of shape ${fmtShape(t.shape)} the trace does not know`,
+        );
       return n;
     });
     const batchIn = e.inputs.map((t) => batch.get(t) ?? null);
@@ -330,7 +392,13 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
     const want = p.outputNames[i]!;
     const have = names.get(t)!;
     if (made.has(have) && !rename.has(have)) rename.set(have, want);
-    else nodes.push({ opType: 'Identity', name: `output_identity_${i}`, input: [have], output: [want] });
+    else
+      nodes.push({
+        opType: 'Identity',
+        name: `output_identity_${i}`,
+        input: [have],
+        output: [want],
+      });
     return valueInfo(want, t, batch.get(t) ?? null);
   });
   const swap = (n: string) => rename.get(n) ?? n;

@@ -1,6 +1,18 @@
 // toDot: the DOT text against the tape it draws (nodes, edges, labels), and rendering to SVG.
 import { describe, expect, it } from 'vitest';
-import { Linear, MSE, ReLU, Sequential, manualSeed, randn, renderDot, tensor, toDot, toSvg, type Tensor } from '../../src';
+import {
+  Linear,
+  MSE,
+  ReLU,
+  Sequential,
+  manualSeed,
+  randn,
+  renderDot,
+  tensor,
+  toDot,
+  toSvg,
+  type Tensor,
+} from '../../src';
 import type { TapeNode } from '../../src/graph/engine';
 import { WEBGPU } from '../helpers/devices';
 
@@ -33,10 +45,15 @@ function census(t: Tensor): { ops: number; leaves: number; edges: number } {
     x._node.inputs.forEach(visit);
   };
   visit(t);
-  return { ops: nodes.size, leaves: leaves.size, edges: [...nodes].reduce((n, x) => n + x.inputs.length, 0) };
+  return {
+    ops: nodes.size,
+    leaves: leaves.size,
+    edges: [...nodes].reduce((n, x) => n + x.inputs.length, 0),
+  };
 }
 
-const find = (p: Parsed, first: string) => [...p.labels].filter(([, l]) => l.split('\n')[0] === first).map(([id]) => id);
+const find = (p: Parsed, first: string) =>
+  [...p.labels].filter(([, l]) => l.split('\n')[0] === first).map(([id]) => id);
 
 describe('toDot', () => {
   it('draws one training step of a ReLU net: every op, leaf and edge of the tape, with names and gradient norms', () => {
@@ -59,13 +76,18 @@ describe('toDot', () => {
       expect(id, name).toBeDefined();
       const g = Array.from(t.grad!.dataSync());
       const norm = Math.sqrt(g.reduce((s, v) => s + v * v, 0));
-      expect(p.labels.get(id!)).toBe(`${name}\n[${t.shape.join(',')}] float32\n‖grad‖ = ${norm.toPrecision(4)}`);
+      expect(p.labels.get(id!)).toBe(
+        `${name}\n[${t.shape.join(',')}] float32\n‖grad‖ = ${norm.toPrecision(4)}`,
+      );
     }
     // edges go where the tape says: 0.weight into the first linear, that linear into relu
     const [w0] = find(p, '0.weight');
     const linears = find(p, 'linear');
     const [relu] = find(p, 'relu');
-    expect(p.edges).toContainEqual([w0!, linears.find((l) => p.edges.some(([a, b]) => a === w0 && b === l))!]);
+    expect(p.edges).toContainEqual([
+      w0!,
+      linears.find((l) => p.edges.some(([a, b]) => a === w0 && b === l))!,
+    ]);
     expect(p.edges.some(([a, b]) => linears.includes(a) && b === relu)).toBe(true);
     expect(p.labels.get(relu!)).toBe('relu\n[5,4] float32');
     // the result is the green box
@@ -74,7 +96,13 @@ describe('toDot', () => {
   });
 
   it('draws a tensor used twice with two edges, attributes, and scalar constants by value', () => {
-    const a = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const a = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
     a.name = 'a';
     const out = a.mul(a).sum([1], true).add(0.5);
     const p = parse(toDot(out));
@@ -96,16 +124,21 @@ describe('toDot', () => {
     t.dispose();
   });
 
-  it.skipIf(!WEBGPU.available)('draws a WebGPU tape; gradient norms there are refused with the reason', () => {
-    const a = tensor([1, 2, 3], { device: 'webgpu', requiresGrad: true });
-    a.name = 'a';
-    const out = a.exp().sum();
-    out.backward();
-    const p = parse(toDot(out));
-    expect(p.labels.size).toBe(3);
-    expect(() => toDot(out, { gradNorms: true })).toThrow(/toDot: gradNorms reads gradients synchronously, but the gradient of a lives on webgpu/);
-    for (const t of [a, out]) t.dispose();
-  });
+  it.skipIf(!WEBGPU.available)(
+    'draws a WebGPU tape; gradient norms there are refused with the reason',
+    () => {
+      const a = tensor([1, 2, 3], { device: 'webgpu', requiresGrad: true });
+      a.name = 'a';
+      const out = a.exp().sum();
+      out.backward();
+      const p = parse(toDot(out));
+      expect(p.labels.size).toBe(3);
+      expect(() => toDot(out, { gradNorms: true })).toThrow(
+        /toDot: gradNorms reads gradients synchronously, but the gradient of a lives on webgpu/,
+      );
+      for (const t of [a, out]) t.dispose();
+    },
+  );
 
   it('renders to SVG with the WebAssembly Graphviz: one SVG node per DOT node, one path per edge', async () => {
     const a = tensor([1, 2, 3], { requiresGrad: true });
@@ -116,7 +149,9 @@ describe('toDot', () => {
     expect(svg.match(/class="node"/g)).toHaveLength(p.labels.size);
     expect(svg.match(/class="edge"/g)).toHaveLength(p.edges.length);
     expect(svg).toContain('exp');
-    await expect(renderDot('digraph { a -> }')).rejects.toThrow(/renderDot: Graphviz could not render the graph/);
+    await expect(renderDot('digraph { a -> }')).rejects.toThrow(
+      /renderDot: Graphviz could not render the graph/,
+    );
     a.dispose();
   });
 });

@@ -5,11 +5,34 @@ import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  BINARY_OPS, MOVEMENT_OPS, OTHER_OPS, REDUCE_OPS, UNARY_OPS, type OpName,
+  BINARY_OPS,
+  MOVEMENT_OPS,
+  OTHER_OPS,
+  REDUCE_OPS,
+  UNARY_OPS,
+  type OpName,
 } from '../../src/backends/backend';
 import {
-  LeakyReLU, Linear, Module, ReLU, Sequential, Sigmoid, Softplus, Tanh, concat, exportOnnx, manualSeed, memory, noGrad,
-  randn, tensor, tidy, where, zeros, type DType, type Tensor,
+  LeakyReLU,
+  Linear,
+  Module,
+  ReLU,
+  Sequential,
+  Sigmoid,
+  Softplus,
+  Tanh,
+  concat,
+  exportOnnx,
+  manualSeed,
+  memory,
+  noGrad,
+  randn,
+  tensor,
+  tidy,
+  where,
+  zeros,
+  type DType,
+  type Tensor,
 } from '../../src';
 import { ONNX_OPS } from '../../src/interchange/onnx-ops';
 import { irisNet } from '../../examples/tutorials/t4-iris';
@@ -24,7 +47,9 @@ const exercised = new Set<string>();
 /** the parts of a decoded model the tests read (protobufjs fills every field it decodes) */
 interface ValueInfo {
   name: string;
-  type: { tensorType: { elemType: number; shape: { dim: { dimValue?: number; dimParam?: string }[] } } };
+  type: {
+    tensorType: { elemType: number; shape: { dim: { dimValue?: number; dimParam?: string }[] } };
+  };
 }
 interface Model {
   opsetImport: { version: number }[];
@@ -46,7 +71,13 @@ function decode(bytes: Uint8Array): Model {
 const quarters = fc.integer({ min: -8, max: 8 }).map((v) => v / 4);
 const reals = fc.float({ min: -3, max: 3, noNaN: true });
 
-function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string, rtol = 1e-5, atol = 1e-5): void {
+function close(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  what: string,
+  rtol = 1e-5,
+  atol = 1e-5,
+): void {
   expect(got.length, what).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
     const [g, w] = [Number(got[i]), Number(want[i])];
@@ -94,20 +125,27 @@ async function verify(c: Case, runs = 8): Promise<Model> {
   const arb = batchArb.chain((b) =>
     fc.tuple(
       fc.constant(b),
-      fc.tuple(...c.shapes.map((s) => {
-        const n = s.reduce<number>((p, d) => p * (d === 'B' ? b : d), 1);
-        return fc.array(c.values ?? reals, { minLength: n, maxLength: n });
-      })),
+      fc.tuple(
+        ...c.shapes.map((s) => {
+          const n = s.reduce<number>((p, d) => p * (d === 'B' ? b : d), 1);
+          return fc.array(c.values ?? reals, { minLength: n, maxLength: n });
+        }),
+      ),
     ),
   );
   await fc.assert(
     fc.asyncProperty(arb, async ([b, vals]) => {
       const xs = make(b, vals);
       const feeds: Record<string, ort.Tensor> = {};
-      xs.forEach((x, i) => (feeds[inNames[i]!] = new ort.Tensor(dtype, x.dataSync() as Float32Array, [...x.shape])));
+      xs.forEach(
+        (x, i) =>
+          (feeds[inNames[i]!] = new ort.Tensor(dtype, x.dataSync() as Float32Array, [...x.shape])),
+      );
       const got = await session.run(feeds);
       tidy(() => {
-        const r = noGrad(() => (c.model instanceof Module ? c.model.forward(xs[0]!) : c.model(...xs)));
+        const r = noGrad(() =>
+          c.model instanceof Module ? c.model.forward(xs[0]!) : c.model(...xs),
+        );
         const want = Array.isArray(r) ? r : [r];
         want.forEach((w, i) => {
           const o = got[outNames[i]!]!;
@@ -128,12 +166,32 @@ describe('exportOnnx: the tutorial nets in onnxruntime', () => {
   const nets: [string, () => Module][] = [
     ['t1 one neuron', () => new Linear(1, 1)],
     ['t1 one neuron, no bias', () => new Linear(1, 1, { bias: false })],
-    ['t2 linear net 1→2→1', () => new Sequential(new Linear(1, 2, { initScheme: 'gaussian' }), new Linear(2, 1, { initScheme: 'gaussian' }))],
-    ['t3 ReLU net 1→100→1', () => new Sequential(new Linear(1, 100, { initScheme: 'gaussian' }), new ReLU(), new Linear(100, 1, { initScheme: 'gaussian' }))],
+    [
+      't2 linear net 1→2→1',
+      () =>
+        new Sequential(
+          new Linear(1, 2, { initScheme: 'gaussian' }),
+          new Linear(2, 1, { initScheme: 'gaussian' }),
+        ),
+    ],
+    [
+      't3 ReLU net 1→100→1',
+      () =>
+        new Sequential(
+          new Linear(1, 100, { initScheme: 'gaussian' }),
+          new ReLU(),
+          new Linear(100, 1, { initScheme: 'gaussian' }),
+        ),
+    ],
     ['t4 iris 2→3→1 sigmoid, no bias', () => irisNet()],
     [
       't5 tanh net 1→20→1',
-      () => new Sequential(new Linear(1, 20, { initScheme: 'uniform', wscale: 0.1 }), new Tanh(), new Linear(20, 1, { initScheme: 'uniform', wscale: 0.1 })),
+      () =>
+        new Sequential(
+          new Linear(1, 20, { initScheme: 'uniform', wscale: 0.1 }),
+          new Tanh(),
+          new Linear(20, 1, { initScheme: 'uniform', wscale: 0.1 }),
+        ),
     ],
   ];
   for (const [name, make] of nets) {
@@ -148,7 +206,9 @@ describe('exportOnnx: the tutorial nets in onnxruntime', () => {
         expect(init, `initializer ${k}`).toBeDefined();
         expect(init!.dims).toEqual([...p.shape]);
         const raw = init!.rawData;
-        expect(Array.from(new Float32Array(new Uint8Array(raw).buffer))).toEqual(Array.from(p.dataSync()));
+        expect(Array.from(new Float32Array(new Uint8Array(raw).buffer))).toEqual(
+          Array.from(p.dataSync()),
+        );
       }
       const dims = model.graph.input[0]!.type.tensorType.shape.dim;
       expect(dims[0]!.dimParam).toBe('batch');
@@ -163,11 +223,25 @@ describe('exportOnnx: functions of tensors, every mapping exercised', () => {
   it('an MLP with every activation of the nn layers', async () => {
     manualSeed(1);
     const net = new Sequential(
-      new Linear(4, 8), new ReLU(), new Linear(8, 8), new Sigmoid(), new Linear(8, 8), new Tanh(),
-      new Linear(8, 8), new LeakyReLU(0.2), new Linear(8, 8), new Softplus(), new Linear(8, 3),
+      new Linear(4, 8),
+      new ReLU(),
+      new Linear(8, 8),
+      new Sigmoid(),
+      new Linear(8, 8),
+      new Tanh(),
+      new Linear(8, 8),
+      new LeakyReLU(0.2),
+      new Linear(8, 8),
+      new Softplus(),
+      new Linear(8, 3),
     );
     // scaled up so softplus meets its x > 40 branch and leakyRelu both sides
-    const model = await verify({ name: 'mlp', model: net, shapes: [['B', 4]], values: reals.map((v) => v * 20) });
+    const model = await verify({
+      name: 'mlp',
+      model: net,
+      shapes: [['B', 4]],
+      values: reals.map((v) => v * 20),
+    });
     expect(model.graph.initializer.map((t) => t.name)).toContain('10.weight');
     net.parameters().forEach((t) => t.dispose());
   });
@@ -175,14 +249,32 @@ describe('exportOnnx: functions of tensors, every mapping exercised', () => {
   const cases: Case[] = [
     {
       name: 'reshape, transpose, slice, pad',
-      model: (x) => x.reshape([-1, 2, 3]).transpose(1, 2).slice([0, 1], [undefined, 3]).pad([[0, 0], [1, 2], [0, 1]]),
+      model: (x) =>
+        x
+          .reshape([-1, 2, 3])
+          .transpose(1, 2)
+          .slice([0, 1], [undefined, 3])
+          .pad([
+            [0, 0],
+            [1, 2],
+            [0, 1],
+          ]),
       shapes: [['B', 6]],
       expectOps: ['Reshape', 'Transpose', 'Slice', 'Pad'],
     },
     {
       name: 'concat, expand, unsqueeze/squeeze, a slice of the batch',
-      model: (x, y) => [concat([x, y.mul(2)], 1).unsqueeze(1).expand([-1, 2, -1]), x.slice([0], [1]).squeeze(0), x.transpose().expand([2, 3, -1])],
-      shapes: [['B', 3], ['B', 3]],
+      model: (x, y) => [
+        concat([x, y.mul(2)], 1)
+          .unsqueeze(1)
+          .expand([-1, 2, -1]),
+        x.slice([0], [1]).squeeze(0),
+        x.transpose().expand([2, 3, -1]),
+      ],
+      shapes: [
+        ['B', 3],
+        ['B', 3],
+      ],
       expectOps: ['Concat', 'Expand'],
     },
     {
@@ -196,25 +288,41 @@ describe('exportOnnx: functions of tensors, every mapping exercised', () => {
           x.clamp(-1, 1),
         ];
       },
-      shapes: [['B', 4], ['B', 4]],
+      shapes: [
+        ['B', 4],
+        ['B', 4],
+      ],
       values: quarters,
     },
     {
       name: 'comparisons and where',
       model: (x, y) => [
-        x.eq(y).add(x.ne(y).mul(2)).add(x.lt(y).mul(4)).add(x.le(y).mul(8)).add(x.gt(y).mul(16)).add(x.ge(y).mul(32)),
+        x
+          .eq(y)
+          .add(x.ne(y).mul(2))
+          .add(x.lt(y).mul(4))
+          .add(x.le(y).mul(8))
+          .add(x.gt(y).mul(16))
+          .add(x.ge(y).mul(32)),
         where(x.gt(0), x, y.mul(3)),
         // a condition that is not a comparison's output: Cast to bool
         where(x, y, 7),
         y.reluGrad(x),
       ],
-      shapes: [['B', 5], ['B', 5]],
+      shapes: [
+        ['B', 5],
+        ['B', 5],
+      ],
       values: quarters,
       expectOps: ['Equal', 'Not', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'Where'],
     },
     {
       name: 'reductions over non-batch axes',
-      model: (x) => [x.sum(2).add(x.max(2)).sub(x.min(2)).add(x.mean(-1)), x.max(1, true), x.sum([1, 2], true)],
+      model: (x) => [
+        x.sum(2).add(x.max(2)).sub(x.min(2)).add(x.mean(-1)),
+        x.max(1, true),
+        x.sum([1, 2], true),
+      ],
       shapes: [['B', 3, 4]],
       values: quarters,
       expectOps: ['ReduceSum', 'ReduceMax', 'ReduceMin'],
@@ -239,7 +347,11 @@ describe('exportOnnx: functions of tensors, every mapping exercised', () => {
     {
       name: 'matmul: batched, with a constant, vector forms',
       model: (a, b, v) => {
-        const w = tensor([[1, -2, 0.5, 3], [0.25, 1, -1, 2], [2, 0, 1, -0.5]]);
+        const w = tensor([
+          [1, -2, 0.5, 3],
+          [0.25, 1, -1, 2],
+          [2, 0, 1, -0.5],
+        ]);
         return [a.matmul(b), a.matmul(w), a.matmul(v), v.matmul(w)];
       },
       shapes: [['B', 2, 3], ['B', 3, 2], [3]],
@@ -248,11 +360,19 @@ describe('exportOnnx: functions of tensors, every mapping exercised', () => {
     {
       name: 'linear of rank 2 (Gemm) and rank 3, mse',
       model: (x, x3, t) => {
-        const w = tensor([[1, -2], [0.5, 3], [0.25, 1]]);
+        const w = tensor([
+          [1, -2],
+          [0.5, 3],
+          [0.25, 1],
+        ]);
         const b = tensor([0.5, -1]);
         return [x.linear(w, b), x3.linear(w, b), x.linear(w, b).mse(t)];
       },
-      shapes: [['B', 3], ['B', 2, 3], ['B', 2]],
+      shapes: [
+        ['B', 3],
+        ['B', 2, 3],
+        ['B', 2],
+      ],
       expectOps: ['Gemm', 'ReduceMean'],
     },
     {
@@ -266,12 +386,21 @@ describe('exportOnnx: functions of tensors, every mapping exercised', () => {
 
   it('a function returning its input, a constant, and one tensor twice', async () => {
     const c = tensor([1, 2, 3]);
-    const bytes = await exportOnnx((x) => { const y = x.mul(2); return [x, c, y, y]; }, tensor([[1, 2, 3]]), {
-      outputNames: ['same', 'constant', 'twice_a', 'twice_b'],
-      batchAxis: 0,
-    });
+    const bytes = await exportOnnx(
+      (x) => {
+        const y = x.mul(2);
+        return [x, c, y, y];
+      },
+      tensor([[1, 2, 3]]),
+      {
+        outputNames: ['same', 'constant', 'twice_a', 'twice_b'],
+        batchAxis: 0,
+      },
+    );
     const s = await ort.InferenceSession.create(bytes);
-    const r = await s.run({ input: new ort.Tensor('float32', Float32Array.from([4, 5, 6, 7, 8, 9]), [2, 3]) });
+    const r = await s.run({
+      input: new ort.Tensor('float32', Float32Array.from([4, 5, 6, 7, 8, 9]), [2, 3]),
+    });
     expect(Array.from(r.same!.data as Float32Array)).toEqual([4, 5, 6, 7, 8, 9]);
     expect(Array.from(r.constant!.data as Float32Array)).toEqual([1, 2, 3]);
     expect(Array.from(r.twice_a!.data as Float32Array)).toEqual([8, 10, 12, 14, 16, 18]);
@@ -279,20 +408,30 @@ describe('exportOnnx: functions of tensors, every mapping exercised', () => {
     c.dispose();
   });
 
-  it('names a function\'s weights through options.names, and inputs through inputNames', async () => {
+  it("names a function's weights through options.names, and inputs through inputNames", async () => {
     const w = tensor([[2], [3]]);
-    const bytes = await exportOnnx((x) => x.matmul(w), tensor([[1, 1]]), { names: { 'head.weight': w }, inputNames: ['features'], outputNames: ['score'] });
+    const bytes = await exportOnnx((x) => x.matmul(w), tensor([[1, 1]]), {
+      names: { 'head.weight': w },
+      inputNames: ['features'],
+      outputNames: ['score'],
+    });
     const m = decode(bytes);
     expect(m.graph.initializer.map((t) => t.name)).toEqual(['head.weight']);
     const s = await ort.InferenceSession.create(bytes);
-    const r = await s.run({ features: new ort.Tensor('float32', Float32Array.from([1, 2]), [1, 2]) });
+    const r = await s.run({
+      features: new ort.Tensor('float32', Float32Array.from([1, 2]), [1, 2]),
+    });
     expect(Array.from(r.score!.data as Float32Array)).toEqual([8]);
     w.dispose();
   });
 });
 
 describe('exportOnnx: errors leave everything as it was', () => {
-  const x = tensor([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]);
+  const x = tensor([
+    [1, 2, 3, 4],
+    [5, 6, 7, 8],
+    [9, 10, 11, 12],
+  ]);
   afterAll(() => x.dispose());
 
   it('an op without a mapping is named', async () => {
@@ -300,7 +439,9 @@ describe('exportOnnx: errors leave everything as it was', () => {
     delete ONNX_OPS.sin;
     const before = memory().tensors;
     try {
-      await expect(exportOnnx((t) => t.sin().add(1), x)).rejects.toThrow(/op 'sin' \(output \[3,4\] float32\) has no ONNX mapping/);
+      await expect(exportOnnx((t) => t.sin().add(1), x)).rejects.toThrow(
+        /op 'sin' \(output \[3,4\] float32\) has no ONNX mapping/,
+      );
     } finally {
       ONNX_OPS.sin = saved;
     }
@@ -312,13 +453,25 @@ describe('exportOnnx: errors leave everything as it was', () => {
   it('ops that would freeze the example batch size into the model are refused', async () => {
     const before = memory().tensors;
     const opts = { batchAxis: 0 };
-    await expect(exportOnnx((t) => t.reshape([-1]), x, opts)).rejects.toThrow(/reshape from \[3,4\] to \[12\] merges or splits the batch axis 0/);
-    await expect(exportOnnx((t) => t.mean(0), x, opts)).rejects.toThrow(/sum reduces over the batch axis 0/);
+    await expect(exportOnnx((t) => t.reshape([-1]), x, opts)).rejects.toThrow(
+      /reshape from \[3,4\] to \[12\] merges or splits the batch axis 0/,
+    );
+    await expect(exportOnnx((t) => t.mean(0), x, opts)).rejects.toThrow(
+      /sum reduces over the batch axis 0/,
+    );
     const fixed = zeros([3, 4]);
-    await expect(exportOnnx((t) => t.add(fixed), x, opts)).rejects.toThrow(/add broadcasts a fixed tensor of shape \[3,4\] along the batch axis 0/);
-    await expect(exportOnnx((t) => concat([t, t], 0), x, opts)).rejects.toThrow(/concat joins along the batch axis 0/);
-    await expect(exportOnnx((t) => t.pad([[1, 0]]), x, opts)).rejects.toThrow(/pad pads the batch axis 0/);
-    await expect(exportOnnx((t) => t.T.matmul(t), x, opts)).rejects.toThrow(/matmul contracts over the batch axis/);
+    await expect(exportOnnx((t) => t.add(fixed), x, opts)).rejects.toThrow(
+      /add broadcasts a fixed tensor of shape \[3,4\] along the batch axis 0/,
+    );
+    await expect(exportOnnx((t) => concat([t, t], 0), x, opts)).rejects.toThrow(
+      /concat joins along the batch axis 0/,
+    );
+    await expect(exportOnnx((t) => t.pad([[1, 0]]), x, opts)).rejects.toThrow(
+      /pad pads the batch axis 0/,
+    );
+    await expect(exportOnnx((t) => t.T.matmul(t), x, opts)).rejects.toThrow(
+      /matmul contracts over the batch axis/,
+    );
     fixed.dispose();
     expect(memory().tensors).toBe(before);
     // the same functions export with a fixed batch
@@ -328,18 +481,32 @@ describe('exportOnnx: errors leave everything as it was', () => {
   it('bad arguments are named; a module keeps its training mode', async () => {
     const net = new Sequential(new Linear(4, 2), new ReLU());
     net.train();
-    await expect(exportOnnx(net, [x, x])).rejects.toThrow(/a Module's forward takes one input, got 2/);
-    await expect(exportOnnx(net, tensor([[1, 2, 3]]))).rejects.toThrow(/Linear\(4→2\): expected input \[\.\.\., 4\], got \[1, 3\]/);
+    await expect(exportOnnx(net, [x, x])).rejects.toThrow(
+      /a Module's forward takes one input, got 2/,
+    );
+    await expect(exportOnnx(net, tensor([[1, 2, 3]]))).rejects.toThrow(
+      /Linear\(4→2\): expected input \[\.\.\., 4\], got \[1, 3\]/,
+    );
     expect(net.training && net.at(0).training).toBe(true);
     await exportOnnx(net, x);
     expect(net.at(1).training).toBe(true);
-    await expect(exportOnnx((t) => t, x, { batchAxis: 2 })).rejects.toThrow(/batchAxis 2 is out of range for example input 0 of shape \[3,4\]/);
-    await expect(exportOnnx((t) => t, x, { inputNames: ['a', 'b'] })).rejects.toThrow(/2 input names for 1 example inputs/);
-    await expect(exportOnnx(net, x, { outputNames: ['0.weight'] })).rejects.toThrow(/output name '0.weight' is already the name of an input or parameter/);
-    await expect(exportOnnx((() => 3) as unknown as Fn, x)).rejects.toThrow(/must return a tensor or an array of tensors, got number/);
+    await expect(exportOnnx((t) => t, x, { batchAxis: 2 })).rejects.toThrow(
+      /batchAxis 2 is out of range for example input 0 of shape \[3,4\]/,
+    );
+    await expect(exportOnnx((t) => t, x, { inputNames: ['a', 'b'] })).rejects.toThrow(
+      /2 input names for 1 example inputs/,
+    );
+    await expect(exportOnnx(net, x, { outputNames: ['0.weight'] })).rejects.toThrow(
+      /output name '0.weight' is already the name of an input or parameter/,
+    );
+    await expect(exportOnnx((() => 3) as unknown as Fn, x)).rejects.toThrow(
+      /must return a tensor or an array of tensors, got number/,
+    );
     const gone = tensor([1]);
     gone.dispose();
-    await expect(exportOnnx((t) => t, gone)).rejects.toThrow(/example input 0 of shape \[1\] was disposed/);
+    await expect(exportOnnx((t) => t, gone)).rejects.toThrow(
+      /example input 0 of shape \[1\] was disposed/,
+    );
     net.parameters().forEach((t) => t.dispose());
   });
 });
@@ -348,16 +515,26 @@ describe.skipIf(!WEBGPU.available)('exportOnnx on WebGPU', () => {
   it('a net on WebGPU exports the same model as on the CPU (parameters read asynchronously)', async () => {
     const make = (device: 'cpu' | 'webgpu') => {
       manualSeed(21);
-      return new Sequential(new Linear(3, 6, { device }), new Tanh(), new Linear(6, 2, { device }), new Softplus());
+      return new Sequential(
+        new Linear(3, 6, { device }),
+        new Tanh(),
+        new Linear(6, 2, { device }),
+        new Softplus(),
+      );
     };
     const [cpu, gpu] = [make('cpu'), make('webgpu')];
-    const x = tensor([[1, -2, 0.5], [0, 3, -1]]);
+    const x = tensor([
+      [1, -2, 0.5],
+      [0, 3, -1],
+    ]);
     const a = await exportOnnx(cpu, x, { batchAxis: 0 });
     const xg = x.to('webgpu');
     const b = await exportOnnx(gpu, xg, { batchAxis: 0 });
     expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
     const s = await ort.InferenceSession.create(b);
-    const r = await s.run({ input: new ort.Tensor('float32', x.dataSync() as Float32Array, [2, 3]) });
+    const r = await s.run({
+      input: new ort.Tensor('float32', x.dataSync() as Float32Array, [2, 3]),
+    });
     const want = noGrad(() => gpu.forward(xg));
     close(r.output!.data as Float32Array, await want.data(), 'webgpu net');
     for (const t of [x, xg, want, ...cpu.parameters(), ...gpu.parameters()]) t.dispose();
@@ -366,7 +543,13 @@ describe.skipIf(!WEBGPU.available)('exportOnnx on WebGPU', () => {
 
 describe('exportOnnx: coverage', () => {
   it('every primitive op has a mapping, and the tests above ran each one through onnxruntime', () => {
-    const all: OpName[] = [...UNARY_OPS, ...BINARY_OPS, ...REDUCE_OPS, ...MOVEMENT_OPS, ...OTHER_OPS];
+    const all: OpName[] = [
+      ...UNARY_OPS,
+      ...BINARY_OPS,
+      ...REDUCE_OPS,
+      ...MOVEMENT_OPS,
+      ...OTHER_OPS,
+    ];
     expect(all.filter((op) => !ONNX_OPS[op])).toEqual([]);
     expect(all.filter((op) => !exercised.has(op))).toEqual([]);
   });

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const doc = readFileSync(`${root}/docs/scale-out.md`, 'utf8');
-const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => b.includes("from 'tapegrad'"));
+const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)]
+  .map((m) => m[1]!)
+  .filter((b) => b.includes("from 'tapegrad'"));
 
 describe('docs/scale-out.md', () => {
   it('has runnable examples', () => expect(blocks.length).toBeGreaterThanOrEqual(2));
@@ -19,7 +21,11 @@ describe('docs/scale-out.md', () => {
       mkdirSync(dir, { recursive: true });
       const file = `${dir}/scale-out-${i}.mts`;
       writeFileSync(file, code);
-      const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+      const out = execFileSync(process.execPath, ['--import', 'tsx', file], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       expect(out).not.toMatch(/NaN/);
       if (code.includes('exportOnnx')) {
         // the example prints the output dims and the largest difference from tapegrad
