@@ -143,7 +143,7 @@ export async function exportOnnx(
   const { onnx } = await loadSchema();
   const graph = buildGraph(onnx, parts);
   const modelProto = onnx.ModelProto.create({
-    irVersion: 8, // ONNX 1.12's IR, the one that introduced opset 17
+    irVersion: 8, // the IR that ONNX 1.12 writes with opset 17 (the schema package, ONNX 1.10, has it)
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'tapegrad',
     producerVersion: '0.1.0',
