@@ -351,6 +351,7 @@ export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsO
   }
   const version = spec.view !== undefined ? x0._version : undefined;
   const out = new Tensor(storage, shape, dtype, x0.device, version);
+  if (tracer) tracer({ op: name, inputs, out, attrs });
 
   if (anyGrad && gradEnabled && spec.vjp) {
     const saves = spec.saves ?? 'both';
@@ -379,6 +380,28 @@ function moveView<K extends OpName>(
   const out = backend.view(copy, view(copy.view, attrs, shape)!);
   backend.release(copy);
   return out;
+}
+
+// ---------------------------------------------------------------- tracing
+
+/** One op application as a trace sees it: the tape's fields, for every op (comparisons too). */
+export type TraceEntry = Pick<TapeNode, 'op' | 'inputs' | 'out' | 'attrs'>;
+
+let tracer: ((e: TraceEntry) => void) | null = null;
+
+/**
+ * @internal Run fn and show `onOp` every op it applies, in order, whether or not the tape records
+ * it: an exporter needs the comparisons (no VJP, so no tape node) and the work done under noGrad
+ * (softmax's max) as much as the differentiable ops. Not reentrant: one trace at a time.
+ */
+export function traceOps<T>(fn: () => T, onOp: (e: TraceEntry) => void): T {
+  if (tracer) throw new Error('traceOps: a trace is already running (exports cannot nest)');
+  tracer = onOp;
+  try {
+    return fn();
+  } finally {
+    tracer = null;
+  }
 }
 
 // ---------------------------------------------------------------- backward

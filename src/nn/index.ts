@@ -1,5 +1,5 @@
 // nn: modules, layers, activations, losses, init schemes, safetensors files.
-export { Module, type StateDict, type Dim } from './module';
+export { Module, type StateDict, type Dim, type Layout } from './module';
 export { Sequential } from './sequential';
 export { Linear, type LinearOptions } from './linear';
 export { ReLU, Sigmoid, Tanh, LeakyReLU, Softplus } from './activations';

@@ -11,6 +11,13 @@ export type Dim = number | string;
 export type StateDict = Record<string, Tensor>;
 
 /**
+ * How parameters are laid out in a state dict or file: tapegrad's own, or PyTorch's, where a
+ * Linear's weight is (out, in) (it is (in, out) here). The names are the same in both: a
+ * Sequential's `0.weight` is PyTorch's nn.Sequential `0.weight`.
+ */
+export type Layout = 'tapegrad' | 'torch';
+
+/**
  * The base class of layers and nets: owns named parameters (tensors that require grad) and named
  * child modules. Subclasses register them with `registerParameter` / `registerModule` and define
  * `forward`.
@@ -36,6 +43,21 @@ export abstract class Module {
    */
   outputShape(input: readonly Dim[]): Dim[] {
     return [...input];
+  }
+
+  /**
+   * This layer's parameters that PyTorch stores transposed (2-D, axes swapped): Linear's `weight`.
+   * Layers whose layout differs from PyTorch's override it; the default is none.
+   */
+  protected torchTransposed(): readonly string[] {
+    return [];
+  }
+
+  /** Dotted names of the parameters that the torch layout transposes. */
+  #transposedNames(): Set<string> {
+    const out = new Set<string>();
+    for (const [path, m] of this.namedModules()) for (const k of m.torchTransposed()) out.add(path ? `${path}.${k}` : k);
+    return out;
   }
 
   /** Register (or replace) a parameter; null keeps the slot (e.g. a disabled bias). */
@@ -166,29 +188,50 @@ export abstract class Module {
    * A snapshot of the parameters and buffers by dotted name. The tensors are detached handles that
    * share memory with the parameters until the next update (optimizers and layers replace values,
    * never write into them), so the snapshot does not change as training goes on. Dispose them
-   * when done.
+   * when done. With `layout: 'torch'` the parameters PyTorch stores transposed (Linear weights)
+   * are transposed views, ready for `writeSafetensors` and PyTorch's `load_state_dict`.
    */
-  stateDict(): StateDict {
+  stateDict({ layout = 'tapegrad' }: { layout?: Layout } = {}): StateDict {
+    checkLayout(this.describe(), 'stateDict', layout);
+    const flip = layout === 'torch' ? this.#transposedNames() : new Set<string>();
     const out: StateDict = {};
-    for (const [k, t] of this.#stateEntries()) out[k] = t.detach();
+    for (const [k, t] of this.#stateEntries()) out[k] = flip.has(k) ? noGrad(() => t.transpose()) : t.detach();
     return out;
   }
 
   /**
-   * Replace parameter and buffer values with `dict`'s (same names and shapes; dtype and device are converted).
-   * Every entry is checked, and every conversion made, before anything is written: on any error
-   * no parameter has changed and no converted copy is left alive. With `strict` (default) extra
-   * entries are an error too.
+   * Replace parameter and buffer values with `dict`'s (same names and shapes; dtype and device are
+   * converted). Every entry is checked, and every conversion made, before anything is written: on
+   * any error no parameter has changed and no converted copy is left alive. With `strict` (default)
+   * extra entries are an error too. With `layout: 'torch'` the entries PyTorch stores transposed
+   * (Linear weights, (out, in)) are transposed back as they are read.
    */
-  loadStateDict(dict: StateDict, opts: { strict?: boolean } = {}): void {
+  loadStateDict(dict: StateDict, opts: { strict?: boolean; layout?: Layout } = {}): void {
     const where = `${this.describe()}.loadStateDict`;
     if (opts === null || typeof opts !== 'object') {
       throw new TypeError(`${where}: options must be an object such as { strict: false }, got ${opts === null ? 'null' : typeof opts}`);
     }
     const strict = opts.strict ?? true;
+    const layout = opts.layout ?? 'tapegrad';
     if (dict === null || typeof dict !== 'object' || Array.isArray(dict) || dict instanceof Tensor || dict instanceof Map) {
       const got = dict === null ? 'null' : Array.isArray(dict) ? 'an array' : dict instanceof Map ? 'a Map' : dict instanceof Tensor ? 'a Tensor' : typeof dict;
       throw new TypeError(`${where}: expected an object of parameter name → Tensor (as stateDict() returns), got ${got}`);
+    }
+    checkLayout(this.describe(), 'loadStateDict', layout);
+    if (layout === 'torch') {
+      // contiguous copies in tapegrad's layout; the caller's dict is left as it was
+      const flipped: [string, Tensor][] = [];
+      for (const k of this.#transposedNames()) {
+        const v = Object.prototype.hasOwnProperty.call(dict, k) ? dict[k] : undefined;
+        if (v instanceof Tensor && !v.isDisposed && v.rank === 2) flipped.push([k, noGrad(() => v.transpose().clone())]);
+      }
+      try {
+        return this.loadStateDict({ ...dict, ...Object.fromEntries(flipped) }, { strict });
+      } catch (e) {
+        throw new Error(`${(e as Error).message} (torch layout: Linear weights are compared after transposing)`);
+      } finally {
+        for (const [, t] of flipped) t.dispose();
+      }
     }
     const params = this.#stateEntries();
     const names = new Set(params.map(([k]) => k));
@@ -239,9 +282,12 @@ export abstract class Module {
   /**
    * Write the parameters to a safetensors file (8-byte little-endian header length, a JSON
    * header, then the raw little-endian values), readable by the `safetensors` Python package.
+   * With `layout: 'torch'` the file is in PyTorch's layout (see `stateDict`) and its metadata says
+   * `format: pt` (as PyTorch's writers do) unless `metadata` sets a format.
    */
-  async save(path: string, metadata?: Record<string, string>): Promise<void> {
-    const dict = this.stateDict();
+  async save(path: string, metadata?: Record<string, string>, { layout = 'tapegrad' }: { layout?: Layout } = {}): Promise<void> {
+    const dict = this.stateDict({ layout });
+    if (layout === 'torch') metadata = { format: 'pt', ...metadata };
     try {
       const bytes = await writeSafetensors(dict, metadata);
       const fs = await import('node:fs/promises');
@@ -252,7 +298,7 @@ export abstract class Module {
   }
 
   /** Load parameters from a file written by `save` (or any safetensors file with these names and shapes). */
-  async load(path: string, opts?: { strict?: boolean }): Promise<this> {
+  async load(path: string, opts?: { strict?: boolean; layout?: Layout }): Promise<this> {
     const fs = await import('node:fs/promises');
     const bytes = await fs.readFile(path);
     const dict = readSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
@@ -268,7 +314,7 @@ export abstract class Module {
    * Build a module with `make` and load its parameters from `path`: the file holds values, not the
    * architecture, so the caller supplies it (`Module.load(path, () => makeNet())`).
    */
-  static async load<M extends Module>(path: string, make: () => M, opts?: { strict?: boolean }): Promise<M> {
+  static async load<M extends Module>(path: string, make: () => M, opts?: { strict?: boolean; layout?: Layout }): Promise<M> {
     return make().load(path, opts);
   }
 
@@ -278,5 +324,11 @@ export abstract class Module {
     if (!kids.length) return this.describe();
     const body = kids.map(([k, m]) => `  (${k}): ${m.toString().split('\n').join('\n  ')}`).join('\n');
     return `${this.describe()}(\n${body}\n)`;
+  }
+}
+
+function checkLayout(who: string, what: string, layout: unknown): void {
+  if (layout !== 'tapegrad' && layout !== 'torch') {
+    throw new Error(`${who}.${what}: unknown layout ${JSON.stringify(layout)} (known: 'tapegrad', 'torch')`);
   }
 }
