@@ -2,7 +2,7 @@
 // loss and metrics, early stopping, a learning-rate schedule, a divergence guard, callbacks and
 // progress. Each batch runs inside tidy, and the running loss is summed on the
 // device and read once per epoch, so memory stays flat and no batch waits for a device read.
-import { tensor, zeros } from '../graph/creation';
+import { tensor } from '../graph/creation';
 import { concat, stack } from '../graph/functional';
 import { keep, noGrad, tidy } from '../graph/engine';
 import { makeRandom, permutation } from '../graph/random';
@@ -265,9 +265,10 @@ export class Trainer {
           start = { net: this.net.stateDict(), opt: this.optimizer.stateDict() };
         }
         const lr = this.optimizer.lr;
-        // device-side sums: [loss, ...metrics] weighted by batch size, and the first bad step
+        // device-side sums: [loss, ...metrics] weighted by batch size; and, for the guard, the
+        // number of steps after which the running loss sum was still finite
         let totals: Tensor[] | null = null;
-        let bad: Tensor | null = null;
+        let finiteSteps: Tensor | null = null;
         const order = this.shuffle && batches > 1 ? permutation(n, this.#rand) : null;
         for (let b = 0; b < batches; b++) {
           const lo = b * bs;
@@ -288,13 +289,15 @@ export class Trainer {
               totals?.forEach((t) => t.dispose());
               totals = next;
               if (this.divergenceGuard) {
-                // l − l is 0 for a finite loss and NaN for NaN or ±∞; remember the first such step
-                const d = figures[0]!.reshape([]);
-                const finite = d.sub(d).eq(0);
-                const prev = bad ?? zeros([], { dtype: d.dtype, device: d.device });
-                const nb = keep(prev.where(prev.ne(0).add(finite).gt(0), b + 1));
-                bad?.dispose();
-                bad = nb;
+                // s − s is 0 for a finite s and NaN for NaN or ±∞. Once a loss is NaN or ±∞ the
+                // running sum stays so (NaN + a = NaN, ∞ + finite = ∞, ∞ − ∞ = NaN), so counting
+                // the steps with a finite sum gives the first bad step (3 scalar ops a step, and
+                // read only when the epoch's sum is not finite)
+                const s = next[0]!;
+                const ok = s.sub(s).eq(0);
+                const count = keep(finiteSteps ? finiteSteps.add(ok) : ok);
+                finiteSteps?.dispose();
+                finiteSteps = count;
               }
             });
             if (onBatchEnd) last = keep(figures[0]!);
@@ -310,15 +313,16 @@ export class Trainer {
         const sums = totals as Tensor[] | null;
         const read = sums ? Array.from(await readAll(sums)) : [];
         sums?.forEach((t) => t.dispose());
-        const badStep = bad ? (await (bad as Tensor).data())[0]! : 0;
-        (bad as Tensor | null)?.dispose();
         const loss = read.length ? read[0]! / n : NaN;
-        if (this.divergenceGuard && (badStep > 0 || !Number.isFinite(loss))) {
+        const counted = finiteSteps as Tensor | null;
+        const badStep = this.divergenceGuard && !Number.isFinite(loss) && counted ? (await counted.data())[0]! + 1 : 0;
+        counted?.dispose();
+        if (badStep > 0) {
           this.net.loadStateDict(start!.net);
           this.optimizer.loadStateDict(start!.opt);
-          const where = badStep > 0 ? `step ${badStep} of ${batches}` : `the sum of its ${batches} batch losses (it overflowed)`;
+          // (a sum of finite losses that overflows ends up here too, at the step where it did)
           throw new Error(
-            `Trainer.fit: the training loss became ${badStep > 0 ? 'NaN or infinite' : 'infinite'} at epoch ${epoch}, ${where} (lr ${lr}); ` +
+            `Trainer.fit: the training loss became NaN or infinite at epoch ${epoch}, step ${badStep} of ${batches} (lr ${lr}); ` +
               `training stopped and the weights and optimizer state of the start of epoch ${epoch} were put back. ` +
               'Try a lower learning rate or clipGradNorm, or pass { divergenceGuard: false } to the Trainer to go on regardless.',
           );
