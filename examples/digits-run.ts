@@ -125,8 +125,9 @@ export async function trainDigits(o: DigitsOptions = {}): Promise<DigitsResult> 
   const { arch = DEFAULT_ARCH, epochs = 10, device = 'cpu', seed = 0, batchSize = 64, lr = 1e-3, outDir = 'out', progress = false } = o;
   const log = o.log ?? ((l: string) => console.log(l));
   manualSeed(seed);
-  const data = loadDigits({ seed, train: o.train ?? 8000, test: o.test ?? 2000, device });
   const net = makeNet(arch, device);
+  // the split has its own generator: loading after the init leaves the init's draws alone
+  const data = loadDigits({ seed, train: o.train ?? 8000, test: o.test ?? 2000, device });
   const opt = new Adam(net.parameters(), { lr });
   const trainer = new Trainer(net, new CrossEntropy(), opt, { batchSize, seed, metrics: ['accuracy'], progress, label: 'digits' });
   const rows: EpochRow[] = [];

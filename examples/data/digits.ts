@@ -9,8 +9,14 @@ export const SIDE = 28;
 export const PIXELS = SIDE * SIDE;
 export const CLASSES = 10;
 
-/** Every digit of the package, in its order (all 0s, then all 1s, ...): pixels row-major, labels 0–9. */
+let cached: { pixels: Float32Array; labels: Float32Array } | null = null;
+
+/**
+ * Every digit of the package, in its order (all 0s, then all 1s, ...): pixels row-major, labels
+ * 0–9. Parsed once per process (40 MB of JSON take seconds) and shared: do not modify the arrays.
+ */
 export function readAllDigits(): { pixels: Float32Array; labels: Float32Array } {
+  if (cached) return cached;
   const dir = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
   const perDigit = Array.from({ length: CLASSES }, (_, d) => {
     const { data } = JSON.parse(readFileSync(join(dir, `${d}.json`), 'utf8')) as { data: number[] };
@@ -26,7 +32,8 @@ export function readAllDigits(): { pixels: Float32Array; labels: Float32Array } 
     labels.fill(d, at, at + data.length / PIXELS);
     at += data.length / PIXELS;
   });
-  return { pixels, labels };
+  cached = { pixels, labels };
+  return cached;
 }
 
 export interface DigitsOptions {

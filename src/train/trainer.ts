@@ -2,7 +2,7 @@
 // loss and metrics, early stopping, a learning-rate schedule, a divergence guard, callbacks and
 // progress. Each batch runs inside tidy, and the running loss is summed on the
 // device and read once per epoch, so memory stays flat and no batch waits for a device read.
-import { tensor, zeros } from '../graph/creation';
+import { tensor } from '../graph/creation';
 import { concat, stack } from '../graph/functional';
 import { keep, noGrad, tidy } from '../graph/engine';
 import { makeRandom, permutation } from '../graph/random';
@@ -152,7 +152,9 @@ function resolveMetrics(m: MetricsOption | undefined): [string, Metric][] {
   return entries.map(([k, f]) => {
     if (k === 'loss') throw new Error("Trainer: a metric cannot be named 'loss' (the loss is always recorded)");
     if (f === 'accuracy') return [k, accuracy];
-    if (typeof f !== 'function') throw new Error(`Trainer: metric '${k}' must be 'accuracy' or a function (pred, target) => Tensor, got ${typeOf(f)}`);
+    if (typeof f !== 'function') {
+      throw new Error(`Trainer: metric '${k}' must be 'accuracy' or a function (pred, target) => Tensor, got ${typeOf(f)}`);
+    }
     return [k, f];
   });
 }
@@ -179,14 +181,23 @@ export class Trainer {
     opts: TrainerOptions = {},
   ) {
     if (!(net instanceof Module)) throw new Error(`Trainer: net must be a Module, got ${typeOf(net)}`);
-    if (!(optimizer instanceof Optimizer)) throw new Error(`Trainer: optimizer must be an Optimizer (SGD, Adam, ...), got ${typeOf(optimizer)}`);
-    if (opts === null || typeof opts !== 'object') throw new Error(`Trainer: options must be an object like { batchSize: 32 }, got ${typeOf(opts)}`);
-    const { batchSize = 32, shuffle = true, seed = 0, progress = 'auto', label = '', metrics, divergenceGuard = true, clipGradNorm: clip } = opts;
+    if (!(optimizer instanceof Optimizer)) {
+      throw new Error(`Trainer: optimizer must be an Optimizer (SGD, Adam, ...), got ${typeOf(optimizer)}`);
+    }
+    if (opts === null || typeof opts !== 'object') {
+      throw new Error(`Trainer: options must be an object like { batchSize: 32 }, got ${typeOf(opts)}`);
+    }
+    const { batchSize = 32, shuffle = true, seed = 0, progress = 'auto', label = '', metrics } = opts;
+    const { divergenceGuard = true, clipGradNorm: clip } = opts;
     if (!(batchSize === Infinity || (Number.isInteger(batchSize) && batchSize > 0))) {
       throw new Error(`Trainer: batchSize must be a positive integer, got ${batchSize}`);
     }
-    if (typeof loss !== 'function' && !(loss instanceof Loss)) throw new Error('Trainer: loss must be a Loss or a function (pred, target) => Tensor');
-    if (clip !== undefined && !(typeof clip === 'number' && clip > 0)) throw new Error(`Trainer: clipGradNorm must be a positive number, got ${clip}`);
+    if (typeof loss !== 'function' && !(loss instanceof Loss)) {
+      throw new Error('Trainer: loss must be a Loss or a function (pred, target) => Tensor');
+    }
+    if (clip !== undefined && !(typeof clip === 'number' && clip > 0)) {
+      throw new Error(`Trainer: clipGradNorm must be a positive number, got ${clip}`);
+    }
     this.batchSize = batchSize;
     this.shuffle = shuffle;
     this.divergenceGuard = divergenceGuard;
@@ -265,9 +276,10 @@ export class Trainer {
           start = { net: this.net.stateDict(), opt: this.optimizer.stateDict() };
         }
         const lr = this.optimizer.lr;
-        // device-side sums: [loss, ...metrics] weighted by batch size, and the first bad step
+        // device-side sums: [loss, ...metrics] weighted by batch size; and, for the guard, the
+        // number of steps after which the running loss sum was still finite
         let totals: Tensor[] | null = null;
-        let bad: Tensor | null = null;
+        let finiteSteps: Tensor | null = null;
         const order = this.shuffle && batches > 1 ? permutation(n, this.#rand) : null;
         for (let b = 0; b < batches; b++) {
           const lo = b * bs;
@@ -279,22 +291,28 @@ export class Trainer {
             this.optimizer.zeroGrad();
             const pred = this.net.forward(xb);
             const l = this.#lossOf(pred, yb);
-            const figures = [l.detach(), ...this.#metrics.map(([k, f]) => this.#metricOf(k, f, pred.detach(), yb))];
+            const p = pred.detach();
+            const figures = [l.detach(), ...this.#metrics.map(([k, f]) => this.#metricOf(k, f, p, yb))];
             l.backward();
             if (this.#clip !== null) clipGradNorm(this.optimizer.params, this.#clip);
             this.optimizer.step();
             noGrad(() => {
-              const next = figures.map((v, i) => keep(totals ? totals[i]!.add(v.reshape([]).mul(hi - lo)) : v.reshape([]).mul(hi - lo)));
+              const next = figures.map((v, i) => {
+                const w = v.reshape([]).mul(hi - lo);
+                return keep(totals ? totals[i]!.add(w) : w);
+              });
               totals?.forEach((t) => t.dispose());
               totals = next;
               if (this.divergenceGuard) {
-                // l − l is 0 for a finite loss and NaN for NaN or ±∞; remember the first such step
-                const d = figures[0]!.reshape([]);
-                const finite = d.sub(d).eq(0);
-                const prev = bad ?? zeros([], { dtype: d.dtype, device: d.device });
-                const nb = keep(prev.where(prev.ne(0).add(finite).gt(0), b + 1));
-                bad?.dispose();
-                bad = nb;
+                // s − s is 0 for a finite s and NaN for NaN or ±∞. Once a loss is NaN or ±∞ the
+                // running sum stays so (NaN + a = NaN, ∞ + finite = ∞, ∞ − ∞ = NaN), so counting
+                // the steps with a finite sum gives the first bad step (3 scalar ops a step, and
+                // read only when the epoch's sum is not finite)
+                const s = next[0]!;
+                const ok = s.sub(s).eq(0);
+                const count = keep(finiteSteps ? finiteSteps.add(ok) : ok);
+                finiteSteps?.dispose();
+                finiteSteps = count;
               }
             });
             if (onBatchEnd) last = keep(figures[0]!);
@@ -310,15 +328,17 @@ export class Trainer {
         const sums = totals as Tensor[] | null;
         const read = sums ? Array.from(await readAll(sums)) : [];
         sums?.forEach((t) => t.dispose());
-        const badStep = bad ? (await (bad as Tensor).data())[0]! : 0;
-        (bad as Tensor | null)?.dispose();
         const loss = read.length ? read[0]! / n : NaN;
-        if (this.divergenceGuard && (badStep > 0 || !Number.isFinite(loss))) {
+        const counted = finiteSteps as Tensor | null;
+        const diverged = this.divergenceGuard && !Number.isFinite(loss) && counted;
+        const badStep = diverged ? (await counted.data())[0]! + 1 : 0;
+        counted?.dispose();
+        if (badStep > 0) {
           this.net.loadStateDict(start!.net);
           this.optimizer.loadStateDict(start!.opt);
-          const where = badStep > 0 ? `step ${badStep} of ${batches}` : `the sum of its ${batches} batch losses (it overflowed)`;
+          // (a sum of finite losses that overflows ends up here too, at the step where it did)
           throw new Error(
-            `Trainer.fit: the training loss became ${badStep > 0 ? 'NaN or infinite' : 'infinite'} at epoch ${epoch}, ${where} (lr ${lr}); ` +
+            `Trainer.fit: the training loss became NaN or infinite at epoch ${epoch}, step ${badStep} of ${batches} (lr ${lr}); ` +
               `training stopped and the weights and optimizer state of the start of epoch ${epoch} were put back. ` +
               'Try a lower learning rate or clipGradNorm, or pass { divergenceGuard: false } to the Trainer to go on regardless.',
           );
@@ -337,13 +357,17 @@ export class Trainer {
           history.validation.push(validationLoss);
           names.forEach((k) => history.validationMetrics[k]!.push(s.metrics[k]!));
         }
-        progress.update(epoch, { loss, val: validationLoss, ...prefixed(metrics, ''), ...prefixed(validationMetrics, 'val_') });
+        const shown = { loss, val: validationLoss, ...metrics, ...prefixed(validationMetrics, 'val_') };
+        progress.update(epoch, shown);
         scheduler?.step();
         let stop = false;
         if (early) {
+          const onVal = early.on === 'validation';
           const value =
-            early.monitor === 'loss' ? (early.on === 'validation' ? validationLoss! : loss) : early.on === 'validation' ? validationMetrics[early.monitor]! : metrics[early.monitor]!;
-          const better = Number.isNaN(bestValue) || (early.mode === 'min' ? value < bestValue - early.minDelta : value > bestValue + early.minDelta);
+            early.monitor === 'loss' ? (onVal ? validationLoss! : loss) : (onVal ? validationMetrics : metrics)[early.monitor]!;
+          const better =
+            Number.isNaN(bestValue) ||
+            (early.mode === 'min' ? value < bestValue - early.minDelta : value > bestValue + early.minDelta);
           if (better) {
             bestValue = value;
             wait = 0;
@@ -474,7 +498,8 @@ function disposeOptState(s: OptimizerState): void {
   for (const p of Object.values(s.state)) for (const t of Object.values(p.tensors)) t.dispose();
 }
 
-const prefixed = (m: Record<string, number>, pre: string) => Object.fromEntries(Object.entries(m).map(([k, v]) => [pre + k, v]));
+const prefixed = (m: Record<string, number>, pre: string) =>
+  Object.fromEntries(Object.entries(m).map(([k, v]) => [pre + k, v]));
 
 interface ResolvedEarly {
   monitor: string;
@@ -490,10 +515,16 @@ function checkFitOptions(opts: FitOptions, metricNames: string[]) {
   const fail = (why: string): never => {
     throw new TypeError(`Trainer.fit: ${why}`);
   };
-  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) fail(`options must be an object like { epochs: 10 }, got ${typeOf(opts)}`);
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    fail(`options must be an object like { epochs: 10 }, got ${typeOf(opts)}`);
+  }
   const { epochs = 1, validation, onBatchEnd, onEpochEnd, earlyStopping, scheduler } = opts;
-  if (typeof epochs !== 'number' || !Number.isInteger(epochs) || epochs < 0) fail(`epochs must be a non-negative integer, got ${typeof epochs === 'number' ? epochs : typeOf(epochs)}`);
-  if (validation !== undefined && (!Array.isArray(validation) || validation.length !== 2)) fail(`validation must be a pair [x, y] of tensors, got ${typeOf(validation)}`);
+  if (typeof epochs !== 'number' || !Number.isInteger(epochs) || epochs < 0) {
+    fail(`epochs must be a non-negative integer, got ${typeof epochs === 'number' ? epochs : typeOf(epochs)}`);
+  }
+  if (validation !== undefined && (!Array.isArray(validation) || validation.length !== 2)) {
+    fail(`validation must be a pair [x, y] of tensors, got ${typeOf(validation)}`);
+  }
   if (onBatchEnd !== undefined && typeof onBatchEnd !== 'function') fail(`onBatchEnd must be a function, got ${typeOf(onBatchEnd)}`);
   if (onEpochEnd !== undefined && typeof onEpochEnd !== 'function') fail(`onEpochEnd must be a function, got ${typeOf(onEpochEnd)}`);
   if (scheduler !== undefined && (scheduler === null || typeof (scheduler as SchedulerLike).step !== 'function')) {
@@ -501,17 +532,23 @@ function checkFitOptions(opts: FitOptions, metricNames: string[]) {
   }
   let early: ResolvedEarly | null = null;
   if (earlyStopping !== undefined) {
-    if (earlyStopping === null || typeof earlyStopping !== 'object') fail(`earlyStopping must be an object like { patience: 5 }, got ${typeOf(earlyStopping)}`);
-    const { monitor = 'loss', on = validation ? 'validation' : 'train', patience = 5, minDelta = 0, mode, restoreBest = true } = earlyStopping;
+    if (earlyStopping === null || typeof earlyStopping !== 'object') {
+      fail(`earlyStopping must be an object like { patience: 5 }, got ${typeOf(earlyStopping)}`);
+    }
+    const { monitor = 'loss', on = validation ? 'validation' : 'train', patience = 5, minDelta = 0 } = earlyStopping;
+    const { mode, restoreBest = true } = earlyStopping;
     if (monitor !== 'loss' && !metricNames.includes(monitor)) {
-      fail(`earlyStopping.monitor '${monitor}' is neither 'loss' nor a metric of this Trainer (${metricNames.length ? metricNames.join(', ') : 'it has none'})`);
+      const known = metricNames.length ? metricNames.join(', ') : 'it has none';
+      fail(`earlyStopping.monitor '${monitor}' is neither 'loss' nor a metric of this Trainer (${known})`);
     }
     if (on !== 'validation' && on !== 'train') fail(`earlyStopping.on must be 'validation' or 'train', got ${String(on)}`);
     if (on === 'validation' && !validation) fail("earlyStopping.on is 'validation' but no validation data was given");
     if (!Number.isInteger(patience) || patience < 1) fail(`earlyStopping.patience must be a positive integer, got ${patience}`);
     if (typeof minDelta !== 'number' || !(minDelta >= 0)) fail(`earlyStopping.minDelta must be a number ≥ 0, got ${minDelta}`);
     if (mode !== undefined && mode !== 'min' && mode !== 'max') fail(`earlyStopping.mode must be 'min' or 'max', got ${String(mode)}`);
-    early = { monitor, on, patience, minDelta, mode: mode ?? (monitor !== 'loss' && /acc/i.test(monitor) ? 'max' : 'min'), restoreBest: !!restoreBest };
+    // as Keras: higher is better for a name containing 'acc', lower for anything else
+    const auto = monitor !== 'loss' && /acc/i.test(monitor) ? 'max' : 'min';
+    early = { monitor, on, patience, minDelta, mode: mode ?? auto, restoreBest: !!restoreBest };
   }
   return { epochs, validation, onBatchEnd, onEpochEnd, scheduler, early };
 }
