@@ -145,6 +145,8 @@ export const ONNX_OPS: OnnxTable = {
   neg: unary('Neg'),
   exp: unary('Exp'),
   log: unary('Log'),
+  // ONNX has no Log1p: log(1 + x) (loses log1p's precision for |x| < 1e-8, as any ONNX runtime would)
+  log1p: { emit: (w, { x, inputs }) => w.node('Log', [w.node('Add', [x[0]!, w.scalar(1, inputs[0]!.dtype)])]) },
   sqrt: unary('Sqrt'),
   abs: unary('Abs'),
   sign: unary('Sign'),
