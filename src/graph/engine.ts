@@ -339,7 +339,8 @@ export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsO
   let storage: Storage;
   if (spec.view !== undefined) {
     // a view op: a new handle on input 0's buffer, no kernel (a copy first when no view fits)
-    storage = moveView(backend, storages[0]!, spec.view, attrs, shape, dtype);
+    const v = spec.view(storages[0]!.view, attrs, shape);
+    storage = v !== null ? backend.view(storages[0]!, v) : viewOfCopy(backend, storages[0]!, spec.view, attrs, shape, dtype);
   } else {
     const kernel = (backend.kernels as Partial<Record<OpName, Kernel<Storage, K>>>)[name];
     if (kernel === undefined) {
@@ -364,8 +365,8 @@ export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsO
   return out;
 }
 
-/** x's buffer seen through `view`'s result; when that is null, a row-major copy of x seen so. */
-function moveView<K extends OpName>(
+/** A view op's output when no view of x's buffer expresses it: a row-major copy of x, seen so. */
+function viewOfCopy<K extends OpName>(
   backend: Backend,
   x: Storage,
   view: NonNullable<OpSpec<K>['view']>,
@@ -373,8 +374,6 @@ function moveView<K extends OpName>(
   shape: number[],
   dtype: DType,
 ): Storage {
-  const v = view(x.view, attrs, shape);
-  if (v !== null) return backend.view(x, v);
   // every view op maps a row-major input to a view, so the second call cannot fail
   const copy = backend.materialize(x, dtype);
   const out = backend.view(copy, view(copy.view, attrs, shape)!);
