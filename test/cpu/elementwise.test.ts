@@ -4,11 +4,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tensor, tidy, where, type Tensor } from '../../src';
-import { EW_THREAD_MIN, EW_WASM_MIN, EW_WASM_MIN_HEAP } from '../../src/backends/cpu/elementwise';
+import { DEFAULTS } from '../../src/backends/cpu/config';
 import { configureCpu, cpuCapabilities, resetCpuConfig, warmCpu } from '../../src/backends/cpu';
 import { BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp } from '../../src/backends/backend';
 import { at, fill } from './reference';
 import { LAYOUTS, laidOut, size, values, type FloatDType } from './views';
+
+const { ewThreadMin: EW_THREAD_MIN, ewWasmCopyMin: EW_WASM_MIN, ewWasmInPlaceMin: EW_WASM_MIN_HEAP } = DEFAULTS;
 
 const UNARY_REF: Record<UnaryOp, (x: number) => number> = {
   neg: (x) => -x,

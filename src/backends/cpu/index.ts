@@ -7,9 +7,9 @@ import {
 } from '../backend';
 import { BINARY_JS, UNARY_JS, WHERE_JS, elementwise } from './elementwise';
 import { config, DEFAULTS, type CpuConfig } from './config';
-import { workerChunks } from './gemm';
+import { workerChunks } from './pool';
 import { linear, matmul } from './matmul';
-import { readyWorkers, startPool, stopThreads, whenThreadsReady } from './threads';
+import { readyWorkers, startPool, stopThreads, whenThreadsReady } from './pool';
 import { wasm, wasmReady } from './wasm';
 import { mse, reduce } from './reduce';
 import {

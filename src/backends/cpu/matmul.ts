@@ -1,9 +1,11 @@
 // Batched matmul over strided views: batch dims broadcast by stride 0; each (m×k)·(k×n) product
-// runs on the wasm SIMD kernel (packed, cache-blocked, threaded when big) or in plain JS (no
-// WebAssembly, wasm disabled by configureCpu, or a product too small to repay the packing).
+// runs where policy.ts says: on the wasm SIMD kernel (packed, cache-blocked, threaded when big) or
+// in plain JS (no WebAssembly, wasm disabled by configureCpu, or a product too small to repay the
+// packing).
 import { sizeOf, type OutInfo } from '../backend';
 import { config } from './config';
-import { gemmJs, gemmThin, gemmWasm, type Operand } from './gemm';
+import { gemmChunks, gemmJs, gemmThin, gemmWasm, type Operand } from './gemm';
+import { choosePath } from './policy';
 import { alloc, fresh, type CpuStorage } from './storage';
 import { wasm } from './wasm';
 import { inHeap } from './heap';
@@ -31,12 +33,20 @@ export function matmul(a: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
   const rb = b.arr.shape.length;
   const A: Operand = { data: a.arr.data, offset: 0, rs: a.arr.stride[ra - 2]!, cs: a.arr.stride[ra - 1]! };
   const B: Operand = { data: b.arr.data, offset: 0, rs: b.arr.stride[rb - 2]!, cs: b.arr.stride[rb - 1]! };
-  const w = config.wasm && m * n * k >= config.wasmMinWork ? wasm() : null;
+  const w = config.wasm ? wasm() : null;
+  const path = choosePath({
+    family: 'matmul',
+    work: m * n * k,
+    kernel: w !== null,
+    inHeap: inHeap(a.arr.data) && inHeap(b.arr.data),
+    chunks: gemmChunks(out.dtype === 'float64', m, n),
+  });
   // a row or column of C, or an outer product: the matrix-vector kernels (packing would pad it to panels)
-  const thin = w !== null && (m === 1 || n === 1 || k === 1);
+  const thin = path !== 'js' && (m === 1 || n === 1 || k === 1);
   // a matrix times a column that the thin kernels cannot take stays in JS (dot products): the
   // packed kernel would pad the column to NR (tests force it with wasmMinWork = 0)
-  const general = w !== null && (n > 1 || config.wasmMinWork === 0);
+  const general = path !== 'js' && (n > 1 || config.wasmMinWork === 0);
+  const threaded = path === 'threaded';
   const f64 = out.dtype === 'float64';
 
   const aBS = batchStrides(a);
@@ -51,8 +61,8 @@ export function matmul(a: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
       B.offset += idx[d]! * bBS[d]!;
     }
     const co = batch * m * n;
-    const viaThin = thin && gemmThin(w, f64, m, n, k, A, B, c, co);
-    const done = viaThin || (general && gemmWasm(w!, f64, m, n, k, A, B, c, co, B.offset === lastB));
+    const viaThin = thin && gemmThin(w!, f64, m, n, k, A, B, c, co);
+    const done = viaThin || (general && gemmWasm(w!, f64, m, n, k, A, B, c, co, B.offset === lastB, threaded));
     if (!done) gemmJs(m, n, k, A, B, c, co);
     lastB = done && !viaThin ? B.offset : -1;
     for (let d = idx.length - 1; d >= 0; d--) {
@@ -71,8 +81,10 @@ export function linear(x: CpuStorage, w: CpuStorage, b: CpuStorage, out: OutInfo
   const rows = n === 0 ? 0 : c.length / n;
   const { data: bd, offset: bo, stride } = b.arr;
   const bs = stride[0]!;
-  const wasmOk = config.wasm && n >= 16 && inHeap(c) && inHeap(bd) && bs === 1 ? wasm() : null;
-  const add = wasmOk?.ew[c.BYTES_PER_ELEMENT === 8 ? 'ew_add_f64_vv' : 'ew_add_f32_vv'];
+  const wm = config.wasm ? wasm() : null;
+  // the rows are n long and in place: the fused family's threshold on n (as for mse's n)
+  const path = choosePath({ family: 'fused', work: n, kernel: wm !== null && bs === 1, inHeap: inHeap(c) && inHeap(bd) });
+  const add = path === 'js' ? undefined : wm!.ew[c.BYTES_PER_ELEMENT === 8 ? 'ew_add_f64_vv' : 'ew_add_f32_vv'];
   if (add) {
     const sz = c.BYTES_PER_ELEMENT;
     const bAddr = bd.byteOffset + bo * sz;
