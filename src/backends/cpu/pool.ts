@@ -199,16 +199,19 @@ export function joinAll(sync: Int32Array, chunks: number, takeRest: () => void, 
     const taken = (Atomics.load(sync, SYNC.TICKET) & MAX_CHUNKS) >= chunks;
     const active = Atomics.load(sync, SYNC.ACTIVE);
     if (taken && active === 0) break;
-    // Workers give up on a job whose ticket does not open within a few ms (a loaded machine can
+    // a chunk takes tens of µs: spin briefly before sleeping (a browser's main thread only spins)
+    const sleep = spins > 1000 && canBlock();
+    // Workers give up on a job whose ticket does not open within goWaitMs (a loaded machine can
     // be that slow to schedule them); chunks nobody took would then be waited for forever (seen
     // as a hang of the workers-only test path under CI load). After stallMs the caller takes them.
-    if (!taken && !helped && (spins & 1023) === 0 && performance.now() > stallAt) {
+    // The clock is read every 1024 spins, and before each sleep (1 ms sleeps between reads once
+    // made a stalled job wait 23 ms).
+    if (!taken && !helped && (sleep || (spins & 1023) === 0) && performance.now() > stallAt) {
       helped = true;
       takeRest();
       continue;
     }
-    // a chunk takes tens of µs: spin briefly before sleeping (a browser's main thread only spins)
-    if (spins > 1000 && canBlock()) Atomics.wait(sync, SYNC.ACTIVE, active, 1);
+    if (sleep) Atomics.wait(sync, SYNC.ACTIVE, active, 1);
   }
   if (Atomics.load(sync, SYNC.ERROR) !== 0) {
     Atomics.store(sync, SYNC.ERROR, 0);
