@@ -114,9 +114,12 @@ if (why) console.warn(`[tapegrad] browser CSP test skipped: ${why}`);
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && !/unsafe-eval/.test(m.text()) && errors.push(m.text()));
     await page.goto(`${origin}${path}`);
-    await page.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, undefined, { timeout: 90_000 }).catch(() => {
-      throw new Error(`the page did not run: ${errors.join('; ') || 'no error reported'}`);
-    });
+    // the result, or the first error (an EvalError at import, say) at once
+    const failed = new Promise<never>((_, reject) => page.once('pageerror', (e) => reject(new Error(`the page failed: ${e.message}`))));
+    await Promise.race([failed, page.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, undefined, { timeout: 90_000 })])
+      .catch((e: Error) => {
+        throw new Error(`the page did not run: ${errors.join('; ') || e.message}`);
+      });
     const got = await page.evaluate(() => (window as unknown as { result: any }).result);
     expect(got.error).toBeUndefined();
     // violation reports are events queued after the refusal: read them once they have fired
