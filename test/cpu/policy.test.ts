@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { configureCpu, resetCpuConfig } from '../../src/backends/cpu';
 import { DEFAULTS } from '../../src/backends/cpu/config';
 import { choosePath, type CallInfo } from '../../src/backends/cpu/policy';
+import type { CpuConfig } from '../../src/backends/cpu';
 
 const call = (c: Partial<CallInfo> & Pick<CallInfo, 'family' | 'work'>): CallInfo => ({ kernel: true, inHeap: true, chunks: 1, ...c });
 
@@ -71,5 +72,14 @@ describe('the CPU path policy', () => {
     configureCpu({ wasmMinWork: 0, threadMinWork: 0, ewWasmCopyMin: 10 });
     expect(choosePath(call({ family: 'matmul', work: 1, chunks: 2 }))).toBe('threaded');
     expect(choosePath(call({ family: 'elementwise', work: 10, inHeap: false }))).toBe('wasm-copy');
+  });
+
+  it('configureCpu refuses unknown options and bad values, and keeps the config as it was', () => {
+    const before = configureCpu({});
+    expect(() => configureCpu({ stallMs: -1 })).toThrow(/configureCpu: stallMs must be a finite number ≥ 0, got -1/);
+    expect(() => configureCpu({ goWaitMs: Number.NaN })).toThrow(/goWaitMs/);
+    expect(() => configureCpu({ wasm: 1 as unknown as boolean })).toThrow(/wasm must be a boolean/);
+    expect(() => configureCpu({ threads: 2, wasmMinWrok: 0 } as Partial<CpuConfig>)).toThrow(/unknown option 'wasmMinWrok'/);
+    expect(configureCpu({})).toEqual(before);
   });
 });
