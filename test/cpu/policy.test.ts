@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { configureCpu, resetCpuConfig } from '../../src/backends/cpu';
 import { DEFAULTS } from '../../src/backends/cpu/config';
-import { choosePath, type CallInfo } from '../../src/backends/cpu/policy';
+import { choosePath, wasmPossible, type CallInfo, type OpFamily } from '../../src/backends/cpu/policy';
 import type { CpuConfig } from '../../src/backends/cpu';
 
 const call = (c: Partial<CallInfo> & Pick<CallInfo, 'family' | 'work'>): CallInfo => ({ kernel: true, inHeap: true, chunks: 1, ...c });
@@ -81,5 +81,23 @@ describe('the CPU path policy', () => {
     expect(() => configureCpu({ wasm: 1 as unknown as boolean })).toThrow(/wasm must be a boolean/);
     expect(() => configureCpu({ threads: 2, wasmMinWrok: 0 } as Partial<CpuConfig>)).toThrow(/unknown option 'wasmMinWrok'/);
     expect(configureCpu({})).toEqual(before);
+  });
+
+  it('wasmPossible (the cheap pre-check) is false only where every call of that size would run in JS', () => {
+    const families: OpFamily[] = ['matmul', 'elementwise', 'rows', 'sum', 'fused'];
+    for (const wasm of [true, false]) {
+      configureCpu({ wasm, workersOnly: true, threads: 2 });
+      for (const family of families) {
+        for (const work of [0, 1, 15, 16, 63, 64, 511, 512, 65535, 65536, 1 << 18, 1 << 22, 1 << 26]) {
+          if (wasmPossible(family, work)) continue;
+          for (const inHeap of [true, false]) {
+            expect(choosePath({ family, work, kernel: true, inHeap, chunks: 64, row: 1 << 20 }), `${family} ${work}`).toBe('js');
+          }
+        }
+      }
+    }
+    resetCpuConfig();
+    expect(wasmPossible('elementwise', DEFAULTS.ewWasmInPlaceMin)).toBe(true);
+    expect(wasmPossible('matmul', DEFAULTS.wasmMinWork - 1)).toBe(false);
   });
 });

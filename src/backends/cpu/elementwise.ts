@@ -14,7 +14,7 @@ import { compileLoop, evalRefused } from './codegen';
 import { alloc, fresh, isRowMajor, type CpuStorage, type View } from './storage';
 import { inHeap, scratch, SCALAR_SLOTS } from './heap';
 import { ARG, ARG_WORDS, EW, KIND, nextJob } from './job';
-import { choosePath } from './policy';
+import { elementwisePath, rowsPath, wasmPossible } from './policy';
 import { dispatch, helpers, runShared } from './pool';
 import { wasm, type EwFn, type Wasm } from './wasm';
 
@@ -91,27 +91,25 @@ function wasmRows(
 
 /**
  * The in-place wasm path for flat operands: the output and every whole-array operand already in
- * the heap (scalars are written to a slot), one kernel call (or a job for the threads), nothing
- * copied. False if it cannot run.
+ * the heap (the policy checked it; scalars are written to a slot), one kernel call (or a job for
+ * the threads), nothing copied.
  */
 function wasmFlat(
   { f, name }: { f: EwFn; name: string }, w: Wasm, out: TypedArray, n: number, a: View, sa: Step, b: View | undefined, sb: Step,
   threaded: boolean,
-): boolean {
+): void {
   const sz = out.BYTES_PER_ELEMENT;
   const at = (v: View, s: Step, slot: number): number => {
-    if (s === 1) return inHeap(v.data) ? v.data.byteOffset + v.offset * sz : -1;
+    if (s === 1) return v.data.byteOffset + v.offset * sz;
     if (sz === 8) w.f64[slot / 8] = v.data[v.offset]!;
     else w.f32[slot / 4] = v.data[v.offset]!;
     return slot;
   };
   const pa = at(a, sa, SCALAR_SLOTS[0]);
   const pb = b === undefined ? 0 : at(b, sb, SCALAR_SLOTS[1]);
-  if (pa < 0 || pb < 0) return false;
   // big ones are shared out with the worker threads (memory-bound: two cores move more bytes than one)
-  if (threaded && ewThreaded(w, name, out.byteOffset, pa, pb, sa === 1 ? sz : 0, sb === 1 ? sz : 0, n, sz)) return true;
+  if (threaded && ewThreaded(w, name, out.byteOffset, pa, pb, sa === 1 ? sz : 0, sb === 1 ? sz : 0, n, sz)) return;
   f(out.byteOffset, pa, pb, n);
-  return true;
 }
 
 /** The wasm kernel's name for `op` on these operand steps (1: a whole row, 0: one value). */
@@ -373,7 +371,11 @@ export function elementwise(names: string[], op: JsOp, wasmOp?: string): Element
   const grids: Loop[] = [];
   let strided: Loop | undefined;
   let plain: ReturnType<typeof plainLoops> | undefined;
-  const code = (steps: Step[]) => steps.reduce<number>((c, s) => c * 3 + s, 0);
+  const code = (steps: Step[]) => {
+    let c = 0;
+    for (let t = 0; t < k; t++) c = c * 3 + steps[t]!;
+    return c;
+  };
   const steps: Step[] = new Array<Step>(k).fill(0);
   // the wasm kernel per dtype and step pattern, with its name (the worker threads find it by name);
   // undefined: not looked up yet, null: none
@@ -432,12 +434,13 @@ export function elementwise(names: string[], op: JsOp, wasmOp?: string): Element
       }
     }
     if (flat) {
-      const w = wasmShape() && config.wasm ? wasm() : null;
+      const w = wasmShape() && wasmPossible('elementwise', n) ? wasm() : null;
       const kernel = w === null ? null : wasmFor(w, out.dtype);
-      const heap = kernel !== null && allInHeap(data, a0, a1);
-      const path = choosePath({ family: 'elementwise', work: n, kernel: kernel !== null, inHeap: heap, chunks: Math.ceil(n / EW_CHUNK) });
+      const path = kernel === null ? 'js'
+        : elementwisePath(n, allInHeap(data, a0, a1), Math.ceil(n / EW_CHUNK));
       if (path === 'wasm' || path === 'threaded') {
-        if (wasmFlat(kernel!, w!, data, n, a0, steps[0]!, a1, steps[1]!, path === 'threaded')) return res;
+        wasmFlat(kernel!, w!, data, n, a0, steps[0]!, a1, steps[1]!, path === 'threaded');
+        return res;
       } else if (path === 'wasm-copy') {
         if (wasmRows(kernel!.name, data, 1, n, k === 1 ? [a0] : [a0, a1!], [0, 0], steps)) return res;
       }
@@ -468,10 +471,9 @@ export function elementwise(names: string[], op: JsOp, wasmOp?: string): Element
       for (let t = 0; t < k; t++) steps[t] = stepOf(mStrides[t]![1]!, n1);
       // rows of a bias add (or a column broadcast) in wasm: one kernel call per row
       const rowsOk = k === 1 ? steps[0] === 1 : steps[0] !== 2 && steps[1] !== 2 && steps[0]! + steps[1]! > 0;
-      const w = rowsOk && wasmShape() && config.wasm ? wasm() : null;
+      const w = rowsOk && wasmShape() && wasmPossible('rows', n) ? wasm() : null;
       const kernel = w === null ? null : wasmFor(w, out.dtype);
-      const heap = kernel !== null && allInHeap(data, a0, a1);
-      const path = choosePath({ family: 'rows', work: n, row: n1, kernel: kernel !== null, inHeap: heap });
+      const path = kernel === null ? 'js' : rowsPath(n, n1, allInHeap(data, a0, a1));
       if (path !== 'js' && wasmRows(kernel!.name, data, n0, n1, k === 1 ? [a0] : [a0, a1!], [s0[0]!, s1[0] ?? 0], steps)) return res;
       const f = gridFor();
       if (k === 1) f(data, n0, n1, a0.data, a0.offset, s0[0], s0[1]);

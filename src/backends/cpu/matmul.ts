@@ -5,7 +5,7 @@
 import { sizeOf, type OutInfo } from '../backend';
 import { config } from './config';
 import { gemmChunks, gemmJs, gemmThin, gemmWasm, type Operand } from './gemm';
-import { choosePath } from './policy';
+import { choosePath, wasmPossible } from './policy';
 import { alloc, fresh, type CpuStorage } from './storage';
 import { wasm } from './wasm';
 import { inHeap } from './heap';
@@ -33,11 +33,11 @@ export function matmul(a: CpuStorage, b: CpuStorage, out: OutInfo): CpuStorage {
   const rb = b.arr.shape.length;
   const A: Operand = { data: a.arr.data, offset: 0, rs: a.arr.stride[ra - 2]!, cs: a.arr.stride[ra - 1]! };
   const B: Operand = { data: b.arr.data, offset: 0, rs: b.arr.stride[rb - 2]!, cs: b.arr.stride[rb - 1]! };
-  const w = config.wasm ? wasm() : null;
-  const path = choosePath({
+  const w = wasmPossible('matmul', m * n * k) ? wasm() : null;
+  const path = w === null ? 'js' : choosePath({
     family: 'matmul',
     work: m * n * k,
-    kernel: w !== null,
+    kernel: true,
     inHeap: inHeap(a.arr.data) && inHeap(b.arr.data),
     chunks: gemmChunks(out.dtype === 'float64', m, n),
   });

@@ -36,30 +36,80 @@ export interface CallInfo {
 
 /** The path for `call` under the current CpuConfig. */
 export function choosePath(call: CallInfo): CpuPath {
-  if (!call.kernel || !config.wasm) return 'js';
+  if (!call.kernel) return 'js';
   const { work, inHeap } = call;
-  const chunks = call.chunks ?? 1;
-  const threads = config.threads !== 1 && (chunks > 1 || config.workersOnly);
   switch (call.family) {
     case 'matmul':
-      // the operands are packed into the heap either way (in place when they are there already,
-      // see gemmWasm), so workers can share any product
-      if (work < config.wasmMinWork) return 'js';
-      if (threads && work >= config.threadMinWork) return 'threaded';
-      return inHeap ? 'wasm' : 'wasm-copy';
+      return matmulPath(work, inHeap, call.chunks ?? 1);
     case 'elementwise':
-      if (inHeap) {
-        if (threads && work >= config.ewThreadMin) return 'threaded';
-        return work >= config.ewWasmInPlaceMin ? 'wasm' : 'js';
-      }
-      return work >= config.ewWasmCopyMin ? 'wasm-copy' : 'js';
+      return elementwisePath(work, inHeap, call.chunks ?? 1);
     case 'rows':
-      if ((call.row ?? 0) < config.ewRowMin) return 'js';
-      if (inHeap) return work >= config.ewWasmInPlaceMin ? 'wasm' : 'js';
-      return work >= config.ewWasmCopyMin ? 'wasm-copy' : 'js';
+      return rowsPath(work, call.row ?? 0, inHeap);
     case 'sum':
-      return inHeap && work >= config.sumWasmMin ? 'wasm' : 'js';
+      return sumPath(work, inHeap);
     case 'fused':
-      return inHeap && work >= config.fusedWasmMin ? 'wasm' : 'js';
+      return fusedPath(work, inHeap);
+  }
+}
+
+// choosePath per family, for the kernels' hot paths (no CallInfo object per call); each assumes
+// a kernel exists.
+
+/** Whether a job of this many chunks may go to the threads. */
+const threadable = (chunks: number) => config.threads !== 1 && (chunks > 1 || config.workersOnly);
+
+/** A product of `work` = m·k·n multiply-adds, splitting into `chunks` pieces of C. */
+export function matmulPath(work: number, inHeap: boolean, chunks: number): CpuPath {
+  // the operands are packed into the heap either way (in place when they are there already, see
+  // gemmWasm), so workers can share any product
+  if (!config.wasm || work < config.wasmMinWork) return 'js';
+  if (work >= config.threadMinWork && threadable(chunks)) return 'threaded';
+  return inHeap ? 'wasm' : 'wasm-copy';
+}
+
+/** A flat elementwise op writing `work` elements. */
+export function elementwisePath(work: number, inHeap: boolean, chunks: number): CpuPath {
+  if (!config.wasm) return 'js';
+  if (inHeap) {
+    if (work >= config.ewThreadMin && threadable(chunks)) return 'threaded';
+    return work >= config.ewWasmInPlaceMin ? 'wasm' : 'js';
+  }
+  return work >= config.ewWasmCopyMin ? 'wasm-copy' : 'js';
+}
+
+/** A two-axis broadcast op of `work` elements in rows of `row`, run row by row (never threaded). */
+export function rowsPath(work: number, row: number, inHeap: boolean): CpuPath {
+  if (!config.wasm || row < config.ewRowMin) return 'js';
+  if (inHeap) return work >= config.ewWasmInPlaceMin ? 'wasm' : 'js';
+  return work >= config.ewWasmCopyMin ? 'wasm-copy' : 'js';
+}
+
+/** A sum of `work` values per output (in place only). */
+export function sumPath(work: number, inHeap: boolean): CpuPath {
+  return config.wasm && inHeap && work >= config.sumWasmMin ? 'wasm' : 'js';
+}
+
+/** mse over `work` elements, or linear's bias add on rows of `work` (in place only). */
+export function fusedPath(work: number, inHeap: boolean): CpuPath {
+  return config.wasm && inHeap && work >= config.fusedWasmMin ? 'wasm' : 'js';
+}
+
+/**
+ * Whether any wasm path is open to `family` at this much work: false rules out everything but
+ * `js` before an op looks at its operands (a tiny op then pays for one comparison, not for the
+ * kernel lookup and heap checks; measured ~0.35 µs per [4] + [4] add in all).
+ */
+export function wasmPossible(family: OpFamily, work: number): boolean {
+  if (!config.wasm) return false;
+  switch (family) {
+    case 'matmul':
+      return work >= config.wasmMinWork;
+    case 'elementwise':
+    case 'rows':
+      return work >= Math.min(config.ewWasmInPlaceMin, config.ewWasmCopyMin);
+    case 'sum':
+      return work >= config.sumWasmMin;
+    case 'fused':
+      return work >= config.fusedWasmMin;
   }
 }
