@@ -2,7 +2,8 @@
 import { getBackend, sizeOf, type DType, type Device } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
 import { random, randomNormal } from './random';
-import { Tensor, type NestedArray } from './tensor';
+import { isTensor, Tensor, type NestedArray } from './tensor';
+import { getDefaultDevice } from './defaults';
 
 export interface TensorOptions {
   dtype?: DType;
@@ -23,7 +24,7 @@ function checkShape(op: string, shape: readonly number[]): void {
 
 function make(values: ArrayLike<number>, shape: readonly number[], opts: TensorOptions = {}): Tensor {
   const dtype = opts.dtype ?? 'float32';
-  const device = opts.device ?? 'cpu';
+  const device = opts.device ?? getDefaultDevice();
   if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`tensor: unknown dtype '${String(dtype)}'`);
   checkShape('tensor', shape);
   const backend = getBackend(device);
@@ -71,7 +72,16 @@ function flattenChecked(data: NestedArray, shape: number[]): number[] {
  * A tensor from nested arrays, a number (a scalar), or flat data (a typed array or a flat list)
  * with `shape`. The data is copied.
  */
-export function tensor(data: NestedArray | ArrayLike<number>, opts: DataOptions = {}): Tensor {
+export function tensor(data: NestedArray | ArrayLike<number> | Tensor, opts: DataOptions = {}): Tensor {
+  if (isTensor(data)) {
+    // a copy, also of a tensor from another copy of the package (read through its own methods)
+    const t = data as Tensor;
+    if (opts.shape) throw new Error(`tensor: a Tensor argument carries its own shape ${fmtShape(t.shape)}; drop the shape option`);
+    if (!getBackend(t.device).readSync && t.device !== 'cpu') {
+      throw new Error(`tensor: reading a tensor on ${t.device} is asynchronous; use await x.toAsync('cpu') first`);
+    }
+    return make(t.dataSync(), t.shape, { dtype: t.dtype, ...opts });
+  }
   if (typeof data === 'number') return make([data], opts.shape ?? [], opts);
   const isNested = Array.isArray(data) && !opts.shape;
   if (isNested) {

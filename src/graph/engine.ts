@@ -3,7 +3,7 @@
 import { getBackend, type DType, type Device, type OpName, type AttrsOf, type Storage } from '../backends/backend';
 import { getOp, fmtShape } from '../ops';
 import { sameShape } from '../ops/registry';
-import { Tensor } from './tensor';
+import { isTensor, Tensor } from './tensor';
 
 // ---------------------------------------------------------------- grad mode
 
@@ -95,6 +95,15 @@ export function adopt(t: Tensor): void {
   const scope = scopes[scopes.length - 1];
   if (scope) scope.add(t);
   else guard(t);
+}
+
+/** @internal Tensor._relocate: its memory moved from `from` to `to` on `device` */
+export function rehome(t: Tensor, from: Storage, to: Storage, device: Device): void {
+  getBackend(t.device).release(from);
+  live[t.device] = (live[t.device] ?? 1) - 1;
+  live[device] = (live[device] ?? 0) + 1;
+  t._held.storage = to;
+  t._held.device = device;
 }
 
 /** @internal called by Tensor.dispose */
@@ -189,6 +198,12 @@ export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsO
   let anyGrad = false;
   for (let i = 0; i < n; i++) {
     const t = inputs[i]!;
+    if (!(t instanceof Tensor)) {
+      // a tensor of another copy of the package has its memory in that copy's backend
+      throw new TypeError(
+        `${name}: input ${i}${isTensor(t) ? ` (shape ${fmtShape((t as Tensor).shape)}) is a Tensor from another copy of tapegrad (ES module and CommonJS builds both loaded?); copy it into this one with tensor(x)` : ` is ${typeof t}, not a Tensor`}`,
+      );
+    }
     if (t.isDisposed) throw new Error(`${name}: an input of shape ${fmtShape(t.shape)} was disposed`);
     if (t.device !== x0.device) {
       throw new Error(`${name}: tensors are on different devices (${x0.device} and ${t.device}); move one with .to()`);

@@ -1,10 +1,24 @@
 import { getBackend, sizeOf, type DType, type Device, type Storage, type TypedArray } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
-import { adopt, backward, track, untrack, type BackwardOptions, type Held, type TapeNode } from './engine';
+import { adopt, backward, rehome, track, untrack, type BackwardOptions, type Held, type TapeNode } from './engine';
+import { formatValues } from './format';
 import * as F from './functional';
 import type { Axis, TensorLike } from './functional';
 
 export type NestedArray = number | NestedArray[];
+
+/**
+ * The key Node's util.inspect (and so console.log) looks up for a custom display. Shared through
+ * the global symbol registry, so no import of node:util (absent in browsers) is needed.
+ */
+export const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never;
+
+/**
+ * The brand every Tensor carries, from any copy of the package (the ES module and the CommonJS
+ * builds loaded side by side, or two installed versions): `instanceof` tells copies apart, the
+ * global symbol registry does not.
+ */
+const BRAND = Symbol.for('tapegrad.Tensor');
 
 let nextId = 0;
 
@@ -110,6 +124,18 @@ export class Tensor {
   }
 
   /**
+   * The value of a one-element tensor, from any device.
+   *
+   * @example
+   * const loss = x.sub(y).square().mean();   // on 'webgpu'
+   * console.log(await loss.itemAsync());
+   */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1) throw new Error(`itemAsync: tensor of shape ${fmtShape(this.shape)} has ${this.size} elements, not 1`);
+    return (await this.data())[0]!;
+  }
+
+  /**
    * Compute gradients of this tensor with respect to every leaf that requires grad, and add
    * them to those leaves' `.grad`. A non-scalar needs `grad` (the vector in the vector-Jacobian product).
    */
@@ -135,6 +161,19 @@ export class Tensor {
     untrack(this, s);
     this.grad?.dispose();
     this.grad = null;
+  }
+
+  /**
+   * dispose() for TypeScript 5.2's `using` declarations: the tensor is freed when its block ends.
+   *
+   * @example
+   * {
+   *   using t = randn([1000, 1000]);
+   *   console.log(t.mean().item());
+   * } // t's memory is freed here
+   */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   /** Drop the accumulated gradient. */
@@ -188,6 +227,26 @@ export class Tensor {
     return this.#moved(getBackend(device).upload(values, [...this.shape], this.dtype), device);
   }
 
+  /**
+   * @internal Module.to: move this leaf's memory to `device` keeping the object (layers and
+   * optimizers hold it), `values` being its contents (null: already there). The gradient moves too.
+   */
+  _relocate(device: Device, values: TypedArray | null): void {
+    if (values === null || device === this.device) return;
+    if (!this.isLeaf) throw new Error(`to: tensor of shape ${fmtShape(this.shape)} is an op result; only leaves move in place`);
+    const next = getBackend(device).upload(values, [...this.shape], this.dtype);
+    const grad = this.grad;
+    rehome(this, this.storage, next, device);
+    this.#storage = next;
+    (this as { device: Device }).device = device;
+    this._version.v++;
+    if (grad) {
+      const moved = grad.device === device ? grad : grad.to(device);
+      if (moved !== grad) grad.dispose();
+      this.grad = moved;
+    }
+  }
+
   #moved(storage: Storage, device: Device): Tensor {
     const t = new Tensor(storage, this.shape, this.dtype, device);
     t.requiresGrad = this.requiresGrad;
@@ -201,11 +260,48 @@ export class Tensor {
     return this;
   }
 
+  /**
+   * The values and what they are, like PyTorch's repr: one number format for all elements,
+   * aligned rows, nan/inf, `...` for the middle of long axes (see setPrintOptions), then the
+   * dtype, device and grad state. Values on a device that reads asynchronously are left out
+   * (use `await t.toStringAsync()`).
+   *
+   * @example
+   * String(tensor([[1, -2.5], [NaN, Infinity]]))
+   * // tensor([[ 1.0000, -2.5000],
+   * //         [    nan,     inf]], dtype=float32, device=cpu)
+   */
   toString(): string {
-    const head = `Tensor(${fmtShape(this.shape)}, ${this.dtype}, ${this.device}${this.requiresGrad ? ', requiresGrad' : ''})`;
-    if (this.isDisposed) return `${head} <disposed>`;
-    if (!getBackend(this.device).readSync || this.size > 100) return head;
-    return `${head} ${JSON.stringify(this.toArray())}`;
+    if (this.isDisposed) return `tensor(<disposed>, ${this.#describe(true)})`;
+    if (!getBackend(this.device).readSync) {
+      return `tensor(<values on ${this.device}: await t.toStringAsync()>, ${this.#describe(true)})`;
+    }
+    return this.#format(this.dataSync());
+  }
+
+  /** toString() from any device: reads the values first. */
+  async toStringAsync(): Promise<string> {
+    if (this.isDisposed) return this.toString();
+    return this.#format(await this.data());
+  }
+
+  /** What Node's console.log and util.inspect show (toString, not the private fields). */
+  [INSPECT](): string {
+    return this.toString();
+  }
+
+  #format(values: TypedArray): string {
+    const body = formatValues(values, this.shape, 'tensor('.length);
+    return `tensor(${body}, ${this.#describe(body.includes('...'))})`;
+  }
+
+  #describe(withShape: boolean): string {
+    const parts = withShape ? [`shape=${fmtShape(this.shape)}`] : [];
+    parts.push(`dtype=${this.dtype}`, `device=${this.device}`);
+    if (this._node) parts.push(`gradFn=${this._node.op}`);
+    else if (this.requiresGrad) parts.push('requiresGrad=true');
+    if (this.name) parts.push(`name=${this.name}`);
+    return parts.join(', ');
   }
 
   // ------------------------------------------------------------ op methods (see graph/functional)
@@ -282,3 +378,19 @@ function nest(values: TypedArray, shape: readonly number[]): NestedArray {
   return build(0, 0, values.length === 0 ? sizeOf(shape) : values.length);
 }
 
+// the brand isTensor checks: non-enumerable, on the prototype, so every tensor has it for free
+Object.defineProperty(Tensor.prototype, BRAND, { value: true });
+
+/**
+ * Whether `x` is a tapegrad Tensor, from this copy of the package or any other (ESM and CommonJS
+ * builds, two installed versions): it checks a brand in the global symbol registry, not
+ * `instanceof`. Ops accept only tensors of their own copy and say how to copy a foreign one in:
+ * `tensor(x)`.
+ *
+ * @example
+ * isTensor(tensor([1, 2]));   // true
+ * isTensor([1, 2]);           // false
+ */
+export function isTensor(x: unknown): x is Tensor {
+  return typeof x === 'object' && x !== null && (x as { [BRAND]?: unknown })[BRAND] === true;
+}

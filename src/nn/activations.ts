@@ -5,6 +5,10 @@ import type { Tensor } from './util';
 
 /** max(x, 0) */
 export class ReLU extends Module {
+  // a literal, not constructor.name: minifiers rename classes
+  override describe(): string {
+    return 'ReLU';
+  }
   forward(x: Tensor): Tensor {
     return x.relu();
   }
@@ -12,6 +16,10 @@ export class ReLU extends Module {
 
 /** 1 / (1 + e^−x) */
 export class Sigmoid extends Module {
+  // a literal, not constructor.name: minifiers rename classes
+  override describe(): string {
+    return 'Sigmoid';
+  }
   forward(x: Tensor): Tensor {
     return x.sigmoid();
   }
@@ -19,6 +27,10 @@ export class Sigmoid extends Module {
 
 /** tanh(x) */
 export class Tanh extends Module {
+  // a literal, not constructor.name: minifiers rename classes
+  override describe(): string {
+    return 'Tanh';
+  }
   forward(x: Tensor): Tensor {
     return x.tanh();
   }
@@ -39,6 +51,10 @@ export class LeakyReLU extends Module {
 
 /** log(1 + eˣ), computed without overflow */
 export class Softplus extends Module {
+  // a literal, not constructor.name: minifiers rename classes
+  override describe(): string {
+    return 'Softplus';
+  }
   forward(x: Tensor): Tensor {
     return x.softplus();
   }

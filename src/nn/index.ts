@@ -6,3 +6,4 @@ export { ReLU, Sigmoid, Tanh, LeakyReLU, Softplus } from './activations';
 export { Loss, MSE, L1, CrossEntropy, mseLoss, l1Loss, crossEntropyLoss, type MSEOptions, type Reduction, type Labels } from './losses';
 export { initWeight, INIT_SCHEMES, type InitScheme } from './init';
 export { readSafetensors, writeSafetensors } from './safetensors';
+export type { WeightsSource } from './io';

@@ -25,6 +25,7 @@ const reduce = (x: Tensor, r: Reduction) => (r === 'sum' ? x.sum() : x.mean());
 /** A loss: a callable-like object with `forward(prediction, target)` returning a scalar. */
 export abstract class Loss {
   abstract forward(pred: Tensor, target: Tensor): Tensor;
+  /** The loss's name (subclasses return a literal: minifiers rename classes). */
   describe(): string {
     return this.constructor.name;
   }
@@ -79,6 +80,9 @@ export class L1 extends Loss {
   }
   forward(pred: Tensor, target: Tensor): Tensor {
     return l1Loss(pred, target, this.opts);
+  }
+  override describe(): string {
+    return this.opts.reduction === 'sum' ? 'L1(sum)' : 'L1';
   }
 }
 
@@ -146,5 +150,8 @@ export class CrossEntropy extends Loss {
   }
   forward(logits: Tensor, labels: Tensor): Tensor {
     return crossEntropyLoss(logits, labels, this.opts);
+  }
+  override describe(): string {
+    return this.opts.reduction === 'sum' ? 'CrossEntropy(sum)' : 'CrossEntropy';
   }
 }

@@ -3,6 +3,9 @@
 // from one walk over that tree.
 import { convertLike, fmtShapeOf, noGrad, sameShapeOf, Tensor } from './util';
 import { readSafetensors, writeSafetensors } from './safetensors';
+import { readSourceBytes, writeFileBytes, type WeightsSource } from './io';
+import { getBackend, type Device } from '../backends/backend';
+import { INSPECT } from '../graph/tensor';
 
 /** A dimension in a symbolic shape: a size, or a name such as '*' for the batch. */
 export type Dim = number | string;
@@ -152,25 +155,78 @@ export abstract class Module {
   }
 
   /**
-   * Write the parameters to a safetensors file (8-byte little-endian header length, a JSON
-   * header, then the raw little-endian values), readable by the `safetensors` Python package.
+   * Move every parameter (and its gradient) to `device`, keeping the tensor objects, so layers and
+   * anything else holding them see the move. Create optimizers after moving: their state stays
+   * where it was made. Reading from a device that cannot be read synchronously (WebGPU) needs
+   * `await net.toAsync('cpu')`.
+   *
+   * @example
+   * await initWebGPU();
+   * const net = new Sequential(new Linear(2, 8), new ReLU(), new Linear(8, 1)).to('webgpu');
    */
-  async save(path: string, metadata?: Record<string, string>): Promise<void> {
+  to(device: Device): this {
+    getBackend(device); // an unknown or uninitialised device fails here, before anything moved
+    const params = this.parameters();
+    for (const p of params) {
+      if (p.device !== device && !getBackend(p.device).readSync) {
+        throw new Error(`${this.describe()}.to('${device}'): parameters on ${p.device} are read asynchronously; use await net.toAsync('${device}')`);
+      }
+    }
+    for (const p of params) p._relocate(device, p.device === device ? null : p.dataSync());
+    return this;
+  }
+
+  /** `to(device)` from any device (reads WebGPU parameters asynchronously). */
+  async toAsync(device: Device): Promise<this> {
+    getBackend(device);
+    const params = this.parameters();
+    const values = await Promise.all(params.map((p) => (p.device === device ? null : p.data())));
+    params.forEach((p, i) => p._relocate(device, values[i]!));
+    return this;
+  }
+
+  /**
+   * The parameters as safetensors bytes (8-byte little-endian header length, a JSON header,
+   * then the raw little-endian values): what `save` writes, for browsers (download them as a
+   * Blob, put them in IndexedDB) or any other store.
+   *
+   * @example
+   * const bytes = await net.saveBytes();
+   * const url = URL.createObjectURL(new Blob([bytes]));   // a download link in a browser
+   */
+  async saveBytes(metadata?: Record<string, string>): Promise<Uint8Array> {
     const dict = this.stateDict();
     try {
-      const bytes = await writeSafetensors(dict, metadata);
-      const fs = await import('node:fs/promises');
-      await fs.writeFile(path, bytes);
+      return await writeSafetensors(dict, metadata);
     } finally {
       for (const t of Object.values(dict)) t.dispose();
     }
   }
 
-  /** Load parameters from a file written by `save` (or any safetensors file with these names and shapes). */
-  async load(path: string, opts?: { strict?: boolean }): Promise<this> {
-    const fs = await import('node:fs/promises');
-    const bytes = await fs.readFile(path);
-    const dict = readSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  /**
+   * Write the parameters to a safetensors file (Node), readable by the `safetensors` Python
+   * package. In a browser use `saveBytes()`.
+   *
+   * @example
+   * await net.save('net.safetensors', { epochs: '100' });
+   */
+  async save(path: string, metadata?: Record<string, string>): Promise<void> {
+    await writeFileBytes(`${this.describe()}.save`, path, await this.saveBytes(metadata));
+  }
+
+  /**
+   * Load parameters written by `save`/`saveBytes` (or any safetensors data with these names and
+   * shapes) from a file path (Node), a URL (fetched; a string is a URL in browsers), bytes, a
+   * Blob/File or a fetch Response.
+   *
+   * @example
+   * await net.load('net.safetensors');                       // Node
+   * await net.load(new URL('net.safetensors', location.href)); // browser
+   * await net.load(fileInput.files[0]);                      // a File from an <input>
+   */
+  async load(source: WeightsSource, opts?: { strict?: boolean }): Promise<this> {
+    const { bytes, name } = await readSourceBytes(`${this.describe()}.load`, source);
+    const dict = readSafetensors(bytes, name);
     try {
       this.loadStateDict(dict, opts);
     } finally {
@@ -180,11 +236,11 @@ export abstract class Module {
   }
 
   /**
-   * Build a module with `make` and load its parameters from `path`: the file holds values, not the
-   * architecture, so the caller supplies it (`Module.load(path, () => makeNet())`).
+   * Build a module with `make` and load its parameters from `source`: the file holds values, not
+   * the architecture, so the caller supplies it (`Module.load(path, () => makeNet())`).
    */
-  static async load<M extends Module>(path: string, make: () => M, opts?: { strict?: boolean }): Promise<M> {
-    return make().load(path, opts);
+  static async load<M extends Module>(source: WeightsSource, make: () => M, opts?: { strict?: boolean }): Promise<M> {
+    return make().load(source, opts);
   }
 
   /** Module name and, for containers, one line per child. */
@@ -193,5 +249,10 @@ export abstract class Module {
     if (!kids.length) return this.describe();
     const body = kids.map(([k, m]) => `  (${k}): ${m.toString().split('\n').join('\n  ')}`).join('\n');
     return `${this.describe()}(\n${body}\n)`;
+  }
+
+  /** What Node's console.log and util.inspect show: toString(), not the private fields. */
+  [INSPECT](): string {
+    return this.toString();
   }
 }
