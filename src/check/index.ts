@@ -9,7 +9,7 @@ import { sizeOf } from '../backends/backend';
 import { tensor } from '../graph/creation';
 import { enableGrad, noGrad, tidy } from '../graph/engine';
 import { makeRandom } from '../graph/random';
-import { Tensor } from '../graph/tensor';
+import { isTensor, Tensor } from '../graph/tensor';
 import { broadcastShapes, fmtShape } from '../ops/registry';
 
 export interface GradcheckOptions {
@@ -36,7 +36,7 @@ export interface GradcheckResult {
 }
 
 function checkInput(t: unknown, i: number): Tensor {
-  if (!(t instanceof Tensor)) throw new Error(`gradcheck: input ${i} is not a Tensor`);
+  if (!isTensor(t)) throw new Error(`gradcheck: input ${i} is not a Tensor`);
   if (t.dtype !== 'float64' || t.device !== 'cpu') {
     throw new Error(
       `gradcheck: input ${i} (shape ${fmtShape(t.shape)}) is ${t.dtype} on ${t.device}; finite differences need float64 on the cpu`,
@@ -79,7 +79,7 @@ export function gradcheck(
     let cotangent: Float64Array = new Float64Array(0);
     const analytic = enableGrad(() => {
       const out = fn(...leaves);
-      if (!(out instanceof Tensor)) throw new Error('gradcheck: fn must return a Tensor');
+      if (!isTensor(out)) throw new Error('gradcheck: fn must return a Tensor');
       const rand = makeRandom(seed);
       // a scalar output is checked as is; otherwise each element's weight is ±[0.5, 1.5), never
       // near 0, so no output element's error can hide behind a tiny weight

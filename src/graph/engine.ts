@@ -198,10 +198,10 @@ export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsO
   let anyGrad = false;
   for (let i = 0; i < n; i++) {
     const t = inputs[i]!;
-    if (!(t instanceof Tensor)) {
+    if (!isTensor(t) || !Tensor._own(t)) {
       // a tensor of another copy of the package has its memory in that copy's backend
       throw new TypeError(
-        `${name}: input ${i}${isTensor(t) ? ` (shape ${fmtShape((t as Tensor).shape)}) is a Tensor from another copy of tapegrad (ES module and CommonJS builds both loaded?); copy it into this one with tensor(x)` : ` is ${typeof t}, not a Tensor`}`,
+        `${name}: input ${i}${isTensor(t) ? ` (shape ${fmtShape(t.shape)}) is a Tensor from another copy of tapegrad (ES module and CommonJS builds both loaded?); copy it into this one with tensor(x)` : ` is ${typeof t}, not a Tensor`}`,
       );
     }
     if (t.isDisposed) throw new Error(`${name}: an input of shape ${fmtShape(t.shape)} was disposed`);

@@ -56,6 +56,19 @@ export class Tensor {
     adopt(this);
   }
 
+  /**
+   * `x instanceof Tensor` holds for tensors of every copy of the package (see isTensor), as users
+   * expect; the engine asks `_own` before touching a tensor's memory.
+   */
+  static [Symbol.hasInstance](x: unknown): boolean {
+    return isTensor(x);
+  }
+
+  /** @internal whether `x` was made by this copy of the package (its memory is in our backends) */
+  static _own(x: Tensor): boolean {
+    return #storage in x;
+  }
+
   /** @internal a scalar constant (used to lift numbers in binary ops) */
   static scalar(value: number, dtype: DType, device: Device): Tensor {
     return new Tensor(getBackend(device).upload([value], [], dtype), [], dtype, device);

@@ -2,7 +2,7 @@
 // differentiated and never modified.
 import { tensor } from '../graph/creation';
 import { mse } from '../graph/functional';
-import { fmtShape, fmtShapeOf, sameShapeOf, Tensor } from './util';
+import { fmtShape, fmtShapeOf, isTensor, sameShapeOf, Tensor } from './util';
 
 export type Reduction = 'mean' | 'sum';
 
@@ -11,7 +11,7 @@ function checkReduction(name: string, r: string): asserts r is Reduction {
 }
 
 function checkPair(name: string, pred: Tensor, target: Tensor): void {
-  if (!(pred instanceof Tensor) || !(target instanceof Tensor)) throw new Error(`${name}: expects two tensors (prediction, target)`);
+  if (!isTensor(pred) || !isTensor(target)) throw new Error(`${name}: expects two tensors (prediction, target)`);
   if (!sameShapeOf(pred, target)) {
     throw new Error(`${name}: target shape ${fmtShapeOf(target)} does not match prediction shape ${fmtShapeOf(pred)}`);
   }
@@ -96,7 +96,7 @@ export type Labels = Tensor | ArrayLike<number>;
  */
 function oneHot(labels: Labels, classes: number, batch: readonly number[], like: Tensor): Tensor {
   const n = batch.reduce((p, d) => p * d, 1);
-  if (labels instanceof Tensor) {
+  if (isTensor(labels)) {
     if (labels.size !== n) {
       throw new Error(`CrossEntropy: labels of shape ${fmtShapeOf(labels)} do not match logits ${fmtShapeOf(like)} (expected ${n} labels, shape ${fmtShape(batch)})`);
     }
@@ -128,12 +128,12 @@ function oneHot(labels: Labels, classes: number, batch: readonly number[], like:
  */
 export function crossEntropyLoss(logits: Tensor, labels: Labels, { reduction = 'mean' }: { reduction?: Reduction } = {}): Tensor {
   checkReduction('CrossEntropy', reduction);
-  if (!(logits instanceof Tensor) || logits.rank === 0) {
-    throw new Error(`CrossEntropy: logits must be a tensor of shape [..., classes], got ${logits instanceof Tensor ? fmtShapeOf(logits) : typeof logits}`);
+  if (!isTensor(logits) || logits.rank === 0) {
+    throw new Error(`CrossEntropy: logits must be a tensor of shape [..., classes], got ${isTensor(logits) ? fmtShapeOf(logits) : typeof logits}`);
   }
   const classes = logits.shape[logits.rank - 1]!;
   const batch = logits.shape.slice(0, -1);
-  const probs = labels instanceof Tensor && sameShapeOf(labels, logits);
+  const probs = isTensor(labels) && sameShapeOf(labels, logits);
   if (probs && (labels.dtype !== logits.dtype || labels.device !== logits.device)) {
     throw new Error(`CrossEntropy: target is ${labels.dtype} on ${labels.device}, logits are ${logits.dtype} on ${logits.device}`);
   }
