@@ -3,7 +3,8 @@
 // people use it: ESM and CommonJS imports, a strict TypeScript compile of the README examples, an
 // esbuild browser bundle with no externals, and that bundle training with the Trainer's defaults
 // in headless Chromium. Prints the install and bundle sizes.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -28,8 +29,14 @@ function bytesUnder(dir: string): number {
   return n;
 }
 
-const run = (cmd: string, args: string[], cwd: string, timeout = 120_000) =>
-  execFileSync(cmd, args, { cwd, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+/**
+ * Run a command and give its stdout. Asynchronous: a test worker blocked for a minute (tsc, npm)
+ * misses vitest's heartbeats and the run reports an error.
+ */
+async function run(cmd: string, args: string[], cwd: string, timeout = 120_000): Promise<string> {
+  const { stdout } = await promisify(execFile)(cmd, args, { cwd, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+  return stdout.trim();
+}
 
 /** The README's ```ts blocks that import the package (what a new user copies first). */
 const README_EXAMPLES = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)]
@@ -78,16 +85,16 @@ describe('the packed package in a fresh project', () => {
   let server: Server | undefined;
   let browser: import('playwright-core').Browser | undefined;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tapegrad-consumer-'));
     // --ignore-scripts: dist/ is the one the test setup built; prepack would rebuild it under
     // other test files that are reading it
-    const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], ROOT));
+    const packed = JSON.parse(await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], ROOT));
     tarball = join(dir, packed[0].filename);
     app = join(dir, 'app');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }));
-    run('npm', ['install', '--no-audit', '--no-fund', '--omit=optional', '--omit=peer', '--loglevel=error', tarball], app, 180_000);
+    await run('npm', ['install', '--no-audit', '--no-fund', '--omit=optional', '--omit=peer', '--loglevel=error', tarball], app, 180_000);
   }, 240_000);
 
   afterAll(async () => {
@@ -96,8 +103,8 @@ describe('the packed package in a fresh project', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('ships dist only: no src/, no source maps, and the package metadata', () => {
-    const files = run('tar', ['tzf', tarball], dir).split('\n');
+  it('ships dist only: no src/, no source maps, and the package metadata', async () => {
+    const files = (await run('tar', ['tzf', tarball], dir)).split('\n');
     expect(files.filter((f) => f.startsWith('package/src/'))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
     for (const f of ['package/LICENSE', 'package/README.md', 'package/CHANGELOG.md', 'package/dist/index.js', 'package/dist/index.cjs']) {
@@ -121,8 +128,8 @@ describe('the packed package in a fresh project', () => {
     expect(existsSync(join(modules, '.bin')) ? readdirSync(join(modules, '.bin')) : []).toEqual([]);
   });
 
-  it('imports as ESM and as CommonJS, and tells the two copies apart clearly', () => {
-    const esm = run(process.execPath, ['--input-type=module', '-e', `
+  it('imports as ESM and as CommonJS, and tells the two copies apart clearly', async () => {
+    const esm = await run(process.execPath, ['--input-type=module', '-e', `
       import { tensor, isTensor } from 'tapegrad';
       import { createRequire } from 'node:module';
       const x = tensor([1, 2, 3], { requiresGrad: true });
@@ -140,7 +147,7 @@ describe('the packed package in a fresh project', () => {
     expect(got.error).toMatch(/^TypeError: add: input 1 \(shape \[3\]\) is a Tensor from another copy of tapegrad.*tensor\(x\)/);
     expect(got.copied).toEqual([11, 22, 33]);
 
-    const cjs = run(process.execPath, ['-e', `
+    const cjs = await run(process.execPath, ['-e', `
       const { tensor } = require('tapegrad');
       const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
       x.matmul(x).sum().backward();
@@ -149,8 +156,8 @@ describe('the packed package in a fresh project', () => {
     expect(JSON.parse(cjs)).toEqual([[7, 11], [9, 13]]);
   });
 
-  it('loads the main entry without fast-check or ndarray installed (optional peers)', () => {
-    const out = run(process.execPath, ['-e', `
+  it('loads the main entry without fast-check or ndarray installed (optional peers)', async () => {
+    const out = await run(process.execPath, ['-e', `
       const tg = require('tapegrad');
       // the entries that need them fail to load, naming the missing package
       const missing = (entry) => { try { require(entry); return 'loaded'; } catch (e) { return e.code + ' ' + /'([^']+)'/.exec(e.message)[1]; } };
@@ -161,7 +168,7 @@ describe('the packed package in a fresh project', () => {
     });
   });
 
-  it('compiles the README examples with strict TypeScript', () => {
+  it('compiles the README examples with strict TypeScript', async () => {
     expect(README_EXAMPLES.length).toBeGreaterThanOrEqual(3);
     const src = join(app, 'examples');
     mkdirSync(src, { recursive: true });
@@ -176,17 +183,17 @@ describe('the packed package in a fresh project', () => {
       include: ['examples'],
     }));
     try {
-      run(join(BIN, 'tsc'), ['-p', app], app, 120_000);
+      await run(join(BIN, 'tsc'), ['-p', app], app, 140_000);
     } catch (e) {
       throw new Error(`tsc failed:\n${(e as { stdout?: string }).stdout ?? ''}${(e as { stderr?: string }).stderr ?? ''}`);
     }
   }, 150_000);
 
-  it('bundles for the browser with no externals (sizes: minimal, with nn, everything)', () => {
+  it('bundles for the browser with no externals (sizes: minimal, with nn, everything)', async () => {
     const sizes: Record<string, string> = {};
     for (const [name, code] of Object.entries(SIZE_ENTRIES)) {
       writeFileSync(join(app, `${name}.js`), code);
-      run(join(BIN, 'esbuild'), [`${name}.js`, '--bundle', '--minify', '--platform=browser', '--format=esm', `--outfile=out/${name}.js`, '--log-level=error'], app);
+      await run(join(BIN, 'esbuild'), [`${name}.js`, '--bundle', '--minify', '--platform=browser', '--format=esm', `--outfile=out/${name}.js`, '--log-level=error'], app);
       const bytes = readFileSync(join(app, `out/${name}.js`));
       const gzBytes = execFileSync('gzip', ['-9c', join(app, `out/${name}.js`)]).length;
       sizes[name] = `${(bytes.length / 1024).toFixed(1)} KB (${(gzBytes / 1024).toFixed(1)} KB gzipped)`;
@@ -198,7 +205,7 @@ describe('the packed package in a fresh project', () => {
   it('trains with the Trainer defaults in headless Chromium from that bundle', async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install -y chromium)`);
     writeFileSync(join(app, 'train.js'), TRAIN_ENTRY);
-    run(join(BIN, 'esbuild'), ['train.js', '--bundle', '--platform=browser', '--format=esm', '--outfile=out/train.js', '--log-level=error'], app);
+    await run(join(BIN, 'esbuild'), ['train.js', '--bundle', '--platform=browser', '--format=esm', '--outfile=out/train.js', '--log-level=error'], app);
     const bundle = readFileSync(join(app, 'out/train.js'));
     const page = `<!doctype html><meta charset="utf-8"><title>train</title><script type="module" src="/train.js"></script>`;
     server = createServer((req, res) => {

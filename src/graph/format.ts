@@ -102,7 +102,8 @@ export function formatValues(values: TypedArray, shape: readonly number[], inden
   const block = (axis: number, offset: number, col: number): string => {
     const idx = shownIndices(shape[axis]!, summarise, opts.edgeItems);
     if (axis === shape.length - 1) {
-      const items = idx.map((i) => (i < 0 ? '...' : pad(fmt(values[offset + i]!))));
+      // PyTorch's gap in a row is ' ...' (one more space than the separator)
+      const items = idx.map((i) => (i < 0 ? ' ...' : pad(fmt(values[offset + i]!))));
       // wrap the innermost row so no line passes lineWidth; wrapped lines start under the first element
       const lines: string[] = [];
       let line = '';

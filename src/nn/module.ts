@@ -24,6 +24,19 @@ export abstract class Module {
   readonly #params = new Map<string, Tensor | null>();
   readonly #children = new Map<string, Module>();
 
+  constructor() {
+    // What Node's console.log and util.inspect show: toString(), not the private fields. Put on
+    // the prototype by the first construction, not as a class member: a computed key (the
+    // symbol) makes bundlers keep the whole class in bundles that never use it.
+    if (!Object.prototype.hasOwnProperty.call(Module.prototype, INSPECT)) {
+      Object.defineProperty(Module.prototype, INSPECT, {
+        value(this: Module) {
+          return this.toString();
+        },
+      });
+    }
+  }
+
   /** The layer's computation. */
   abstract forward(x: Tensor): Tensor;
 
@@ -251,8 +264,5 @@ export abstract class Module {
     return `${this.describe()}(\n${body}\n)`;
   }
 
-  /** What Node's console.log and util.inspect show: toString(), not the private fields. */
-  [INSPECT](): string {
-    return this.toString();
-  }
+
 }
