@@ -207,7 +207,7 @@ export abstract class Module {
    * const bytes = await net.saveBytes();
    * const url = URL.createObjectURL(new Blob([bytes]));   // a download link in a browser
    */
-  async saveBytes(metadata?: Record<string, string>): Promise<Uint8Array> {
+  async saveBytes(metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
     const dict = this.stateDict();
     try {
       return await writeSafetensors(dict, metadata);

@@ -20,7 +20,7 @@ interface Entry {
 }
 
 /** Serialize named tensors (any device) to safetensors bytes. */
-export async function writeSafetensors(dict: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+export async function writeSafetensors(dict: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
   const names = Object.keys(dict);
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
