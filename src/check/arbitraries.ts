@@ -18,7 +18,12 @@ export interface ShapeOptions {
   maxDim?: number;
 }
 
-/** Shapes of rank minRank..maxRank (default 0–4) with dims minDim..maxDim (default 1–3). */
+/**
+ * Shapes of rank minRank..maxRank (default 0–4) with dims minDim..maxDim (default 1–3).
+ *
+ * @example
+ * fc.assert(fc.property(shapeArb({ maxRank: 3 }), (s) => zeros(s).size === s.reduce((a, b) => a * b, 1)));
+ */
 export function shapeArb(opts: ShapeOptions = {}): fc.Arbitrary<number[]> {
   const { minRank = 0, maxRank = 4, minDim = 1, maxDim = 3 } = opts;
   return fc.array(fc.integer({ min: minDim, max: maxDim }), { minLength: minRank, maxLength: maxRank });
@@ -27,6 +32,9 @@ export function shapeArb(opts: ShapeOptions = {}): fc.Arbitrary<number[]> {
 /**
  * Pairs of shapes that broadcast together (numpy rules): drawn from one shape, each side may
  * drop leading axes and turn dims into 1. The ranks may differ.
+ *
+ * @example
+ * fc.assert(fc.property(broadcastShapesArb(), ([a, b]) => zeros(a).add(zeros(b)).rank >= a.length));
  */
 export function broadcastShapesArb(opts: ShapeOptions = {}): fc.Arbitrary<[number[], number[]]> {
   const side = (shape: number[]) =>
@@ -69,7 +77,12 @@ function pushAway(x: number, avoid: readonly number[], gap: number, min: number,
   return x;
 }
 
-/** Row-major values for a tensor of `shape`, finite, in [min, max], away from `avoid`. */
+/**
+ * Row-major values for a tensor of `shape`, finite, in [min, max], away from `avoid`.
+ *
+ * @example
+ * fc.assert(fc.property(valuesArb([2, 3], { avoid: [0] }), (v) => v.every((x) => x !== 0)));
+ */
 export function valuesArb(shape: readonly number[], opts: ValueOptions = {}): fc.Arbitrary<number[]> {
   const { min = -2, max = 2, avoid = [], gap = 1e-3 } = opts;
   const n = sizeOf(shape);
@@ -87,6 +100,9 @@ export interface TensorArbOptions extends ValueOptions {
 /**
  * CPU tensors of a shape (or of shapes drawn from an arbitrary) with values from valuesArb.
  * Each generated value is a new tensor; tensors that fast-check drops are freed by the GC.
+ *
+ * @example
+ * fc.assert(gradcheckProperty([tensorArb([2, 3])], (x) => x.sigmoid()));
  */
 export function tensorArb(shape: readonly number[] | fc.Arbitrary<number[]>, opts: TensorArbOptions = {}): fc.Arbitrary<Tensor> {
   const { dtype = 'float64', requiresGrad = false } = opts;

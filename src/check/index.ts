@@ -134,7 +134,13 @@ export function gradcheck(
   });
 }
 
-/** A one-paragraph account of a gradcheck result, for assertion messages. */
+/**
+ * A one-paragraph account of a gradcheck result, for assertion messages.
+ *
+ * @example
+ * const r = gradcheck((x) => x.tanh(), [tensor([0.5], { dtype: 'float64' })]);
+ * if (!r.ok) throw new Error(describeGradcheck(r));
+ */
 export function describeGradcheck(r: GradcheckResult): string {
   const w = r.worst;
   const at = w ? `; worst: input ${w.input} element ${w.index}: analytic ${w.analytic}, numeric ${w.numeric}` : '';

@@ -71,6 +71,11 @@ function flattenChecked(data: NestedArray, shape: number[]): number[] {
 /**
  * A tensor from nested arrays, a number (a scalar), or flat data (a typed array or a flat list)
  * with `shape`. The data is copied.
+ *
+ * @example
+ * tensor([[1, 2], [3, 4]]);                          // float32 [2, 2]
+ * tensor(new Float64Array(6), { shape: [2, 3] });     // flat data with a shape (float32 by default)
+ * tensor(3, { dtype: 'float64', requiresGrad: true }); // a scalar leaf
  */
 export function tensor(data: NestedArray | ArrayLike<number> | Tensor, opts: DataOptions = {}): Tensor {
   if (isTensor(data)) {
@@ -99,14 +104,44 @@ export function tensor(data: NestedArray | ArrayLike<number> | Tensor, opts: Dat
   return make(flat, shape, opts);
 }
 
+/**
+ * A tensor of `shape` with every element `value`.
+ *
+ * @example
+ * full([2, 3], 7);   // [[7, 7, 7], [7, 7, 7]]
+ */
 export function full(shape: readonly number[], value: number, opts?: TensorOptions): Tensor {
   // checked before allocating: a negative dim made `new Array` throw a bare RangeError
   checkShape('full', shape);
   return make(new Array<number>(sizeOf(shape)).fill(value), shape, opts);
 }
+/**
+ * A tensor of zeros.
+ *
+ * @example
+ * zeros([3], { dtype: 'float64' });
+ */
 export const zeros = (shape: readonly number[], opts?: TensorOptions) => full(shape, 0, opts);
+/**
+ * A tensor of ones.
+ *
+ * @example
+ * ones([2, 2], { requiresGrad: true });
+ */
 export const ones = (shape: readonly number[], opts?: TensorOptions) => full(shape, 1, opts);
+/**
+ * Zeros with `t`'s shape, dtype and device (each overridable).
+ *
+ * @example
+ * const g = zerosLike(w);
+ */
 export const zerosLike = (t: Tensor, opts?: TensorOptions) => full(t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
+/**
+ * Ones with `t`'s shape, dtype and device (each overridable).
+ *
+ * @example
+ * y.backward(onesLike(y));   // the vector of a vector-Jacobian product
+ */
 export const onesLike = (t: Tensor, opts?: TensorOptions) => full(t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
 
 function fill(op: string, shape: readonly number[], f: () => number, opts?: TensorOptions): Tensor {
@@ -121,7 +156,13 @@ export interface RandnOptions extends TensorOptions {
   mean?: number;
   std?: number;
 }
-/** Normal draws from the seeded generator (see manualSeed). */
+/**
+ * Normal draws from the seeded generator (see manualSeed).
+ *
+ * @example
+ * manualSeed(0);
+ * const w = randn([3, 2], { std: 0.1, requiresGrad: true });
+ */
 export function randn(shape: readonly number[], opts: RandnOptions = {}): Tensor {
   const { mean = 0, std = 1 } = opts;
   return fill('randn', shape, () => mean + std * randomNormal(), opts);
@@ -131,13 +172,24 @@ export interface RandOptions extends TensorOptions {
   low?: number;
   high?: number;
 }
-/** Uniform draws in [low, high) from the seeded generator. */
+/**
+ * Uniform draws in [low, high) from the seeded generator.
+ *
+ * @example
+ * rand([4], { low: -1, high: 1 });
+ */
 export function rand(shape: readonly number[], opts: RandOptions = {}): Tensor {
   const { low = 0, high = 1 } = opts;
   return fill('rand', shape, () => low + (high - low) * random(), opts);
 }
 
-/** start, start+step, ... below stop (numpy's arange); arange(n) is 0..n-1. */
+/**
+ * start, start+step, ... below stop (numpy's arange); arange(n) is 0..n-1.
+ *
+ * @example
+ * arange(4);           // [0, 1, 2, 3]
+ * arange(1, 2, 0.25);  // [1, 1.25, 1.5, 1.75]
+ */
 export function arange(start: number, stop?: number, step = 1, opts?: TensorOptions): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
   if (step === 0) throw new Error('arange: step must not be 0');
@@ -146,14 +198,24 @@ export function arange(start: number, stop?: number, step = 1, opts?: TensorOpti
   return make(Array.from({ length: n }, (_, i) => start + i * step), [n], opts);
 }
 
-/** n evenly spaced points from start to stop, both included. */
+/**
+ * n evenly spaced points from start to stop, both included.
+ *
+ * @example
+ * linspace(0, 1, 5);   // [0, 0.25, 0.5, 0.75, 1]
+ */
 export function linspace(start: number, stop: number, n: number, opts?: TensorOptions): Tensor {
   if (!Number.isInteger(n) || n < 0) throw new Error(`linspace: count ${n} must be a non-negative integer`);
   const step = n > 1 ? (stop - start) / (n - 1) : 0;
   return make(Array.from({ length: n }, (_, i) => (i === n - 1 && n > 1 ? stop : start + i * step)), [n], opts);
 }
 
-/** The n×m identity (m defaults to n). */
+/**
+ * The n×m identity (m defaults to n).
+ *
+ * @example
+ * eye(2);   // [[1, 0], [0, 1]]
+ */
 export function eye(n: number, m = n, opts?: TensorOptions): Tensor {
   checkShape('eye', [n, m]);
   const v = new Float64Array(n * m);

@@ -9,7 +9,12 @@ import { isTensor, Tensor } from './tensor';
 
 let gradEnabled = true;
 
-/** Run fn with tape recording off. */
+/**
+ * Run fn with tape recording off.
+ *
+ * @example
+ * const y = noGrad(() => x.mul(2));   // y.requiresGrad === false, nothing recorded
+ */
 export function noGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = false;
@@ -20,7 +25,12 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** Run fn with tape recording on (inside a noGrad, for example). */
+/**
+ * Run fn with tape recording on (inside a noGrad, for example).
+ *
+ * @example
+ * noGrad(() => enableGrad(() => w.square().sum()).backward());
+ */
 export function enableGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = true;
@@ -31,6 +41,12 @@ export function enableGrad<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Whether ops are being recorded on the tape (false inside noGrad).
+ *
+ * @example
+ * noGrad(() => isGradEnabled());   // false
+ */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
@@ -114,7 +130,13 @@ export function untrack(t: Tensor, storage: Storage): void {
   for (const s of scopes) s.delete(t);
 }
 
-/** Take tensors out of every enclosing tidy scope: their owner frees them. */
+/**
+ * Take tensors out of every enclosing tidy scope: their owner frees them.
+ *
+ * @example
+ * let total: Tensor;
+ * tidy(() => { total = keep(x.sum()); x.mul(2); });   // total survives, x.mul(2) is freed
+ */
 export function keep<T extends Tensor>(t: T): T {
   for (const s of scopes) s.delete(t);
   guard(t);
@@ -133,6 +155,9 @@ function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
  * Run fn and dispose every tensor created inside it, except those it returns (found in the
  * returned value, arrays and plain objects included) and those passed to keep(). Gradients
  * stored on leaves by backward() belong to their leaf and are never disposed by tidy.
+ *
+ * @example
+ * const loss = tidy(() => x.matmul(w).sub(y).square().mean()); // only loss is kept
  */
 export function tidy<T>(fn: () => T): T {
   const scope = new Set<Tensor>();
@@ -168,7 +193,14 @@ export interface MemoryInfo {
   devices: Partial<Record<Device, { tensors: number; buffers: number; bytes: number }>>;
 }
 
-/** Live tensors and bytes per device. */
+/**
+ * Live tensors and bytes per device.
+ *
+ * @example
+ * const before = memory().tensors;
+ * tidy(() => x.mul(2));
+ * memory().tensors === before;   // true
+ */
 export function memory(): MemoryInfo {
   const devices: MemoryInfo['devices'] = {};
   let tensors = 0;
@@ -297,6 +329,10 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
  * Gradients of `output` with respect to each of `inputs` (leaves or not), returned instead of
  * accumulated into `.grad` (PyTorch's autograd.grad). An input that `output` does not depend on
  * gets null. With createGraph the results are differentiable.
+ *
+ * @example
+ * const x = tensor([1, 2], { requiresGrad: true });
+ * const [dx] = grad(x.square().sum(), [x]);   // 2x = [2, 4]; x.grad stays null
  */
 export function grad(output: Tensor, inputs: readonly Tensor[], opts: BackwardOptions & { grad?: Tensor } = {}): (Tensor | null)[] {
   const createGraph = opts.createGraph ?? false;

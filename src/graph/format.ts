@@ -124,7 +124,12 @@ export function formatValues(values: TypedArray, shape: readonly number[], inden
   return block(0, 0, indent);
 }
 
-/** The current print options (a copy). */
+/**
+ * The current print options (a copy).
+ *
+ * @example
+ * const { precision } = getPrintOptions();   // 4 unless changed
+ */
 export function getPrintOptions(): PrintOptions {
   return { ...options };
 }

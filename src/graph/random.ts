@@ -22,18 +22,37 @@ function seeded(seed: number): Rng {
 let rng: Rng = seeded(Date.now() ^ (Math.random() * 0x100000000));
 let spare: number | null = null;
 
-/** Seed the global generator. */
+/**
+ * Seed the global generator.
+ *
+ * @example
+ * manualSeed(0);
+ * const a = randn([3]);
+ * manualSeed(0);
+ * randn([3]).toArray();   // the same values as a
+ */
 export function manualSeed(seed: number): void {
   rng = seeded(seed);
   spare = null;
 }
 
-/** Uniform in [0, 1). */
+/**
+ * Uniform in [0, 1).
+ *
+ * @example
+ * manualSeed(1);
+ * const u = random();   // in [0, 1)
+ */
 export function random(): number {
   return uniformFloat64(rng);
 }
 
-/** Standard normal (Box–Muller; the second value of each pair is kept for the next call). */
+/**
+ * Standard normal (Box–Muller; the second value of each pair is kept for the next call).
+ *
+ * @example
+ * const z = randomNormal();   // a draw from N(0, 1)
+ */
 export function randomNormal(): number {
   if (spare !== null) {
     const s = spare;
@@ -53,7 +72,13 @@ export function randomInt(n: number): number {
   return Math.floor(random() * n);
 }
 
-/** A seeded Fisher–Yates permutation of 0..n-1. */
+/**
+ * A seeded Fisher–Yates permutation of 0..n-1.
+ *
+ * @example
+ * manualSeed(2);
+ * permutation(5);   // 0..4 in a seeded random order
+ */
 export function permutation(n: number, rand: () => number = random): number[] {
   const p = [...Array(n).keys()];
   for (let i = n - 1; i > 0; i--) {
@@ -63,7 +88,13 @@ export function permutation(n: number, rand: () => number = random): number[] {
   return p;
 }
 
-/** An independent generator (for a Trainer's shuffling, say), seeded explicitly. */
+/**
+ * An independent generator (for a Trainer's shuffling, say), seeded explicitly.
+ *
+ * @example
+ * const rand = makeRandom(7);   // independent of manualSeed
+ * permutation(10, rand);
+ */
 export function makeRandom(seed: number): () => number {
   const own = seeded(seed);
   return () => uniformFloat64(own);

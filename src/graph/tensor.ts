@@ -25,6 +25,12 @@ let nextId = 0;
 /**
  * An n-dimensional array on a device that records the ops applied to it (when it requires grad)
  * so that `backward()` can compute gradients.
+ *
+ * @example
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * const y = x.matmul(x.T).sum();
+ * y.backward();
+ * console.log(String(x.grad));   // dy/dx
  */
 export class Tensor {
   readonly id = nextId++;

@@ -3,7 +3,12 @@
 import { Module } from './module';
 import type { Tensor } from './util';
 
-/** max(x, 0) */
+/**
+ * max(x, 0)
+ *
+ * @example
+ * new Sequential(new Linear(2, 8), new ReLU(), new Linear(8, 1));
+ */
 export class ReLU extends Module {
   // a literal, not constructor.name: minifiers rename classes
   override describe(): string {
@@ -14,7 +19,12 @@ export class ReLU extends Module {
   }
 }
 
-/** 1 / (1 + e^−x) */
+/**
+ * 1 / (1 + e^−x)
+ *
+ * @example
+ * new Sigmoid().forward(tensor([0]));   // [0.5]
+ */
 export class Sigmoid extends Module {
   // a literal, not constructor.name: minifiers rename classes
   override describe(): string {
@@ -25,7 +35,12 @@ export class Sigmoid extends Module {
   }
 }
 
-/** tanh(x) */
+/**
+ * tanh(x)
+ *
+ * @example
+ * new Sequential(new Linear(1, 16), new Tanh(), new Linear(16, 1));
+ */
 export class Tanh extends Module {
   // a literal, not constructor.name: minifiers rename classes
   override describe(): string {
@@ -36,7 +51,12 @@ export class Tanh extends Module {
   }
 }
 
-/** x for x > 0, slope·x otherwise (default slope 0.01) */
+/**
+ * x for x > 0, slope·x otherwise (default slope 0.01)
+ *
+ * @example
+ * new LeakyReLU(0.1).forward(tensor([-2, 3]));   // [-0.2, 3]
+ */
 export class LeakyReLU extends Module {
   constructor(readonly slope = 0.01) {
     super();
@@ -49,7 +69,12 @@ export class LeakyReLU extends Module {
   }
 }
 
-/** log(1 + eˣ), computed without overflow */
+/**
+ * log(1 + eˣ), computed without overflow
+ *
+ * @example
+ * new Softplus().forward(tensor([0]));   // [log 2]
+ */
 export class Softplus extends Module {
   // a literal, not constructor.name: minifiers rename classes
   override describe(): string {

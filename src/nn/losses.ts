@@ -22,7 +22,14 @@ function checkPair(name: string, pred: Tensor, target: Tensor): void {
 
 const reduce = (x: Tensor, r: Reduction) => (r === 'sum' ? x.sum() : x.mean());
 
-/** A loss: a callable-like object with `forward(prediction, target)` returning a scalar. */
+/**
+ * A loss: a callable-like object with `forward(prediction, target)` returning a scalar.
+ *
+ * @example
+ * class Huber extends Loss {
+ *   forward(p: Tensor, t: Tensor) { const d = p.sub(t).abs(); return d.where(d.gt(1), d.square().mul(0.5)).mean(); }
+ * }
+ */
 export abstract class Loss {
   abstract forward(pred: Tensor, target: Tensor): Tensor;
   /** The loss's name (subclasses return a literal: minifiers rename classes). */
@@ -41,7 +48,13 @@ export interface MSEOptions {
   reduction?: Reduction;
 }
 
-/** mean((p − t)²), or ½·mean with `half`, or the sum with `reduction: 'sum'`. */
+/**
+ * mean((p − t)²), or ½·mean with `half`, or the sum with `reduction: 'sum'`.
+ *
+ * @example
+ * mseLoss(tensor([1, 2]), tensor([1, 4]));                 // (0 + 4) / 2 = 2
+ * mseLoss(tensor([1, 2]), tensor([1, 4]), { half: true }); // 1
+ */
 export function mseLoss(pred: Tensor, target: Tensor, { half = false, reduction = 'mean' }: MSEOptions = {}): Tensor {
   checkReduction('MSE', reduction);
   checkPair('MSE', pred, target);
@@ -50,7 +63,12 @@ export function mseLoss(pred: Tensor, target: Tensor, { half = false, reduction 
   return half ? r.mul(0.5) : r;
 }
 
-/** Mean squared error (see mseLoss). */
+/**
+ * Mean squared error (see mseLoss).
+ *
+ * @example
+ * const trainer = new Trainer(net, new MSE({ half: true }), opt);
+ */
 export class MSE extends Loss {
   constructor(readonly opts: MSEOptions = {}) {
     super();
@@ -65,14 +83,24 @@ export class MSE extends Loss {
   }
 }
 
-/** mean(|p − t|) (or the sum). */
+/**
+ * mean(|p − t|) (or the sum).
+ *
+ * @example
+ * l1Loss(tensor([1, 2]), tensor([2, 0]));   // (1 + 2) / 2 = 1.5
+ */
 export function l1Loss(pred: Tensor, target: Tensor, { reduction = 'mean' }: { reduction?: Reduction } = {}): Tensor {
   checkReduction('L1', reduction);
   checkPair('L1', pred, target);
   return reduce(pred.sub(target).abs(), reduction);
 }
 
-/** Mean absolute error (see l1Loss). */
+/**
+ * Mean absolute error (see l1Loss).
+ *
+ * @example
+ * new L1().forward(tensor([1, 2]), tensor([2, 0]));   // 1.5
+ */
 export class L1 extends Loss {
   constructor(readonly opts: { reduction?: Reduction } = {}) {
     super();
@@ -125,6 +153,9 @@ function oneHot(labels: Labels, classes: number, batch: readonly number[], like:
  * Cross-entropy of logits `[..., C]` against integer labels `[...]` (or class probabilities of the
  * logits' shape): −Σ_c t_c · logSoftmax(z)_c per row, averaged over rows (or summed). Stable for
  * large logits (log-softmax subtracts the row max).
+ *
+ * @example
+ * crossEntropyLoss(tensor([[2, 0, -1]]), [0]);   // −log softmax([2, 0, −1])₀
  */
 export function crossEntropyLoss(logits: Tensor, labels: Labels, { reduction = 'mean' }: { reduction?: Reduction } = {}): Tensor {
   checkReduction('CrossEntropy', reduction);
@@ -142,7 +173,12 @@ export function crossEntropyLoss(logits: Tensor, labels: Labels, { reduction = '
   return reduce(perRow, reduction);
 }
 
-/** Cross-entropy on logits with integer labels (see crossEntropyLoss). */
+/**
+ * Cross-entropy on logits with integer labels (see crossEntropyLoss).
+ *
+ * @example
+ * const trainer = new Trainer(classifier, new CrossEntropy(), new Adam(classifier.parameters()));
+ */
 export class CrossEntropy extends Loss {
   constructor(readonly opts: { reduction?: Reduction } = {}) {
     super();

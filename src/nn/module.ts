@@ -17,6 +17,13 @@ export type StateDict = Record<string, Tensor>;
  * The base class of layers and nets: owns named parameters (tensors that require grad) and named
  * child modules. Subclasses register them with `registerParameter` / `registerModule` and define
  * `forward`.
+ *
+ * @example
+ * class Affine extends Module {
+ *   readonly w = this.registerParameter('w', randn([3, 2]))!;
+ *   forward(x: Tensor) { return x.matmul(this.w); }
+ * }
+ * new Affine().namedParameters();   // [['w', tensor]]
  */
 export abstract class Module {
   /** Training mode (true) or evaluation mode (false); set recursively by train() / eval(). */

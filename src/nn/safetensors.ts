@@ -19,7 +19,12 @@ interface Entry {
   data_offsets: [number, number];
 }
 
-/** Serialize named tensors (any device) to safetensors bytes. */
+/**
+ * Serialize named tensors (any device) to safetensors bytes.
+ *
+ * @example
+ * const bytes = await writeSafetensors({ w: randn([2, 2]) }, { author: 'me' });
+ */
 export async function writeSafetensors(dict: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
   const names = Object.keys(dict);
   const header: Record<string, unknown> = {};
@@ -63,6 +68,9 @@ function toLittleEndian(values: Float32Array | Float64Array, dtype: DType): Uint
 /**
  * Parse safetensors bytes into CPU tensors. Throws a clear error (naming `source`) on a truncated
  * or corrupt file, an unsupported dtype, or entries that overlap or leave gaps.
+ *
+ * @example
+ * const { w } = readSafetensors(bytes);   // CPU tensors by name
  */
 export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'): Record<string, Tensor> {
   const fail = (why: string): never => {

@@ -36,7 +36,15 @@ function isGroupList<O>(p: ParamsArg<O>): p is readonly GroupSpec<O>[] {
   return Array.isArray(p) && p.length > 0 && !isTensor(p[0]) && typeof p[0] === 'object' && 'params' in (p[0] as object);
 }
 
-/** Base class of SGD, Momentum and Adam. */
+/**
+ * Base class of SGD, Momentum and Adam.
+ *
+ * @example
+ * const opt = new SGD(net.parameters(), { lr: 0.1 });
+ * net.forward(x).sub(y).square().mean().backward();
+ * opt.step();
+ * opt.zeroGrad();
+ */
 export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /** The parameter groups; change `groups[i].lr` (or other options) between steps as needed. */
   readonly groups: ParamGroup<O>[];
