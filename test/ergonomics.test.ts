@@ -1,7 +1,7 @@
 // What users of other libraries reach for (src/graph/transforms.ts, defaults.ts, Tensor extras,
 // Module.to, progress callbacks) and tensors crossing between two copies of the package.
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   Linear, Module, Progress, ReLU, Sequential, Tensor, getDefaultDevice, gradcheck, gradOf, isTensor, memory, randn,
   setDefaultDevice, tensor, valueAndGrad, zeros,
@@ -125,5 +125,41 @@ describe('Progress', () => {
     const quiet = await Progress.create(2, { mode: false, onUpdate: (...a) => seen.push(a) });
     quiet.update(1);
     expect(seen.length).toBe(5);
+  });
+
+  it('draws a bar in place on a terminal stderr, and ends it with a newline', async () => {
+    const writes: string[] = [];
+    const real = Object.getOwnPropertyDescriptor(process, 'stderr')!;
+    Object.defineProperty(process, 'stderr', { configurable: true, value: { isTTY: true, columns: 100, write: (s: string) => writes.push(s) } });
+    const pending = Progress.create(4, { label: 'fit' }); // the display is chosen synchronously
+    Object.defineProperty(process, 'stderr', real);
+    const p = await pending;
+    p.update(4, { loss: 0.125 });
+    p.stop();
+    expect(writes[0]).toMatch(/^\r\x1b\[2Kfit ░{24} 0\/4 +\| 0s$/);
+    expect(writes.at(-2)).toMatch(/^\r\x1b\[2Kfit █{24} 4\/4 loss 0\.1250 \| \d+s$/);
+    expect(writes.at(-1)).toBe('\n');
+  });
+
+  it('writes console lines where there is no process (a browser), never touching process', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    vi.stubGlobal('process', undefined);
+    let pending: Promise<Progress>;
+    try {
+      pending = Progress.create(2, { label: 'fit' });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    const p = await pending;
+    vi.stubGlobal('process', undefined);
+    try {
+      p.update(1, { loss: 0.5 });
+      p.update(2, { loss: 0.25 });
+      p.stop();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(log.mock.calls.map((c) => c[0])).toEqual(['fit 1/2  loss 0.5000', 'fit 2/2  loss 0.2500']);
+    log.mockRestore();
   });
 });
