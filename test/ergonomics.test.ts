@@ -1,6 +1,7 @@
 // What users of other libraries reach for (src/graph/transforms.ts, defaults.ts, Tensor extras,
 // Module.to, progress callbacks) and tensors crossing between two copies of the package.
 import { createRequire } from 'node:module';
+import { WEBGPU } from './helpers/devices';
 import { describe, expect, it, vi } from 'vitest';
 import {
   Linear, Module, Progress, ReLU, Sequential, Tensor, getDefaultDevice, gradcheck, gradOf, isTensor, memory, randn,
@@ -86,6 +87,33 @@ describe('devices', () => {
     expect(params.every((p) => p.grad !== null)).toBe(true);
     expect(() => net.to('tpu' as never)).toThrow(/no backend registered for device 'tpu'/);
     expect(params.every((p) => p.device === 'cpu' && !p.isDisposed)).toBe(true);
+  });
+});
+
+describe.runIf(WEBGPU.available)('devices, on WebGPU', () => {
+  it('Module.to moves parameters and gradients to webgpu in place; toAsync brings them back; the default device follows', async () => {
+    const net = new Sequential(new Linear(2, 3), new ReLU(), new Linear(3, 1));
+    const x = tensor([[1, -2], [0.5, 3]]);
+    net.forward(x).sum().backward();
+    const params = net.parameters();
+    const want = params.map((p) => [...p.dataSync()]);
+    const grads = params.map((p) => [...p.grad!.dataSync()]);
+    const cpuOut = [...net.forward(x).dataSync()];
+    net.to('webgpu');
+    expect(net.parameters()).toEqual(params);
+    expect(params.map((p) => [p.device, p.grad!.device])).toEqual(params.map(() => ['webgpu', 'webgpu']));
+    expect(() => net.to('cpu')).toThrow(/Sequential\.to\('cpu'\): parameters on webgpu are read asynchronously; use await net\.toAsync\('cpu'\)/);
+    const gpuOut = await net.forward(x.to('webgpu')).data();
+    [...gpuOut].forEach((v, i) => expect(v).toBeCloseTo(cpuOut[i]!, 5));
+    await net.toAsync('cpu');
+    expect(params.map((p) => [...p.dataSync()])).toEqual(want);
+    expect(params.map((p) => [...p.grad!.dataSync()])).toEqual(grads);
+    setDefaultDevice('webgpu');
+    try {
+      expect(new Linear(2, 2).weight.device).toBe('webgpu');
+    } finally {
+      setDefaultDevice('cpu');
+    }
   });
 });
 

@@ -248,21 +248,25 @@ export class Tensor {
 
   /**
    * @internal Module.to: move this leaf's memory to `device` keeping the object (layers and
-   * optimizers hold it), `values` being its contents (null: already there). The gradient moves too.
+   * optimizers hold it), `values` being its contents (null: already there). The gradient moves
+   * too, as a new leaf made from `gradValues` (its contents, read by the caller).
    */
-  _relocate(device: Device, values: TypedArray | null): void {
+  _relocate(device: Device, values: TypedArray | null, gradValues: TypedArray | null = null): void {
     if (values === null || device === this.device) return;
     if (!this.isLeaf) throw new Error(`to: tensor of shape ${fmtShape(this.shape)} is an op result; only leaves move in place`);
     const next = getBackend(device).upload(values, [...this.shape], this.dtype);
     const grad = this.grad;
+    const movedGrad =
+      grad && gradValues
+        ? new Tensor(getBackend(device).upload(gradValues, [...grad.shape], grad.dtype), grad.shape, grad.dtype, device)
+        : null;
     rehome(this, this.storage, next, device);
     this.#storage = next;
     (this as { device: Device }).device = device;
     this._version.v++;
-    if (grad) {
-      const moved = grad.device === device ? grad : grad.to(device);
-      if (moved !== grad) grad.dispose();
-      this.grad = moved;
+    if (grad && grad.device !== device) {
+      grad.dispose();
+      this.grad = movedGrad;
     }
   }
 

@@ -192,7 +192,9 @@ export abstract class Module {
         throw new Error(`${this.describe()}.to('${device}'): parameters on ${p.device} are read asynchronously; use await net.toAsync('${device}')`);
       }
     }
-    for (const p of params) p._relocate(device, p.device === device ? null : p.dataSync());
+    for (const p of params) {
+      if (p.device !== device) p._relocate(device, p.dataSync(), p.grad?.dataSync() ?? null);
+    }
     return this;
   }
 
@@ -200,8 +202,9 @@ export abstract class Module {
   async toAsync(device: Device): Promise<this> {
     getBackend(device);
     const params = this.parameters();
-    const values = await Promise.all(params.map((p) => (p.device === device ? null : p.data())));
-    params.forEach((p, i) => p._relocate(device, values[i]!));
+    const moving = params.filter((p) => p.device !== device);
+    const values = await Promise.all(moving.map((p) => Promise.all([p.data(), p.grad?.data() ?? null])));
+    moving.forEach((p, i) => p._relocate(device, values[i]![0], values[i]![1]));
     return this;
   }
 
