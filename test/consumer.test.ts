@@ -107,6 +107,8 @@ describe('the packed package in a fresh project', () => {
     const files = (await run('tar', ['tzf', tarball], dir)).split('\n');
     expect(files.filter((f) => f.startsWith('package/src/'))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const standalone = readFileSync(join(app, 'node_modules/tapegrad/dist/browser/index.js'), 'utf8');
+    expect(standalone).not.toMatch(/(import\(|require\(|from ?)["']node:/);
     for (const f of ['package/LICENSE', 'package/README.md', 'package/CHANGELOG.md', 'package/dist/index.js', 'package/dist/index.cjs']) {
       expect(files).toContain(f);
     }
@@ -198,6 +200,8 @@ describe('the packed package in a fresh project', () => {
       const gzBytes = execFileSync('gzip', ['-9c', join(app, `out/${name}.js`)]).length;
       sizes[name] = `${(bytes.length / 1024).toFixed(1)} KB (${(gzBytes / 1024).toFixed(1)} KB gzipped)`;
       expect(bytes.length).toBeGreaterThan(0);
+      // no Node module named where a browser bundler (of this bundle, too) would try to resolve it
+      expect(bytes.toString()).not.toMatch(/(import\(|require\(|from ?)["']node:/);
     }
     console.log(`[tapegrad] browser bundles: ${JSON.stringify(sizes)}`);
   });

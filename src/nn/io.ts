@@ -10,6 +10,12 @@ type Fs = typeof import('node:fs/promises');
 
 const isNode = () => typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
 
+/**
+ * An import whose specifier is a parameter: bundlers cannot resolve it (so they leave Node's
+ * modules alone), and minifiers cannot fold it into a literal they would then try to resolve.
+ */
+const load = (name: string): Promise<unknown> => import(/* @vite-ignore */ /* webpackIgnore: true */ name);
+
 async function nodeFs(op: string): Promise<Fs> {
   if (!isNode()) {
     throw new Error(
@@ -20,9 +26,7 @@ async function nodeFs(op: string): Promise<Fs> {
   const proc = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process;
   const builtin = proc?.getBuiltinModule?.('node:fs/promises') as Fs | undefined;
   if (builtin) return builtin;
-  // a computed specifier keeps bundlers from resolving Node's modules for the browser
-  const name = 'node:fs/promises';
-  return (await import(/* @vite-ignore */ /* webpackIgnore: true */ name)) as Fs;
+  return (await load('node:fs/promises')) as Fs;
 }
 
 /** Write bytes to a file (Node only). */
