@@ -2,6 +2,9 @@
 import './backends/cpu';
 
 export { Tensor, isTensor, type NestedArray } from './graph/tensor';
+export { setPrintOptions, getPrintOptions, type PrintOptions } from './graph/format';
+export { setDefaultDevice, getDefaultDevice } from './graph/defaults';
+export { valueAndGrad, gradOf, type ValueAndGrads } from './graph/transforms';
 export * from './graph/creation';
 export * from './graph/functional';
 export { grad, noGrad, enableGrad, isGradEnabled, tidy, keep, memory, type MemoryInfo, type BackwardOptions } from './graph/engine';

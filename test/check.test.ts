@@ -2,9 +2,8 @@
 // wrong ones, and generate what they promise.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  broadcastShapesArb, concat, gradcheck, gradcheckProperty, memory, shapeArb, tensor, tensorArb, valuesArb, type Tensor,
-} from '../src';
+import { concat, gradcheck, memory, tensor, type Tensor } from '../src';
+import { broadcastShapesArb, gradcheckProperty, shapeArb, tensorArb, valuesArb } from '../src/testing';
 import { fcParams } from './helpers/optable';
 import { broadcastShape, size } from './helpers/reference';
 

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as T from '../src';
+import { shapeArb, valuesArb } from '../src/testing';
 import { fcParams } from './helpers/optable';
 
 const vals = (t: T.Tensor) => [...t.dataSync()];
@@ -45,7 +46,7 @@ describe('tensor()', () => {
   });
 
   it('round-trips random nested arrays of rank 0–4 (toArray ∘ tensor = id in float64)', () => {
-    const nested = T.shapeArb().chain((shape) => T.valuesArb(shape).map((v) => T.tensor(v, { shape, dtype: 'float64' }).toArray()));
+    const nested = shapeArb().chain((shape) => valuesArb(shape).map((v) => T.tensor(v, { shape, dtype: 'float64' }).toArray()));
     fc.assert(
       fc.property(nested, (data) => {
         expect(T.tensor(data, { dtype: 'float64' }).toArray()).toEqual(data);

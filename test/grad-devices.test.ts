@@ -4,7 +4,8 @@
 // suite runs unchanged on WebGPU once test/helpers/devices.ts lists it.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { broadcastShapesArb, tensor, tidy, valuesArb, type DType, type Device, type Tensor } from '../src';
+import { tensor, tidy, type DType, type Device, type Tensor } from '../src';
+import { broadcastShapesArb, valuesArb } from '../src/testing';
 import { DEVICES } from './helpers/devices';
 import { fcParams } from './helpers/optable';
 

@@ -1,15 +1,15 @@
 // Gradient checking: the backward gradient of every input against central finite differences in
-// float64, and fast-check arbitraries (shapes, broadcast pairs, tensors) to run it as a property.
+// float64. The fast-check arbitraries that run it as a property live in ./arbitraries (the
+// `tapegrad/testing` entry), so the main entry never loads fast-check.
 //
 // A non-scalar output is reduced with a fixed random cotangent v, so one backward pass gives
 // vᵀJ for every input at once and the finite differences only ever see the scalar <v, f(x)>
 // (JAX's check_vjp idea): d<v, f(x)>/dxᵢ = (vᵀJ)ᵢ ≈ (<v, f(x + ε eᵢ)> − <v, f(x − ε eᵢ)>) / 2ε.
-import fc from 'fast-check';
 import { sizeOf } from '../backends/backend';
 import { tensor } from '../graph/creation';
 import { enableGrad, noGrad, tidy } from '../graph/engine';
 import { makeRandom } from '../graph/random';
-import { Tensor } from '../graph/tensor';
+import { isTensor, Tensor } from '../graph/tensor';
 import { broadcastShapes, fmtShape } from '../ops/registry';
 
 export interface GradcheckOptions {
@@ -36,7 +36,7 @@ export interface GradcheckResult {
 }
 
 function checkInput(t: unknown, i: number): Tensor {
-  if (!(t instanceof Tensor)) throw new Error(`gradcheck: input ${i} is not a Tensor`);
+  if (!isTensor(t)) throw new Error(`gradcheck: input ${i} is not a Tensor`);
   if (t.dtype !== 'float64' || t.device !== 'cpu') {
     throw new Error(
       `gradcheck: input ${i} (shape ${fmtShape(t.shape)}) is ${t.dtype} on ${t.device}; finite differences need float64 on the cpu`,
@@ -79,7 +79,7 @@ export function gradcheck(
     let cotangent: Float64Array = new Float64Array(0);
     const analytic = enableGrad(() => {
       const out = fn(...leaves);
-      if (!(out instanceof Tensor)) throw new Error('gradcheck: fn must return a Tensor');
+      if (!isTensor(out)) throw new Error('gradcheck: fn must return a Tensor');
       const rand = makeRandom(seed);
       // a scalar output is checked as is; otherwise each element's weight is ±[0.5, 1.5), never
       // near 0, so no output element's error can hide behind a tiny weight
@@ -134,123 +134,15 @@ export function gradcheck(
   });
 }
 
-/** A one-paragraph account of a gradcheck result, for assertion messages. */
+/**
+ * A one-paragraph account of a gradcheck result, for assertion messages.
+ *
+ * @example
+ * const r = gradcheck((x) => x.tanh(), [tensor([0.5], { dtype: 'float64' })]);
+ * if (!r.ok) throw new Error(describeGradcheck(r));
+ */
 export function describeGradcheck(r: GradcheckResult): string {
   const w = r.worst;
   const at = w ? `; worst: input ${w.input} element ${w.index}: analytic ${w.analytic}, numeric ${w.numeric}` : '';
   return `gradcheck ${r.ok ? 'passed' : 'FAILED'}: max abs error ${r.maxAbsError}, max rel error ${r.maxRelError}${at}`;
-}
-
-// ---------------------------------------------------------------- arbitraries
-
-export interface ShapeOptions {
-  /** default 0 */
-  minRank?: number;
-  /** default 4 */
-  maxRank?: number;
-  /** default 1 (size-1 dims are always possible) */
-  minDim?: number;
-  /** default 3 */
-  maxDim?: number;
-}
-
-/** Shapes of rank minRank..maxRank (default 0–4) with dims minDim..maxDim (default 1–3). */
-export function shapeArb(opts: ShapeOptions = {}): fc.Arbitrary<number[]> {
-  const { minRank = 0, maxRank = 4, minDim = 1, maxDim = 3 } = opts;
-  return fc.array(fc.integer({ min: minDim, max: maxDim }), { minLength: minRank, maxLength: maxRank });
-}
-
-/**
- * Pairs of shapes that broadcast together (numpy rules): drawn from one shape, each side may
- * drop leading axes and turn dims into 1. The ranks may differ.
- */
-export function broadcastShapesArb(opts: ShapeOptions = {}): fc.Arbitrary<[number[], number[]]> {
-  const side = (shape: number[]) =>
-    fc
-      .tuple(fc.integer({ min: 0, max: shape.length }), fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }))
-      .map(([drop, ones]) => shape.map((d, i) => (ones[i] ? 1 : d)).slice(drop));
-  return shapeArb(opts)
-    .chain((shape) => fc.tuple(side(shape), side(shape)))
-    .filter(([a, b]) => {
-      try {
-        broadcastShapes('broadcastShapesArb', a, b);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-}
-
-export interface ValueOptions {
-  /** default -2 */
-  min?: number;
-  /** default 2 */
-  max?: number;
-  /**
-   * Points to keep away from (kinks such as 0 for relu and abs, poles such as 0 for 1/x): a value
-   * closer than `gap` is pushed out to the nearer side of the gap (clamped back into [min, max]).
-   */
-  avoid?: readonly number[];
-  /** default 1e-3 */
-  gap?: number;
-}
-
-function pushAway(x: number, avoid: readonly number[], gap: number, min: number, max: number): number {
-  for (const p of avoid) {
-    if (Math.abs(x - p) < gap) {
-      const out = x < p ? p - gap : p + gap;
-      x = out < min || out > max ? (x < p ? p + gap : p - gap) : out;
-    }
-  }
-  return x;
-}
-
-/** Row-major values for a tensor of `shape`, finite, in [min, max], away from `avoid`. */
-export function valuesArb(shape: readonly number[], opts: ValueOptions = {}): fc.Arbitrary<number[]> {
-  const { min = -2, max = 2, avoid = [], gap = 1e-3 } = opts;
-  const n = sizeOf(shape);
-  return fc
-    .array(fc.double({ min, max, noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n })
-    .map((vs) => vs.map((x) => pushAway(x, avoid, gap, min, max)));
-}
-
-export interface TensorArbOptions extends ValueOptions {
-  /** default 'float64' (what gradcheck needs) */
-  dtype?: 'float32' | 'float64';
-  requiresGrad?: boolean;
-}
-
-/**
- * CPU tensors of a shape (or of shapes drawn from an arbitrary) with values from valuesArb.
- * Each generated value is a new tensor; tensors that fast-check drops are freed by the GC.
- */
-export function tensorArb(shape: readonly number[] | fc.Arbitrary<number[]>, opts: TensorArbOptions = {}): fc.Arbitrary<Tensor> {
-  const { dtype = 'float64', requiresGrad = false } = opts;
-  const shapes = Array.isArray(shape) ? fc.constant([...(shape as readonly number[])]) : (shape as fc.Arbitrary<number[]>);
-  return shapes.chain((s) => valuesArb(s, opts).map((v) => tensor(v, { shape: s, dtype, requiresGrad })));
-}
-
-/**
- * A fast-check property that runs gradcheck on `fn` for inputs drawn from `arbs`, and fails with
- * the worst element when a gradient is wrong. Use it with `fc.assert`:
- *
- * @example
- * // fixed shapes
- * fc.assert(gradcheckProperty([tensorArb([2, 3]), tensorArb([3])], (x, y) => x.mul(y).tanh()), { numRuns: 50 });
- * // random broadcast-compatible shapes
- * const pair = broadcastShapesArb().chain(([a, b]) => fc.tuple(tensorArb(a), tensorArb(b)));
- * fc.assert(gradcheckProperty(pair, (x, y) => x.mul(y).tanh()), { numRuns: 50 });
- */
-export function gradcheckProperty(
-  arbs: readonly fc.Arbitrary<Tensor>[] | fc.Arbitrary<Tensor[]>,
-  fn: (...inputs: Tensor[]) => Tensor,
-  opts: GradcheckOptions = {},
-): fc.IProperty<[Tensor[]]> {
-  const inputs = Array.isArray(arbs) ? fc.tuple(...(arbs as fc.Arbitrary<Tensor>[])) : (arbs as fc.Arbitrary<Tensor[]>);
-  return fc.property(inputs, (xs) => {
-    const r = gradcheck(fn, xs, opts);
-    if (!r.ok) {
-      throw new Error(`${describeGradcheck(r)} (input shapes ${xs.map((x) => fmtShape(x.shape)).join(', ')})`);
-    }
-  });
 }

@@ -3,7 +3,8 @@ import { getBackend, sizeOf, type Backend, type DType, type Device, type TypedAr
 import { fmtShape } from '../ops/registry';
 import { finiteArg, numberArg, optionsArg, shapeArg, show, sizeArg, tensorArg } from './args';
 import { random, randomNormal } from './random';
-import { Tensor, type NestedArray } from './tensor';
+import { isTensor, Tensor, type NestedArray } from './tensor';
+import { getDefaultDevice } from './defaults';
 
 export interface TensorOptions {
   dtype?: DType;
@@ -28,7 +29,7 @@ interface Target {
 /** Check the dtype, the device and the size for a tensor of `shape` (already checked by shapeArg). */
 function target(op: string, shape: readonly number[], opts: TensorOptions): Target {
   const dtype = opts.dtype ?? 'float32';
-  const device = opts.device ?? 'cpu';
+  const device = opts.device ?? getDefaultDevice();
   if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`${op}: unknown dtype '${String(dtype)}'`);
   const backend = getBackend(device);
   if (!backend.dtypes.includes(dtype)) {
@@ -106,10 +107,29 @@ function flatData(data: unknown): ArrayLike<number> {
  * A tensor from nested arrays, a number, or flat data (a typed array or a flat list) with
  * `shape`. The data is copied. A number is a scalar; a number with `shape` fills that shape
  * (`tensor(5, { shape: [3] })` is [5, 5, 5], as tfjs). Any other value count that does not match
- * the shape, a ragged nesting, or an array with holes is an error.
+ * the shape, a ragged nesting, or an array with holes is an error. A Tensor (also one from another
+ * copy of the package) is copied.
+ *
+ * @example
+ * tensor([[1, 2], [3, 4]]);                          // float32 [2, 2]
+ * tensor(new Float64Array(6), { shape: [2, 3] });     // flat data with a shape (float32 by default)
+ * tensor(3, { dtype: 'float64', requiresGrad: true }); // a scalar leaf
  */
-export function tensor(data: NestedArray | ArrayLike<number>, opts?: DataOptions): Tensor {
+export function tensor(data: NestedArray | ArrayLike<number> | Tensor, opts?: DataOptions): Tensor {
   const o = optionsArg('tensor', opts);
+  if (isTensor(data)) {
+    // a copy, also of a tensor from another copy of the package (read through its own methods)
+    const t = data as Tensor;
+    if (o.shape !== undefined) {
+      throw new Error(`tensor: a Tensor argument carries its own shape ${fmtShape(t.shape)}; drop the shape option`);
+    }
+    if (!getBackend(t.device).readSync && t.device !== 'cpu') {
+      throw new Error(`tensor: reading a tensor on ${t.device} is asynchronous; use await x.toAsync('cpu') first`);
+    }
+    const s = [...t.shape];
+    const opts2 = { dtype: t.dtype, ...o };
+    return make(t.dataSync(), s, target('tensor', s, opts2), opts2);
+  }
   const shape = o.shape === undefined ? undefined : shapeArg('tensor', o.shape);
   if (typeof data === 'number') {
     const s = shape ?? [];
@@ -149,16 +169,41 @@ function filled(op: string, shape: readonly number[], value: number, opts?: Tens
   return make(values, s, to, o);
 }
 
-/** A tensor of `shape` filled with `value`. */
+/**
+ * A tensor of `shape` filled with `value`.
+ *
+ * @example
+ * full([2, 3], 7);   // [[7, 7, 7], [7, 7, 7]]
+ */
 export const full = (shape: readonly number[], value: number, opts?: TensorOptions) => filled('full', shape, value, opts);
-/** A tensor of `shape` filled with 0. */
+/**
+ * A tensor of `shape` filled with 0.
+ *
+ * @example
+ * zeros([3], { dtype: 'float64' });
+ */
 export const zeros = (shape: readonly number[], opts?: TensorOptions) => filled('zeros', shape, 0, opts);
-/** A tensor of `shape` filled with 1. */
+/**
+ * A tensor of `shape` filled with 1.
+ *
+ * @example
+ * ones([2, 2], { requiresGrad: true });
+ */
 export const ones = (shape: readonly number[], opts?: TensorOptions) => filled('ones', shape, 1, opts);
-/** Zeros of t's shape, dtype and device (options override the last two). */
+/**
+ * Zeros of t's shape, dtype and device (options override the last two).
+ *
+ * @example
+ * const g = zerosLike(w);
+ */
 export const zerosLike = (t: Tensor, opts?: TensorOptions) =>
   filled('zerosLike', tensorArg('zerosLike', t, 1).shape, 0, { dtype: t.dtype, device: t.device, ...optionsArg('zerosLike', opts) });
-/** Ones of t's shape, dtype and device (options override the last two). */
+/**
+ * Ones of t's shape, dtype and device (options override the last two).
+ *
+ * @example
+ * y.backward(onesLike(y));   // the vector of a vector-Jacobian product
+ */
 export const onesLike = (t: Tensor, opts?: TensorOptions) =>
   filled('onesLike', tensorArg('onesLike', t, 1).shape, 1, { dtype: t.dtype, device: t.device, ...optionsArg('onesLike', opts) });
 
@@ -175,7 +220,13 @@ export interface RandnOptions extends TensorOptions {
   mean?: number;
   std?: number;
 }
-/** Normal draws from the seeded generator (see manualSeed). */
+/**
+ * Normal draws from the seeded generator (see manualSeed).
+ *
+ * @example
+ * manualSeed(0);
+ * const w = randn([3, 2], { std: 0.1, requiresGrad: true });
+ */
 export function randn(shape: readonly number[], opts?: RandnOptions): Tensor {
   const o = optionsArg('randn', opts);
   const mean = finiteArg('randn', 'mean', o.mean ?? 0);
@@ -188,7 +239,12 @@ export interface RandOptions extends TensorOptions {
   low?: number;
   high?: number;
 }
-/** Uniform draws in [low, high) from the seeded generator. */
+/**
+ * Uniform draws in [low, high) from the seeded generator.
+ *
+ * @example
+ * rand([4], { low: -1, high: 1 });
+ */
 export function rand(shape: readonly number[], opts?: RandOptions): Tensor {
   const o = optionsArg('rand', opts);
   const low = finiteArg('rand', 'low', o.low ?? 0);
@@ -197,7 +253,13 @@ export function rand(shape: readonly number[], opts?: RandOptions): Tensor {
   return draw('rand', shape, () => low + (high - low) * random(), o);
 }
 
-/** start, start+step, ... below stop (numpy's arange); arange(n) is 0..n-1. */
+/**
+ * start, start+step, ... below stop (numpy's arange); arange(n) is 0..n-1.
+ *
+ * @example
+ * arange(4);           // [0, 1, 2, 3]
+ * arange(1, 2, 0.25);  // [1, 1.25, 1.5, 1.75]
+ */
 export function arange(start: number, stop?: number, step = 1, opts?: TensorOptions): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
   if (step === 0) throw new RangeError('arange: step must not be 0');
@@ -214,7 +276,12 @@ export function arange(start: number, stop?: number, step = 1, opts?: TensorOpti
   return make(v, [n], to, o);
 }
 
-/** n evenly spaced points from start to stop, both included. */
+/**
+ * n evenly spaced points from start to stop, both included.
+ *
+ * @example
+ * linspace(0, 1, 5);   // [0, 0.25, 0.5, 0.75, 1]
+ */
 export function linspace(start: number, stop: number, n: number, opts?: TensorOptions): Tensor {
   if (typeof n !== 'number') throw new TypeError(`linspace: count must be a number, got ${show(n)}`);
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`linspace: count ${n} must be a non-negative integer`);
@@ -229,7 +296,12 @@ export function linspace(start: number, stop: number, n: number, opts?: TensorOp
   return make(v, [n], to, o);
 }
 
-/** The n×m identity (m defaults to n). */
+/**
+ * The n×m identity (m defaults to n).
+ *
+ * @example
+ * eye(2);   // [[1, 0], [0, 1]]
+ */
 export function eye(n: number, m = n, opts?: TensorOptions): Tensor {
   const s = shapeArg('eye', [n, m]);
   const o = optionsArg('eye', opts);

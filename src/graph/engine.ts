@@ -13,12 +13,22 @@ import { show } from './args';
 
 let gradEnabled = true;
 
-/** Run fn with tape recording off. fn must be synchronous: an async fn is refused. */
+/**
+ * Run fn with tape recording off. fn must be synchronous: an async fn is refused.
+ *
+ * @example
+ * const y = noGrad(() => x.mul(2));   // y.requiresGrad === false, nothing recorded
+ */
 export function noGrad<T>(fn: () => T): T {
   return withGradMode('noGrad', false, fn);
 }
 
-/** Run fn with tape recording on (inside a noGrad, for example). fn must be synchronous. */
+/**
+ * Run fn with tape recording on (inside a noGrad, for example). fn must be synchronous.
+ *
+ * @example
+ * noGrad(() => enableGrad(() => w.square().sum()).backward());
+ */
 export function enableGrad<T>(fn: () => T): T {
   return withGradMode('enableGrad', true, fn);
 }
@@ -75,6 +85,12 @@ function describeValue(v: unknown): string {
   return typeof v;
 }
 
+/**
+ * Whether ops are being recorded on the tape (false inside noGrad).
+ *
+ * @example
+ * noGrad(() => isGradEnabled());   // false
+ */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
@@ -148,6 +164,15 @@ export function adopt(t: Tensor): void {
   else guard(t);
 }
 
+/** @internal Tensor._relocate: its memory moved from `from` to `to` on `device` */
+export function rehome(t: Tensor, from: Storage, to: Storage, device: Device): void {
+  getBackend(t.device).release(from);
+  live[t.device] = (live[t.device] ?? 1) - 1;
+  live[device] = (live[device] ?? 0) + 1;
+  t._held.storage = to;
+  t._held.device = device;
+}
+
 /** @internal called by Tensor.dispose */
 export function untrack(t: Tensor, storage: Storage): void {
   if (t._held.registered) {
@@ -160,7 +185,13 @@ export function untrack(t: Tensor, storage: Storage): void {
   getBackend(t.device).release(storage);
 }
 
-/** Take tensors out of every enclosing tidy scope: their owner frees them. */
+/**
+ * Take tensors out of every enclosing tidy scope: their owner frees them.
+ *
+ * @example
+ * let total: Tensor;
+ * tidy(() => { total = keep(x.sum()); x.mul(2); });   // total survives, x.mul(2) is freed
+ */
 export function keep<T extends Tensor>(t: T): T {
   if (!(t instanceof Tensor)) throw new TypeError(`keep: expected a Tensor, got ${describeValue(t)}`);
   for (const s of scopes) s.delete(t);
@@ -187,6 +218,9 @@ function isPlainObject(v: unknown): v is object {
  * stored on leaves by backward() belong to their leaf and are never disposed by tidy.
  * fn must be synchronous: an async function is refused before it runs; a function that returns
  * a promise has what it made before its first await freed, and tidy throws.
+ *
+ * @example
+ * const loss = tidy(() => x.matmul(w).sub(y).square().mean()); // only loss is kept
  */
 export function tidy<T>(fn: () => T): T {
   refuseAsync('tidy', fn);
@@ -287,7 +321,14 @@ export interface MemoryInfo {
   devices: Partial<Record<Device, { tensors: number; buffers: number; bytes: number }>>;
 }
 
-/** Live tensors and bytes per device. */
+/**
+ * Live tensors and bytes per device.
+ *
+ * @example
+ * const before = memory().tensors;
+ * tidy(() => x.mul(2));
+ * memory().tensors === before;   // true
+ */
 export function memory(): MemoryInfo {
   const devices: MemoryInfo['devices'] = {};
   let tensors = 0;
@@ -317,6 +358,12 @@ export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsO
   let anyGrad = false;
   for (let i = 0; i < n; i++) {
     const t = inputs[i]!;
+    if (!isTensor(t) || !Tensor._own(t)) {
+      // a tensor of another copy of the package has its memory in that copy's backend
+      throw new TypeError(
+        `${name}: input ${i}${isTensor(t) ? ` (shape ${fmtShape(t.shape)}) is a Tensor from another copy of tapegrad (ES module and CommonJS builds both loaded?); copy it into this one with tensor(x)` : ` is ${typeof t}, not a Tensor`}`,
+      );
+    }
     if (t.isDisposed) throw new Error(`${name}: an input of shape ${fmtShape(t.shape)} was disposed`);
     if (t.device !== x0.device) {
       throw new Error(`${name}: tensors are on different devices (${x0.device} and ${t.device}); move one with .to()`);
@@ -460,6 +507,10 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
  * Gradients of `output` with respect to each of `inputs` (leaves or not), returned instead of
  * accumulated into `.grad` (PyTorch's autograd.grad). An input that `output` does not depend on
  * gets null. With createGraph the results are differentiable.
+ *
+ * @example
+ * const x = tensor([1, 2], { requiresGrad: true });
+ * const [dx] = grad(x.square().sum(), [x]);   // 2x = [2, 4]; x.grad stays null
  */
 export function grad(output: Tensor, inputs: readonly Tensor[], opts: BackwardOptions & { grad?: Tensor } = {}): (Tensor | null)[] {
   const createGraph = opts.createGraph ?? false;

@@ -50,18 +50,35 @@ let spare: number | null = null;
 /**
  * Seed the global generator (randn, rand, init schemes, shuffling). Any safe integer is a seed,
  * and each gives its own stream; anything else is refused and the generator is left as it was.
+ *
+ * @example
+ * manualSeed(0);
+ * const a = randn([3]);
+ * manualSeed(0);
+ * randn([3]).toArray();   // the same values as a
  */
 export function manualSeed(seed: number): void {
   rng = seeded(checkSeed('manualSeed', seed));
   spare = null;
 }
 
-/** Uniform in [0, 1). */
+/**
+ * Uniform in [0, 1).
+ *
+ * @example
+ * manualSeed(1);
+ * const u = random();   // in [0, 1)
+ */
 export function random(): number {
   return uniformFloat64(rng);
 }
 
-/** Standard normal (Box–Muller; the second value of each pair is kept for the next call). */
+/**
+ * Standard normal (Box–Muller; the second value of each pair is kept for the next call).
+ *
+ * @example
+ * const z = randomNormal();   // a draw from N(0, 1)
+ */
 export function randomNormal(): number {
   if (spare !== null) {
     const s = spare;
@@ -81,7 +98,13 @@ export function randomInt(n: number): number {
   return Math.floor(random() * n);
 }
 
-/** A seeded Fisher–Yates permutation of 0..n-1. */
+/**
+ * A seeded Fisher–Yates permutation of 0..n-1.
+ *
+ * @example
+ * manualSeed(2);
+ * permutation(5);   // 0..4 in a seeded random order
+ */
 export function permutation(n: number, rand: () => number = random): number[] {
   countArg('permutation', 'n', n);
   const p = [...Array(n).keys()];
@@ -92,7 +115,13 @@ export function permutation(n: number, rand: () => number = random): number[] {
   return p;
 }
 
-/** An independent generator (for a Trainer's shuffling, say), seeded explicitly. */
+/**
+ * An independent generator (for a Trainer's shuffling, say), seeded explicitly.
+ *
+ * @example
+ * const rand = makeRandom(7);   // independent of manualSeed
+ * permutation(10, rand);
+ */
 export function makeRandom(seed: number): () => number {
   const own = seeded(checkSeed('makeRandom', seed));
   return () => uniformFloat64(own);

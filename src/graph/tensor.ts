@@ -1,17 +1,37 @@
 import { getBackend, sizeOf, type DType, type Device, type Storage, type TypedArray } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
-import { adopt, backward, track, untrack, type BackwardOptions, type Held, type TapeNode } from './engine';
+import { adopt, backward, rehome, track, untrack, type BackwardOptions, type Held, type TapeNode } from './engine';
+import { formatValues } from './format';
 import { booleanArg, optionsArg } from './args';
 import * as F from './functional';
 import type { Axis, TensorLike } from './functional';
 
 export type NestedArray = number | NestedArray[];
 
+/**
+ * The key Node's util.inspect (and so console.log) looks up for a custom display. Shared through
+ * the global symbol registry, so no import of node:util (absent in browsers) is needed.
+ */
+export const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never;
+
+/**
+ * The brand every Tensor carries, from any copy of the package (the ES module and the CommonJS
+ * builds loaded side by side, or two installed versions): `instanceof` tells copies apart, the
+ * global symbol registry does not.
+ */
+const BRAND = Symbol.for('tapegrad.Tensor');
+
 let nextId = 0;
 
 /**
  * An n-dimensional array on a device that records the ops applied to it (when it requires grad)
  * so that `backward()` can compute gradients.
+ *
+ * @example
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * const y = x.matmul(x.T).sum();
+ * y.backward();
+ * console.log(String(x.grad));   // dy/dx
  */
 export class Tensor {
   readonly id = nextId++;
@@ -41,6 +61,19 @@ export class Tensor {
     this._version = version ?? { v: 0 };
     this._held = track(this, storage);
     adopt(this);
+  }
+
+  /**
+   * `x instanceof Tensor` holds for tensors of every copy of the package (see isTensor), as users
+   * expect; the engine asks `_own` before touching a tensor's memory.
+   */
+  static [Symbol.hasInstance](x: unknown): boolean {
+    return isTensor(x);
+  }
+
+  /** @internal whether `x` was made by this copy of the package (its memory is in our backends) */
+  static _own(x: Tensor): boolean {
+    return #storage in x;
   }
 
   /** @internal a scalar constant (used to lift numbers in binary ops) */
@@ -113,6 +146,18 @@ export class Tensor {
   }
 
   /**
+   * The value of a one-element tensor, from any device.
+   *
+   * @example
+   * const loss = x.sub(y).square().mean();   // on 'webgpu'
+   * console.log(await loss.itemAsync());
+   */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1) throw new Error(`itemAsync: tensor of shape ${fmtShape(this.shape)} has ${this.size} elements, not 1`);
+    return (await this.data())[0]!;
+  }
+
+  /**
    * Compute gradients of this tensor with respect to every leaf that requires grad, and add
    * them to those leaves' `.grad`. A non-scalar needs `grad` (the vector in the vector-Jacobian product).
    */
@@ -141,7 +186,15 @@ export class Tensor {
     this.grad = null;
   }
 
-  /** `using t = ...` disposes t when the block ends (explicit resource management). */
+  /**
+   * dispose() for TypeScript 5.2's `using` declarations: the tensor is freed when its block ends.
+   *
+   * @example
+   * {
+   *   using t = randn([1000, 1000]);
+   *   console.log(t.mean().item());
+   * } // t's memory is freed here
+   */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -205,6 +258,30 @@ export class Tensor {
     return this.#moved(getBackend(device).upload(values, [...this.shape], this.dtype), device);
   }
 
+  /**
+   * @internal Module.to: move this leaf's memory to `device` keeping the object (layers and
+   * optimizers hold it), `values` being its contents (null: already there). The gradient moves
+   * too, as a new leaf made from `gradValues` (its contents, read by the caller).
+   */
+  _relocate(device: Device, values: TypedArray | null, gradValues: TypedArray | null = null): void {
+    if (values === null || device === this.device) return;
+    if (!this.isLeaf) throw new Error(`to: tensor of shape ${fmtShape(this.shape)} is an op result; only leaves move in place`);
+    const next = getBackend(device).upload(values, [...this.shape], this.dtype);
+    const grad = this.grad;
+    const movedGrad =
+      grad && gradValues
+        ? new Tensor(getBackend(device).upload(gradValues, [...grad.shape], grad.dtype), grad.shape, grad.dtype, device)
+        : null;
+    rehome(this, this.storage, next, device);
+    this.#storage = next;
+    (this as { device: Device }).device = device;
+    this._version.v++;
+    if (grad && grad.device !== device) {
+      grad.dispose();
+      this.grad = movedGrad;
+    }
+  }
+
   #moved(storage: Storage, device: Device): Tensor {
     const t = new Tensor(storage, this.shape, this.dtype, device);
     t.requiresGrad = this.requiresGrad;
@@ -219,11 +296,48 @@ export class Tensor {
     return this;
   }
 
+  /**
+   * The values and what they are, like PyTorch's repr: one number format for all elements,
+   * aligned rows, nan/inf, `...` for the middle of long axes (see setPrintOptions), then the
+   * dtype, device and grad state. Values on a device that reads asynchronously are left out
+   * (use `await t.toStringAsync()`).
+   *
+   * @example
+   * String(tensor([[1, -2.5], [NaN, Infinity]]))
+   * // tensor([[ 1.0000, -2.5000],
+   * //         [    nan,     inf]], dtype=float32, device=cpu)
+   */
   toString(): string {
-    const head = `Tensor(${fmtShape(this.shape)}, ${this.dtype}, ${this.device}${this.requiresGrad ? ', requiresGrad' : ''})`;
-    if (this.isDisposed) return `${head} <disposed>`;
-    if (!getBackend(this.device).readSync || this.size > 100) return head;
-    return `${head} ${JSON.stringify(this.toArray())}`;
+    if (this.isDisposed) return `tensor(<disposed>, ${this.#describe(true)})`;
+    if (!getBackend(this.device).readSync) {
+      return `tensor(<values on ${this.device}: await t.toStringAsync()>, ${this.#describe(true)})`;
+    }
+    return this.#format(this.dataSync());
+  }
+
+  /** toString() from any device: reads the values first. */
+  async toStringAsync(): Promise<string> {
+    if (this.isDisposed) return this.toString();
+    return this.#format(await this.data());
+  }
+
+  /** What Node's console.log and util.inspect show (toString, not the private fields). */
+  [INSPECT](): string {
+    return this.toString();
+  }
+
+  #format(values: TypedArray): string {
+    const body = formatValues(values, this.shape, 'tensor('.length);
+    return `tensor(${body}, ${this.#describe(body.includes('...'))})`;
+  }
+
+  #describe(withShape: boolean): string {
+    const parts = withShape ? [`shape=${fmtShape(this.shape)}`] : [];
+    parts.push(`dtype=${this.dtype}`, `device=${this.device}`);
+    if (this._node) parts.push(`gradFn=${this._node.op}`);
+    else if (this.requiresGrad) parts.push('requiresGrad=true');
+    if (this.name) parts.push(`name=${this.name}`);
+    return parts.join(', ');
   }
 
   // ------------------------------------------------------------ op methods (see graph/functional)
@@ -301,7 +415,19 @@ function nest(values: TypedArray, shape: readonly number[]): NestedArray {
   return build(0, 0, values.length === 0 ? sizeOf(shape) : values.length);
 }
 
-/** Whether x is a tapegrad Tensor (the one place that decides; the op frontend checks with it). */
+// the brand isTensor checks: non-enumerable, on the prototype, so every tensor has it for free
+Object.defineProperty(Tensor.prototype, BRAND, { value: true });
+
+/**
+ * Whether `x` is a tapegrad Tensor, from this copy of the package or any other (ESM and CommonJS
+ * builds, two installed versions): it checks a brand in the global symbol registry, not
+ * `instanceof`. Ops accept only tensors of their own copy and say how to copy a foreign one in:
+ * `tensor(x)`.
+ *
+ * @example
+ * isTensor(tensor([1, 2]));   // true
+ * isTensor([1, 2]);           // false
+ */
 export function isTensor(x: unknown): x is Tensor {
-  return x instanceof Tensor;
+  return typeof x === 'object' && x !== null && (x as { [BRAND]?: unknown })[BRAND] === true;
 }

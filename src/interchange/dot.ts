@@ -117,10 +117,17 @@ export async function renderDot(
   dot: string,
   format: 'svg' | 'json' | 'dot' = 'svg',
 ): Promise<string> {
-  viz ??= import('@viz-js/viz').then((m) => m.instance() as Promise<Viz>);
+  // an optional peer dependency: the main entry stays light for users who never draw
+  viz ??= import('@viz-js/viz').then(
+    (m) => m.instance() as Promise<Viz>,
+    (e: unknown) => {
+      throw new Error('renderDot: needs the optional package @viz-js/viz (npm install @viz-js/viz)', { cause: e });
+    },
+  );
   viz.catch(() => (viz = null)); // a failed load is retried next time
+  const instance = await viz;
   try {
-    return (await viz).renderString(dot, { format });
+    return instance.renderString(dot, { format });
   } catch (e) {
     throw new Error(`renderDot: Graphviz could not render the graph: ${(e as Error).message}`);
   }

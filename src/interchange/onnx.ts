@@ -154,10 +154,13 @@ export async function exportOnnx(
 
 /** @internal the compiled schema, loaded on first use */
 export async function loadSchema(): Promise<{ onnx: typeof OnnxNs }> {
-  const mod = (await import('onnx-proto')) as unknown as {
-    onnx?: typeof OnnxNs;
-    default?: { onnx: typeof OnnxNs };
-  };
+  let mod: { onnx?: typeof OnnxNs; default?: { onnx: typeof OnnxNs } };
+  try {
+    mod = (await import('onnx-proto')) as unknown as typeof mod;
+  } catch (e) {
+    // an optional peer dependency: the main entry stays light for users who never export
+    throw new Error('exportOnnx: needs the optional package onnx-proto (npm install onnx-proto)', { cause: e });
+  }
   const onnx = mod.onnx ?? mod.default?.onnx;
   if (!onnx) throw new Error('exportOnnx: the onnx-proto package did not provide the ONNX schema');
   return { onnx };

@@ -12,9 +12,20 @@ import type { Tensor } from './util';
  */
 export type InitScheme = 'xavierUniform' | 'xavier' | 'xavierNormal' | 'he' | 'gaussian' | 'uniform';
 
+/**
+ * The names of the init schemes Linear and initWeight accept.
+ *
+ * @example
+ * new Linear(4, 2, { initScheme: INIT_SCHEMES[3] });   // 'he'
+ */
 export const INIT_SCHEMES: readonly InitScheme[] = ['xavierUniform', 'xavier', 'xavierNormal', 'he', 'gaussian', 'uniform'];
 
-/** A tensor of `shape` drawn with `scheme` for a layer whose input size is `fan`. */
+/**
+ * A tensor of `shape` drawn with `scheme` for a layer whose input size is `fan`.
+ *
+ * @example
+ * const w = initWeight('he', [784, 128], 784);   // N(0, 2/784)
+ */
 export function initWeight(
   scheme: InitScheme,
   shape: readonly number[],

@@ -16,7 +16,13 @@ export interface LinearOptions {
   device?: Device;
 }
 
-/** A fully connected layer: y = x @ W + b, with W of shape (inSize, outSize), as in PuzzleLib. */
+/**
+ * A fully connected layer: y = x @ W + b, with W of shape (inSize, outSize), as in PuzzleLib.
+ *
+ * @example
+ * const layer = new Linear(3, 2);            // weight [3, 2], bias [2]
+ * layer.forward(randn([8, 3])).shape;     // [8, 2]
+ */
 export class Linear extends Module {
   readonly inSize: number;
   readonly outSize: number;

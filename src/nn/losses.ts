@@ -2,7 +2,7 @@
 // differentiated and never modified.
 import { tensor } from '../graph/creation';
 import { mse } from '../graph/functional';
-import { fmtShape, fmtShapeOf, sameShapeOf, Tensor } from './util';
+import { fmtShape, fmtShapeOf, isTensor, sameShapeOf, Tensor } from './util';
 
 export type Reduction = 'mean' | 'sum';
 
@@ -11,7 +11,7 @@ function checkReduction(name: string, r: string): asserts r is Reduction {
 }
 
 function checkPair(name: string, pred: Tensor, target: Tensor): void {
-  if (!(pred instanceof Tensor) || !(target instanceof Tensor)) throw new Error(`${name}: expects two tensors (prediction, target)`);
+  if (!isTensor(pred) || !isTensor(target)) throw new Error(`${name}: expects two tensors (prediction, target)`);
   if (!sameShapeOf(pred, target)) {
     throw new Error(`${name}: target shape ${fmtShapeOf(target)} does not match prediction shape ${fmtShapeOf(pred)}`);
   }
@@ -22,9 +22,17 @@ function checkPair(name: string, pred: Tensor, target: Tensor): void {
 
 const reduce = (x: Tensor, r: Reduction) => (r === 'sum' ? x.sum() : x.mean());
 
-/** A loss: a callable-like object with `forward(prediction, target)` returning a scalar. */
+/**
+ * A loss: a callable-like object with `forward(prediction, target)` returning a scalar.
+ *
+ * @example
+ * class Huber extends Loss {
+ *   forward(p: Tensor, t: Tensor) { const d = p.sub(t).abs(); return d.where(d.gt(1), d.square().mul(0.5)).mean(); }
+ * }
+ */
 export abstract class Loss {
   abstract forward(pred: Tensor, target: Tensor): Tensor;
+  /** The loss's name (subclasses return a literal: minifiers rename classes). */
   describe(): string {
     return this.constructor.name;
   }
@@ -40,7 +48,13 @@ export interface MSEOptions {
   reduction?: Reduction;
 }
 
-/** mean((p − t)²), or ½·mean with `half`, or the sum with `reduction: 'sum'`. */
+/**
+ * mean((p − t)²), or ½·mean with `half`, or the sum with `reduction: 'sum'`.
+ *
+ * @example
+ * mseLoss(tensor([1, 2]), tensor([1, 4]));                 // (0 + 4) / 2 = 2
+ * mseLoss(tensor([1, 2]), tensor([1, 4]), { half: true }); // 1
+ */
 export function mseLoss(pred: Tensor, target: Tensor, { half = false, reduction = 'mean' }: MSEOptions = {}): Tensor {
   checkReduction('MSE', reduction);
   checkPair('MSE', pred, target);
@@ -49,7 +63,12 @@ export function mseLoss(pred: Tensor, target: Tensor, { half = false, reduction 
   return half ? r.mul(0.5) : r;
 }
 
-/** Mean squared error (see mseLoss). */
+/**
+ * Mean squared error (see mseLoss).
+ *
+ * @example
+ * const trainer = new Trainer(net, new MSE({ half: true }), opt);
+ */
 export class MSE extends Loss {
   constructor(readonly opts: MSEOptions = {}) {
     super();
@@ -64,14 +83,24 @@ export class MSE extends Loss {
   }
 }
 
-/** mean(|p − t|) (or the sum). */
+/**
+ * mean(|p − t|) (or the sum).
+ *
+ * @example
+ * l1Loss(tensor([1, 2]), tensor([2, 0]));   // (1 + 2) / 2 = 1.5
+ */
 export function l1Loss(pred: Tensor, target: Tensor, { reduction = 'mean' }: { reduction?: Reduction } = {}): Tensor {
   checkReduction('L1', reduction);
   checkPair('L1', pred, target);
   return reduce(pred.sub(target).abs(), reduction);
 }
 
-/** Mean absolute error (see l1Loss). */
+/**
+ * Mean absolute error (see l1Loss).
+ *
+ * @example
+ * new L1().forward(tensor([1, 2]), tensor([2, 0]));   // 1.5
+ */
 export class L1 extends Loss {
   constructor(readonly opts: { reduction?: Reduction } = {}) {
     super();
@@ -79,6 +108,9 @@ export class L1 extends Loss {
   }
   forward(pred: Tensor, target: Tensor): Tensor {
     return l1Loss(pred, target, this.opts);
+  }
+  override describe(): string {
+    return this.opts.reduction === 'sum' ? 'L1(sum)' : 'L1';
   }
 }
 
@@ -92,7 +124,7 @@ export type Labels = Tensor | ArrayLike<number>;
  */
 function oneHot(labels: Labels, classes: number, batch: readonly number[], like: Tensor): Tensor {
   const n = batch.reduce((p, d) => p * d, 1);
-  if (labels instanceof Tensor) {
+  if (isTensor(labels)) {
     if (labels.size !== n) {
       throw new Error(`CrossEntropy: labels of shape ${fmtShapeOf(labels)} do not match logits ${fmtShapeOf(like)} (expected ${n} labels, shape ${fmtShape(batch)})`);
     }
@@ -121,15 +153,18 @@ function oneHot(labels: Labels, classes: number, batch: readonly number[], like:
  * Cross-entropy of logits `[..., C]` against integer labels `[...]` (or class probabilities of the
  * logits' shape): −Σ_c t_c · logSoftmax(z)_c per row, averaged over rows (or summed). Stable for
  * large logits (log-softmax subtracts the row max).
+ *
+ * @example
+ * crossEntropyLoss(tensor([[2, 0, -1]]), [0]);   // −log softmax([2, 0, −1])₀
  */
 export function crossEntropyLoss(logits: Tensor, labels: Labels, { reduction = 'mean' }: { reduction?: Reduction } = {}): Tensor {
   checkReduction('CrossEntropy', reduction);
-  if (!(logits instanceof Tensor) || logits.rank === 0) {
-    throw new Error(`CrossEntropy: logits must be a tensor of shape [..., classes], got ${logits instanceof Tensor ? fmtShapeOf(logits) : typeof logits}`);
+  if (!isTensor(logits) || logits.rank === 0) {
+    throw new Error(`CrossEntropy: logits must be a tensor of shape [..., classes], got ${isTensor(logits) ? fmtShapeOf(logits) : typeof logits}`);
   }
   const classes = logits.shape[logits.rank - 1]!;
   const batch = logits.shape.slice(0, -1);
-  const probs = labels instanceof Tensor && sameShapeOf(labels, logits);
+  const probs = isTensor(labels) && sameShapeOf(labels, logits);
   if (probs && (labels.dtype !== logits.dtype || labels.device !== logits.device)) {
     throw new Error(`CrossEntropy: target is ${labels.dtype} on ${labels.device}, logits are ${logits.dtype} on ${logits.device}`);
   }
@@ -142,7 +177,12 @@ export function crossEntropyLoss(logits: Tensor, labels: Labels, { reduction = '
   return reduce(perRow, reduction);
 }
 
-/** Cross-entropy on logits with integer labels (see crossEntropyLoss). */
+/**
+ * Cross-entropy on logits with integer labels (see crossEntropyLoss).
+ *
+ * @example
+ * const trainer = new Trainer(classifier, new CrossEntropy(), new Adam(classifier.parameters()));
+ */
 export class CrossEntropy extends Loss {
   constructor(readonly opts: { reduction?: Reduction } = {}) {
     super();
@@ -150,5 +190,8 @@ export class CrossEntropy extends Loss {
   }
   forward(logits: Tensor, labels: Tensor): Tensor {
     return crossEntropyLoss(logits, labels, this.opts);
+  }
+  override describe(): string {
+    return this.opts.reduction === 'sum' ? 'CrossEntropy(sum)' : 'CrossEntropy';
   }
 }

@@ -3,6 +3,9 @@
 // from one walk over that tree.
 import { convertLike, fmtShapeOf, noGrad, sameShapeOf, Tensor } from './util';
 import { readSafetensors, writeSafetensors } from './safetensors';
+import { readSourceBytes, writeFileBytes, type WeightsSource } from './io';
+import { getBackend, type Device } from '../backends/backend';
+import { INSPECT } from '../graph/tensor';
 
 /** A dimension in a symbolic shape: a size, or a name such as '*' for the batch. */
 export type Dim = number | string;
@@ -21,6 +24,13 @@ export type Layout = 'tapegrad' | 'torch';
  * The base class of layers and nets: owns named parameters (tensors that require grad) and named
  * child modules. Subclasses register them with `registerParameter` / `registerModule` and define
  * `forward`.
+ *
+ * @example
+ * class Affine extends Module {
+ *   readonly w = this.registerParameter('w', randn([3, 2]))!;
+ *   forward(x: Tensor) { return x.matmul(this.w); }
+ * }
+ * new Affine().namedParameters();   // [['w', tensor]]
  */
 export abstract class Module {
   /** Training mode (true) or evaluation mode (false); set recursively by train() / eval(). */
@@ -28,6 +38,19 @@ export abstract class Module {
   readonly #params = new Map<string, Tensor | null>();
   readonly #buffers = new Map<string, Tensor | null>();
   readonly #children = new Map<string, Module>();
+
+  constructor() {
+    // What Node's console.log and util.inspect show: toString(), not the private fields. Put on
+    // the prototype by the first construction, not as a class member: a computed key (the
+    // symbol) makes bundlers keep the whole class in bundles that never use it.
+    if (!Object.prototype.hasOwnProperty.call(Module.prototype, INSPECT)) {
+      Object.defineProperty(Module.prototype, INSPECT, {
+        value(this: Module) {
+          return this.toString();
+        },
+      });
+    }
+  }
 
   /** The layer's computation. */
   abstract forward(x: Tensor): Tensor;
@@ -280,28 +303,88 @@ export abstract class Module {
   }
 
   /**
-   * Write the parameters to a safetensors file (8-byte little-endian header length, a JSON
-   * header, then the raw little-endian values), readable by the `safetensors` Python package.
-   * With `layout: 'torch'` the file is in PyTorch's layout (see `stateDict`) and its metadata says
-   * `format: pt` (as PyTorch's writers do) unless `metadata` sets a format.
+   * Move every parameter (and its gradient) and buffer to `device`, keeping the tensor objects, so layers and
+   * anything else holding them see the move. Create optimizers after moving: their state stays
+   * where it was made. Reading from a device that cannot be read synchronously (WebGPU) needs
+   * `await net.toAsync('cpu')`.
+   *
+   * @example
+   * await initWebGPU();
+   * const net = new Sequential(new Linear(2, 8), new ReLU(), new Linear(8, 1)).to('webgpu');
    */
-  async save(path: string, metadata?: Record<string, string>, { layout = 'tapegrad' }: { layout?: Layout } = {}): Promise<void> {
+  to(device: Device): this {
+    getBackend(device); // an unknown or uninitialised device fails here, before anything moved
+    // buffers (BatchNorm's running statistics) move with the parameters
+    const params = [...this.parameters(), ...this.buffers()];
+    for (const p of params) {
+      if (p.device !== device && !getBackend(p.device).readSync) {
+        throw new Error(`${this.describe()}.to('${device}'): parameters on ${p.device} are read asynchronously; use await net.toAsync('${device}')`);
+      }
+    }
+    for (const p of params) {
+      if (p.device !== device) p._relocate(device, p.dataSync(), p.grad?.dataSync() ?? null);
+    }
+    return this;
+  }
+
+  /** `to(device)` from any device (reads WebGPU parameters asynchronously). */
+  async toAsync(device: Device): Promise<this> {
+    getBackend(device);
+    const params = [...this.parameters(), ...this.buffers()];
+    const moving = params.filter((p) => p.device !== device);
+    const values = await Promise.all(moving.map((p) => Promise.all([p.data(), p.grad?.data() ?? null])));
+    moving.forEach((p, i) => p._relocate(device, values[i]![0], values[i]![1]));
+    return this;
+  }
+
+  /**
+   * The parameters and buffers as safetensors bytes (8-byte little-endian header length, a JSON
+   * header, then the raw little-endian values): what `save` writes, for browsers (download them as
+   * a Blob, put them in IndexedDB) or any other store. With `layout: 'torch'` the bytes are in
+   * PyTorch's layout (see `stateDict`) and the metadata says `format: pt` (as PyTorch's writers
+   * do) unless `metadata` sets a format.
+   *
+   * @example
+   * const bytes = await net.saveBytes();
+   * const url = URL.createObjectURL(new Blob([bytes]));   // a download link in a browser
+   */
+  async saveBytes(
+    metadata?: Record<string, string>,
+    { layout = 'tapegrad' }: { layout?: Layout } = {},
+  ): Promise<Uint8Array<ArrayBuffer>> {
     const dict = this.stateDict({ layout });
     if (layout === 'torch') metadata = { format: 'pt', ...metadata };
     try {
-      const bytes = await writeSafetensors(dict, metadata);
-      const fs = await import('node:fs/promises');
-      await fs.writeFile(path, bytes);
+      return await writeSafetensors(dict, metadata);
     } finally {
       for (const t of Object.values(dict)) t.dispose();
     }
   }
 
-  /** Load parameters from a file written by `save` (or any safetensors file with these names and shapes). */
-  async load(path: string, opts?: { strict?: boolean; layout?: Layout }): Promise<this> {
-    const fs = await import('node:fs/promises');
-    const bytes = await fs.readFile(path);
-    const dict = readSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  /**
+   * Write the parameters and buffers to a safetensors file (Node), readable by the `safetensors`
+   * Python package; `layout: 'torch'` as for `saveBytes`. In a browser use `saveBytes()`.
+   *
+   * @example
+   * await net.save('net.safetensors', { epochs: '100' });
+   */
+  async save(path: string, metadata?: Record<string, string>, opts: { layout?: Layout } = {}): Promise<void> {
+    await writeFileBytes(`${this.describe()}.save`, path, await this.saveBytes(metadata, opts));
+  }
+
+  /**
+   * Load parameters written by `save`/`saveBytes` (or any safetensors data with these names and
+   * shapes) from a file path (Node), a URL (fetched; a string is a URL in browsers), bytes, a
+   * Blob/File or a fetch Response. `layout: 'torch'` reads PyTorch's layout (see `loadStateDict`).
+   *
+   * @example
+   * await net.load('net.safetensors');                       // Node
+   * await net.load(new URL('net.safetensors', location.href)); // browser
+   * await net.load(fileInput.files[0]);                      // a File from an <input>
+   */
+  async load(source: WeightsSource, opts?: { strict?: boolean; layout?: Layout }): Promise<this> {
+    const { bytes, name } = await readSourceBytes(`${this.describe()}.load`, source);
+    const dict = readSafetensors(bytes, name);
     try {
       this.loadStateDict(dict, opts);
     } finally {
@@ -311,11 +394,11 @@ export abstract class Module {
   }
 
   /**
-   * Build a module with `make` and load its parameters from `path`: the file holds values, not the
-   * architecture, so the caller supplies it (`Module.load(path, () => makeNet())`).
+   * Build a module with `make` and load its parameters from `source`: the file holds values, not
+   * the architecture, so the caller supplies it (`Module.load(path, () => makeNet())`).
    */
-  static async load<M extends Module>(path: string, make: () => M, opts?: { strict?: boolean; layout?: Layout }): Promise<M> {
-    return make().load(path, opts);
+  static async load<M extends Module>(source: WeightsSource, make: () => M, opts?: { strict?: boolean; layout?: Layout }): Promise<M> {
+    return make().load(source, opts);
   }
 
   /** Module name and, for containers, one line per child. */
@@ -325,6 +408,8 @@ export abstract class Module {
     const body = kids.map(([k, m]) => `  (${k}): ${m.toString().split('\n').join('\n  ')}`).join('\n');
     return `${this.describe()}(\n${body}\n)`;
   }
+
+
 }
 
 function checkLayout(who: string, what: string, layout: unknown): void {

@@ -27,8 +27,13 @@ interface Entry {
   data_offsets: [number, number];
 }
 
-/** Serialize named tensors (any device) to safetensors bytes. */
-export async function writeSafetensors(dict: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+/**
+ * Serialize named tensors (any device) to safetensors bytes.
+ *
+ * @example
+ * const bytes = await writeSafetensors({ w: randn([2, 2]) }, { author: 'me' });
+ */
+export async function writeSafetensors(dict: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
   const names = Object.keys(dict);
   if (names.includes(METADATA)) {
     throw new Error(`writeSafetensors: the name '${METADATA}' is reserved by the format for metadata`);
@@ -94,6 +99,9 @@ function quote(k: string): string {
  * `__proto__` included, is an ordinary key). Throws a clear error (naming `source`) on a
  * truncated or corrupt file, an unsupported dtype, entries that overlap or leave gaps, or a
  * header beyond SAFETENSORS_LIMITS (entry count, rank).
+ *
+ * @example
+ * const { w } = readSafetensors(bytes);   // CPU tensors by name
  */
 export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'): Record<string, Tensor> {
   const fail = (why: string): never => {

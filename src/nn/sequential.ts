@@ -6,6 +6,10 @@ const fmtDims = (s: readonly Dim[]) => `[${s.join(', ')}]`;
 /**
  * Modules applied in order. Children are named by position ('0', '1', ...), so parameters are
  * `0.weight`, `0.bias`, ...; `net[i]` or `net.at(i)` gives a layer.
+ *
+ * @example
+ * const net = new Sequential(new Linear(1, 100), new ReLU(), new Linear(100, 1));
+ * console.log(net.summary());   // layers, output shapes, 301 parameters
  */
 export class Sequential extends Module {
   readonly [index: number]: Module;

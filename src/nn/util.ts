@@ -1,9 +1,9 @@
 // Small helpers shared by the nn files.
-import { Tensor } from '../graph/tensor';
+import { isTensor, Tensor } from '../graph/tensor';
 import { noGrad } from '../graph/engine';
 import { fmtShape, sameShape } from '../ops/registry';
 
-export { Tensor, noGrad, fmtShape, sameShape };
+export { Tensor, isTensor, noGrad, fmtShape, sameShape };
 
 export const fmtShapeOf = (t: Tensor) => fmtShape(t.shape);
 export const sameShapeOf = (a: Tensor, b: Tensor) => sameShape(a.shape, b.shape);

@@ -53,7 +53,12 @@ export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
 
-/** numpy broadcasting of any number of shapes; throws `op: shapes [2,3] and [4] cannot broadcast`. */
+/**
+ * numpy broadcasting of any number of shapes; throws `op: shapes [2,3] and [4] cannot broadcast`.
+ *
+ * @example
+ * broadcastShapes('add', [2, 1, 3], [4, 3]);   // [2, 4, 3]
+ */
 export function broadcastShapes(op: string, ...shapes: (readonly number[])[]): number[] {
   // the common case, equal shapes, without the general walk
   const first = shapes[0] ?? [];

@@ -13,6 +13,9 @@ export interface AdamOptions extends BaseOptions {
 /**
  * Adam (Kingma & Ba): m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
  * p ← p − lr · m̂ / (√v̂ + eps), with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+ *
+ * @example
+ * const opt = new Adam(net.parameters(), { lr: 1e-3, weightDecay: 1e-4 });
  */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: ParamsArg<AdamOptions>, opts: Partial<AdamOptions> = {}) {

@@ -3,7 +3,7 @@
 // values with assign(); state tensors are replaced the same way and kept out of tidy scopes, so the
 // live-tensor count stays flat however many steps run.
 import { keep, noGrad, tidy } from '../graph/engine';
-import { Tensor } from '../graph/tensor';
+import { isTensor, Tensor } from '../graph/tensor';
 import { fmtShape, sameShape } from '../ops/registry';
 
 /** Options every optimizer has. */
@@ -33,10 +33,18 @@ export interface OptimizerState {
 }
 
 function isGroupList<O>(p: ParamsArg<O>): p is readonly GroupSpec<O>[] {
-  return Array.isArray(p) && p.length > 0 && !(p[0] instanceof Tensor) && typeof p[0] === 'object' && 'params' in (p[0] as object);
+  return Array.isArray(p) && p.length > 0 && !isTensor(p[0]) && typeof p[0] === 'object' && 'params' in (p[0] as object);
 }
 
-/** Base class of SGD, Momentum and Adam. */
+/**
+ * Base class of SGD, Momentum and Adam.
+ *
+ * @example
+ * const opt = new SGD(net.parameters(), { lr: 0.1 });
+ * net.forward(x).sub(y).square().mean().backward();
+ * opt.step();
+ * opt.zeroGrad();
+ */
 export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /** The parameter groups; change `groups[i].lr` (or other options) between steps as needed. */
   readonly groups: ParamGroup<O>[];
@@ -57,7 +65,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       const list = [...ps];
       list.forEach((p, i) => {
         const where = `${specs.length > 1 ? `group ${gi}, ` : ''}parameter ${i}`;
-        if (!(p instanceof Tensor)) throw new Error(`${name}: ${where} is not a Tensor`);
+        if (!isTensor(p)) throw new Error(`${name}: ${where} is not a Tensor`);
         if (!p.isLeaf) throw new Error(`${name}: ${where} (shape ${fmtShape(p.shape)}) is an op result, not a leaf; optimize leaves only`);
         if (!p.requiresGrad) throw new Error(`${name}: ${where} (shape ${fmtShape(p.shape)}) does not require grad`);
         if (seen.has(p)) throw new Error(`${name}: ${where} (shape ${fmtShape(p.shape)}) appears twice`);
@@ -229,7 +237,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       if (!Number.isSafeInteger(s.step) || s.step < 0) fail(`parameter ${i}: step ${s.step} is not a count`);
       for (const [k, t] of Object.entries(s.tensors)) {
         if (names && !names.includes(k)) fail(`parameter ${i}: unknown state '${k}' (${this.name} keeps ${names.join(', ') || 'none'})`);
-        if (!(t instanceof Tensor) || t.isDisposed) fail(`parameter ${i}: state '${k}' is not a live tensor`);
+        if (!isTensor(t) || t.isDisposed) fail(`parameter ${i}: state '${k}' is not a live tensor`);
         if (!sameShape(t.shape, p!.shape)) fail(`parameter ${i}: state '${k}' has shape ${fmtShape(t.shape)}, expected ${fmtShape(p!.shape)}`);
       }
       incoming.set(p!, s);

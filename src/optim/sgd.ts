@@ -1,7 +1,12 @@
 import type { Tensor } from '../graph/tensor';
 import { Optimizer, type BaseOptions, type ParamGroup, type ParamState, type ParamsArg } from './optimizer';
 
-/** Plain gradient descent: p ← p − lr·g. */
+/**
+ * Plain gradient descent: p ← p − lr·g.
+ *
+ * @example
+ * const opt = new SGD(net.parameters(), { lr: 0.1 });
+ */
 export class SGD extends Optimizer<BaseOptions> {
   /** `opts.lr` may be left out when every group sets its own. */
   constructor(params: ParamsArg<BaseOptions>, opts: Partial<BaseOptions> = {}) {
@@ -25,6 +30,9 @@ export interface MomentumOptions extends BaseOptions {
 /**
  * Gradient descent with momentum, as PuzzleLib's MomentumSGD: v ← μ·v + lr·g; p ← p − v
  * (v starts at zero). With `nesterov`: p ← p − (μ·v + lr·g), using the updated v.
+ *
+ * @example
+ * const opt = new Momentum(net.parameters(), { lr: 0.01, momentum: 0.9 });
  */
 export class Momentum extends Optimizer<MomentumOptions> {
   /** `opts.lr` may be left out when every group sets its own. */

@@ -1,6 +1,6 @@
 // Arbitraries of logical inputs for the op tables, on top of the exported ones in src/check.
 import fc from 'fast-check';
-import { shapeArb, valuesArb, type ShapeOptions, type ValueOptions } from '../../src';
+import { shapeArb, valuesArb, type ShapeOptions, type ValueOptions } from '../../src/testing';
 import type { Draw, Input } from './optable';
 import { size } from './reference';
 

@@ -4,7 +4,8 @@
 // separately). Comparisons draw small integers so ties are frequent; they carry no gradient.
 import fc from 'fast-check';
 import * as F from '../../../src';
-import { broadcastShapesArb, type Tensor, type TensorLike, type ValueOptions } from '../../../src';
+import type { Tensor, TensorLike } from '../../../src';
+import { broadcastShapesArb, type ValueOptions } from '../../../src/testing';
 import { broadcastShapesN, distinctInputs, input, intInput } from '../../helpers/gen';
 import { opCase, type CaseTable, type Draw, type Input, type OpCase } from '../../helpers/optable';
 import { zip } from '../../helpers/reference';

@@ -2,7 +2,7 @@
 // composition end to end. Domains: clamp and leakyRelu stay 1e-3 away from their kinks.
 import fc from 'fast-check';
 import * as F from '../../../src';
-import { shapeArb } from '../../../src';
+import { shapeArb } from '../../../src/testing';
 import { input, unaryDraw } from '../../helpers/gen';
 import { opCase, type CaseTable } from '../../helpers/optable';
 import { map, reduce, zip, type Ref } from '../../helpers/reference';

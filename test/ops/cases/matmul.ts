@@ -2,7 +2,8 @@
 // m, k, n in 1..4, batch dims drawn as a broadcast pair of rank 0–2, and 1-D operands.
 import fc from 'fast-check';
 import * as F from '../../../src';
-import { broadcastShapesArb, type Tensor } from '../../../src';
+import type { Tensor } from '../../../src';
+import { broadcastShapesArb } from '../../../src/testing';
 import { input } from '../../helpers/gen';
 import { opCase, type CaseTable } from '../../helpers/optable';
 import { matmul, ref, zip } from '../../helpers/reference';

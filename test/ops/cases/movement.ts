@@ -3,7 +3,7 @@
 // expand targets, slice windows (negative and missing indices too), pad widths, concat/stack axes.
 import fc from 'fast-check';
 import * as F from '../../../src';
-import { shapeArb } from '../../../src';
+import { shapeArb } from '../../../src/testing';
 import { input } from '../../helpers/gen';
 import { opCase, type CaseTable, type Draw } from '../../helpers/optable';
 import { concat, expand, pad, permute, reshape, slice, size, type Ref } from '../../helpers/reference';

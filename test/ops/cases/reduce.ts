@@ -3,7 +3,8 @@
 // draw distinct values and skip the broadcast layout (it repeats values): no ties in random cases.
 import fc from 'fast-check';
 import * as F from '../../../src';
-import { shapeArb, type Axis, type Tensor } from '../../../src';
+import type { Axis, Tensor } from '../../../src';
+import { shapeArb } from '../../../src/testing';
 import { axisArb, distinctInputs, input, normAxes } from '../../helpers/gen';
 import { opCase, type CaseTable, type Input } from '../../helpers/optable';
 import { reduce, type Ref } from '../../helpers/reference';

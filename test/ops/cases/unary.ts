@@ -1,7 +1,8 @@
 // Unary elementwise primitives (src/ops/unary.ts) and cast. Domains: log and sqrt on positive
 // values; abs and relu kept 1e-3 away from their kink at 0 (fixed tests cover the kink itself).
 import * as F from '../../../src';
-import type { Tensor, ValueOptions } from '../../../src';
+import type { Tensor } from '../../../src';
+import type { ValueOptions } from '../../../src/testing';
 import { unaryDraw } from '../../helpers/gen';
 import { opCase, type CaseTable, type OpCase } from '../../helpers/optable';
 import { map } from '../../helpers/reference';
