@@ -3,12 +3,12 @@
 // { dtype, shape, data_offsets: [begin, end] } (offsets into the data that follows), then the
 // raw little-endian values, packed without gaps. An optional "__metadata__" maps strings to strings.
 import { tensor } from '../graph/creation';
-import type { DType } from '../backends/backend';
+import { typedArray, type DType, type TypedArray } from '../backends/backend';
 import { Tensor } from './util';
 
-const CODES: Record<DType, string> = { float32: 'F32', float64: 'F64' };
-const BYTES: Record<DType, number> = { float32: 4, float64: 8 };
-const FROM_CODE: Record<string, DType> = { F32: 'float32', F64: 'float64' };
+const CODES: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I32' };
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
+const FROM_CODE: Record<string, DType> = { F32: 'float32', F64: 'float64', I32: 'int32' };
 const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** the reference implementation refuses headers above 100 MB */
 const MAX_HEADER = 100_000_000;
@@ -51,12 +51,14 @@ export async function writeSafetensors(dict: Record<string, Tensor>, metadata?: 
   return out;
 }
 
-function toLittleEndian(values: Float32Array | Float64Array, dtype: DType): Uint8Array {
+function toLittleEndian(values: TypedArray, dtype: DType): Uint8Array {
   if (LITTLE) return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
   const n = BYTES[dtype];
   const out = new Uint8Array(values.length * n);
   const dv = new DataView(out.buffer);
-  values.forEach((v, i) => (n === 4 ? dv.setFloat32(i * n, v, true) : dv.setFloat64(i * n, v, true)));
+  values.forEach((v, i) =>
+    dtype === 'int32' ? dv.setInt32(i * n, v, true) : n === 4 ? dv.setFloat32(i * n, v, true) : dv.setFloat64(i * n, v, true),
+  );
   return out;
 }
 
@@ -90,7 +92,7 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
     if (!e || typeof e !== 'object' || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) {
       fail(`entry '${k}' lacks dtype/shape/data_offsets`);
     }
-    if (!(e.dtype in FROM_CODE)) fail(`entry '${k}' has dtype ${JSON.stringify(e.dtype)}; tapegrad reads F32 and F64`);
+    if (!(e.dtype in FROM_CODE)) fail(`entry '${k}' has dtype ${JSON.stringify(e.dtype)}; tapegrad reads F32, F64 and I32`);
     if (!e.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`entry '${k}' has shape ${JSON.stringify(e.shape)}`);
     const [b, end] = e.data_offsets;
     const size = e.shape.reduce((p, d) => p * d, 1) * BYTES[FROM_CODE[e.dtype]!];
@@ -115,10 +117,10 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
     const w = BYTES[dtype];
     const [b, end] = e.data_offsets;
     const count = (end - b) / w;
-    const values = dtype === 'float32' ? new Float32Array(count) : new Float64Array(count);
+    const values = typedArray(dtype, count);
     for (let i = 0; i < count; i++) {
       const at = dataStart + b + i * w;
-      values[i] = w === 4 ? dv.getFloat32(at, true) : dv.getFloat64(at, true);
+      values[i] = dtype === 'int32' ? dv.getInt32(at, true) : w === 4 ? dv.getFloat32(at, true) : dv.getFloat64(at, true);
     }
     out[k] = tensor(values, { shape: e.shape, dtype });
   }

@@ -41,7 +41,7 @@ function wasmPays(n: number, out: TypedArray, ops: (View | undefined)[]): boolea
  * others are copied (the span of their view) through scratch. False if it cannot run.
  */
 function wasmRows(
-  name: string, out: Float32Array | Float64Array, n0: number, n1: number, ops: View[], outer: number[], steps: Step[],
+  name: string, out: TypedArray, n0: number, n1: number, ops: View[], outer: number[], steps: Step[],
 ): boolean {
   const w = wasm();
   const f = w?.ew[name];
@@ -140,6 +140,16 @@ export const BINARY_JS: Record<BinaryOp | Extract<FusedOp, 'reluGrad'>, string> 
 };
 
 export const WHERE_JS = '(c !== 0 ? a : b)';
+
+/**
+ * int32 versions where the float expression would be wrong: a product of two int32s can exceed
+ * 2⁵³, so a * b loses low bits before the store wraps it; Math.imul wraps exactly (as C, PyTorch).
+ * The rest are exact in float64 and wrap modulo 2³² when stored into the Int32Array.
+ */
+export const INT_JS: Partial<Record<BinaryOp, string>> = { mul: 'Math.imul(a, b)' };
+
+/** float → int32: toward zero, saturating at the ends of the range, NaN → 0 (as WGSL's i32()). */
+export const TO_INT_JS = '(x !== x ? 0 : x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : Math.trunc(x))';
 
 // Expressions may use one scratch variable, t, declared by every loop.
 
@@ -240,7 +250,7 @@ export type ElementwiseKernel = (inputs: CpuStorage[], out: OutInfo) => CpuStora
  * Compile `expr` over the named operands (1 to 3) into a kernel over broadcast inputs. `wasmOp`
  * names the op's wasm kernel family (add, sub, mul, div, relu) for big flat operands.
  */
-export function elementwise(names: string[], expr: string, wasmOp?: string): ElementwiseKernel {
+export function elementwise(names: string[], expr: string, floatWasmOp?: string): ElementwiseKernel {
   const k = names.length;
   const flatArgs = names.flatMap((v) => [`${v}D`, `${v}O`, `${v}S`]);
   const gridArgs = names.flatMap((v) => [`${v}D`, `${v}O`, `${v}S0`, `${v}S1`]);
@@ -257,7 +267,7 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
     const key = code(steps) * 2 + (dtype === 'float64' ? 1 : 0);
     let entry = wasmKernels[key];
     if (entry === undefined) {
-      const name = wasmName(wasmOp!, dtype, k, steps);
+      const name = wasmName(floatWasmOp!, dtype, k, steps);
       const f = w.ew[name];
       entry = wasmKernels[key] = f === undefined ? null : { f, name };
     }
@@ -267,6 +277,8 @@ export function elementwise(names: string[], expr: string, wasmOp?: string): Ele
   const gridFor = (): Loop => (grids[code(steps)] ??= new Function('out', 'n0', 'n1', ...gridArgs, gridSource(names, expr, steps)) as Loop);
 
   return (inputs, out) => {
+    // the wasm kernels are float kernels: int32 operands always take the JS loops
+    const wasmOp = out.dtype === 'int32' || inputs[0]!.view.data instanceof Int32Array ? undefined : floatWasmOp;
     const shape = out.shape;
     let n = 1;
     for (let d = 0; d < shape.length; d++) n *= shape[d]!;

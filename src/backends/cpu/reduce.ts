@@ -18,7 +18,8 @@ const WASM_SUM_MIN = 64;
 function sumRowsWasm(x: ArrayLike<number>, out: { [i: number]: number }, A: number, R: number): boolean {
   if (R < WASM_SUM_MIN || !config.wasm || !ArrayBuffer.isView(x)) return false;
   const data = x as TypedArray;
-  if (!inHeap(data)) return false;
+  // float kernels: int32 data (never in the heap anyway) is summed in JS
+  if (data instanceof Int32Array || !inHeap(data)) return false;
   const w = wasm();
   if (w === null) return false;
   const sz = data.BYTES_PER_ELEMENT;
@@ -32,7 +33,7 @@ function sumColsWasm(x: ArrayLike<number>, out: { [i: number]: number }, A: numb
   if (R * B < WASM_SUM_MIN || !config.wasm || !ArrayBuffer.isView(x) || !ArrayBuffer.isView(out)) return false;
   const data = x as TypedArray;
   const res = out as TypedArray;
-  if (!inHeap(data) || res.BYTES_PER_ELEMENT !== data.BYTES_PER_ELEMENT) return false;
+  if (data instanceof Int32Array || !inHeap(data) || res.BYTES_PER_ELEMENT !== data.BYTES_PER_ELEMENT) return false;
   const w = wasm();
   if (w === null) return false;
   const sz = data.BYTES_PER_ELEMENT;
