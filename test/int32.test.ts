@@ -88,6 +88,11 @@ describe('int32 arithmetic', () => {
     expect(() => x.mean()).toThrow(/div: not defined for int32/);
     expect(() => i32([[1]]).matmul(i32([[1]]))).toThrow('matmul: not defined for int32; input 1 is int32 (shape [1,1])');
     expect(() => x.add(tensor([1, 2]))).toThrow('add: dtypes int32 and float32 differ');
+    // a fractional number operand is refused, not truncated
+    expect(() => x.add(1.5)).toThrow('add: the number 1.5 is not an int32 value, and the tensor is int32 (shape [2])');
+    expect(() => x.mul(NaN)).toThrow(/mul: the number NaN is not an int32 value/);
+    expect(() => T.where(x.gt(1), x, 0.5)).toThrow(/where: the number 0.5/);
+    expect(vals(x.mul(-3))).toEqual([-3, -6]);
   });
 });
 

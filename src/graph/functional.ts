@@ -11,8 +11,13 @@ export type TensorLike = Tensor | number;
 export type Axis = number | readonly number[];
 
 /** A number becomes a scalar tensor of `like`'s dtype and device (x is already checked by likeArg). */
-function lift(x: TensorLike, like: Tensor): Tensor {
-  return isTensor(x) ? x : Tensor.scalar(x, like.dtype, like.device);
+function lift(x: TensorLike, like: Tensor, op = 'lift'): Tensor {
+  if (isTensor(x)) return x;
+  // an int32 scalar would truncate 1.5 to 1 silently (PyTorch promotes to float instead)
+  if (like.dtype === 'int32' && !(Number.isInteger(x) && x >= -2147483648 && x <= 2147483647)) {
+    throw new TypeError(`${op}: the number ${x} is not an int32 value, and the tensor is int32 (shape ${fmtShape(like.shape)}); cast the tensor to float32 first`);
+  }
+  return Tensor.scalar(x, like.dtype, like.device);
 }
 
 // Operands are checked before anything is lifted: a string, null or an array would otherwise be
@@ -22,7 +27,7 @@ function binary(op: BinaryOp | 'reluGrad', a: TensorLike, b: TensorLike): Tensor
   likeArg(op, b, 2);
   if (!isTensor(a) && !isTensor(b)) throw new TypeError(`${op}: expects at least one tensor, got two numbers`);
   const like = (isTensor(a) ? a : b) as Tensor;
-  return apply(op, [lift(a, like), lift(b, like)], {});
+  return apply(op, [lift(a, like, op), lift(b, like, op)], {});
 }
 
 const unary = (op: UnaryOp, x: Tensor) => apply(op, [tensorArg(op, x, 1)], {});
@@ -64,7 +69,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   likeArg('where', a, 2);
   likeArg('where', b, 3);
   const like = isTensor(a) ? a : isTensor(b) ? b : cond;
-  return apply('where', [cond, lift(a, like), lift(b, like)], {});
+  return apply('where', [cond, lift(a, like, 'where'), lift(b, like, 'where')], {});
 }
 
 /** clamp(x, lo, hi): the gradient passes where lo ≤ x ≤ hi (bounds included, as PyTorch). */
