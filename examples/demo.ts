@@ -1,9 +1,13 @@
 // npm run demo [-- --device webgpu] [--out DIR] [--seed N] [--quiet]
 // Runs the six tutorial reports (five tutorials and the gradient comparison), prints each one's
-// figures beside the reference figures, and writes the plots to the output folder.
-import { resolve } from 'node:path';
+// figures beside the reference figures, writes the plots to the output folder, and draws the tape
+// of one training step of tutorial 3's net (tape-t3-step.dot and .svg).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { MSE, linspace, manualSeed, noGrad, renderDot, toDot } from '../src';
 import { parseFlags, setupDevice } from './run';
 import { formatReport, REPORTS, type Report } from './tutorials/reports';
+import { reluNet } from './tutorials/t3-relu-momentum';
 
 const flags = parseFlags();
 const t0 = performance.now();
@@ -19,6 +23,25 @@ for (const [i, run] of REPORTS.entries()) {
   const r = await run({ seed: flags.seed, device, outDir: flags.outDir, progress: flags.quiet ? false : 'auto' });
   reports.push(r);
   console.log(`${formatReport(r)}\n  (${((performance.now() - t) / 1000).toFixed(1)} s)\n`);
+}
+
+// The tape of one training step of tutorial 3's net (a batch of 100), drawn with its gradient norms.
+{
+  const t = performance.now();
+  manualSeed(flags.seed);
+  const net = reluNet();
+  const x = linspace(-3, 3, 100).reshape([-1, 1]);
+  const y = noGrad(() => x.sin().mul(2).add(5));
+  [x.name, y.name] = ['x', 'y'];
+  const loss = new MSE({ half: true }).forward(net.forward(x), y);
+  loss.backward();
+  const dot = toDot(loss, { params: net, gradNorms: true });
+  await mkdir(flags.outDir, { recursive: true });
+  const file = join(flags.outDir, 'tape-t3-step');
+  await writeFile(`${file}.dot`, dot);
+  await writeFile(`${file}.svg`, await renderDot(dot));
+  for (const v of [x, y, loss, ...net.parameters()]) v.dispose();
+  console.log(`The tape of one training step of tutorial 3 drawn to ${file}.dot/.svg (${((performance.now() - t) / 1000).toFixed(1)} s)\n`);
 }
 
 const failed = reports.flatMap((r) => r.rows.filter((x) => x.ok === false).map((x) => `tutorial ${r.id}: ${x.figure}`));

@@ -16,3 +16,5 @@ export type { CpuConfig } from './backends/cpu/config';
 export * from './nn';
 export * from './optim';
 export * from './train';
+export { exportOnnx, ONNX_OPSET, type OnnxExportOptions } from './interchange/onnx';
+export { toDot, renderDot, toSvg, type DotOptions } from './interchange/dot';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '../src';
 import { readSafetensors, tensor, writeSafetensors } from '../src';
-import { EW_THREAD_MIN, EW_WASM_MIN } from '../src/backends/cpu/elementwise';
+import { DEFAULTS } from '../src/backends/cpu/config';
 import { configureCpu, resetCpuConfig, warmCpu } from '../src/backends/cpu';
 
 const i32 = (v: T.NestedArray | ArrayLike<number>, shape?: number[]) => tensor(v as never, { dtype: 'int32', ...(shape ? { shape } : {}) });
@@ -125,7 +125,7 @@ describe('int32 on the CPU paths', () => {
     try {
       for (const threads of [1, 2]) {
         configureCpu({ threads });
-        for (const n of [EW_WASM_MIN + 5, EW_THREAD_MIN + 3]) {
+        for (const n of [DEFAULTS.ewWasmCopyMin + 5, DEFAULTS.ewThreadMin + 3]) {
           // values past 2^24, which a float32 kernel would round (the data would be copied in as floats)
           const a = new Int32Array(n).map((_, i) => Math.imul(i, -1640531535));
           const b = new Int32Array(n).map((_, i) => Math.imul(i + 1, 40503) >> 3);

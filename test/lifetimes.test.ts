@@ -33,7 +33,7 @@ const vals = (t: Tensor) => [...t.dataSync()];
 /** a settled promise's continuation has run once the event loop turns */
 const turn = () => new Promise((r) => setTimeout(r, 0));
 
-describe('tidy with async work', () => {
+describe('tidy: async work, and what it keeps', () => {
   it('refuses an async function before running it: nothing runs, nothing is made', () => {
     const start = memory().tensors;
     let ran = false;
@@ -104,13 +104,26 @@ describe('tidy with async work', () => {
     await turn();
   });
 
+  it('tensors returned in a dictionary made with Object.create(null) are kept, like a literal\'s', () => {
+    const start = memory().tensors;
+    const dict = tidy(() => {
+      const d: Record<string, Tensor> = Object.create(null);
+      d.w = ones([2]).mul(3);
+      return d;
+    });
+    expect(dict.w!.isDisposed).toBe(false);
+    expect(vals(dict.w!)).toEqual([3, 3]);
+    dict.w!.dispose();
+    expect(memory().tensors).toBe(start);
+  });
+
   it('a non-function is a TypeError that names tidy', () => {
     expect(() => tidy(3 as never)).toThrow(TypeError);
     expect(() => tidy(null as never)).toThrow(/tidy: expected a function, got null/);
   });
 });
 
-describe('noGrad and enableGrad with async work', () => {
+describe('noGrad and enableGrad with async work; keep', () => {
   it('noGrad refuses an async function before running it', () => {
     let ran = false;
     expect(() =>
@@ -143,6 +156,11 @@ describe('noGrad and enableGrad with async work', () => {
       expect(isGradEnabled()).toBe(false);
     });
     expect(() => noGrad(undefined as never)).toThrow(/noGrad: expected a function, got undefined/);
+  });
+
+  it('keep of a non-tensor is a TypeError that names keep', () => {
+    expect(() => keep(undefined as never)).toThrow(/keep: expected a Tensor, got undefined/);
+    expect(() => tidy(() => keep([ones([1])] as never))).toThrow(/keep: expected a Tensor, got an array/);
   });
 });
 
@@ -229,6 +247,9 @@ describe('Module.loadStateDict', () => {
       expect(() => m.loadStateDict(bad as never)).toThrow(TypeError);
     }
     expect(() => m.loadStateDict(null as never)).toThrow(/Linear.*loadStateDict: expected an object of parameter name → Tensor.*got null/);
+    const own = m.stateDict();
+    expect(() => m.loadStateDict(own, null as never)).toThrow(/loadStateDict: options must be an object such as \{ strict: false \}, got null/);
+    for (const t of Object.values(own)) t.dispose();
     expect(snapshot(m)).toEqual(before);
   });
 

@@ -176,6 +176,21 @@ describe.each(DEVICES)('numeric edges on %s (float32)', (device) => {
   });
 });
 
+describe('reductions over zero elements (as PyTorch)', () => {
+  it('logSumExp over an empty axis is −inf; softmax and logSoftmax of it are empty; mean is NaN', () => {
+    const x = tensor([], { shape: [2, 0], requiresGrad: true });
+    expect([...F.logSumExp(x, 1).dataSync()]).toEqual([-INF, -INF]);
+    expect(F.logSumExp(x, 1, true).shape).toEqual([2, 1]);
+    expect(F.logSoftmax(x, 1).shape).toEqual([2, 0]);
+    expect(F.softmax(x, 1).shape).toEqual([2, 0]);
+    F.logSumExp(x, 1).sum().backward();
+    expect(x.grad!.shape).toEqual([2, 0]);
+    // mean over nothing is 0/0 = NaN, per row or in all
+    same(x.mean(1).dataSync(), [NaN, NaN]);
+    same(x.mean().dataSync(), [NaN]);
+  });
+});
+
 describe('numeric edges in float64 (CPU)', () => {
   const f64 = (v: number[]) => leaf(v, 'cpu', 'float64');
 

@@ -1,7 +1,7 @@
 // Tutorial 3: a 1→100→1 ReLU net trained with PuzzleLib's momentum (v = 0.9·v + 0.01·g; p −= v)
 // on shuffled batches of 100 fits y = 2 sin(x) + 5 on [−3, 3]. The tutorial's settings assume the
 // ½·mean cost; with the full mean the gradient doubles and some seeds diverge.
-import { Linear, MSE, Momentum, ReLU, Sequential, Trainer, linspace, manualSeed, noGrad, tidy } from '../../src';
+import { Linear, MSE, Momentum, ReLU, Sequential, Trainer, linspace, manualSeed, noGrad, tidy, type Device } from '../../src';
 import { values, type Curve, type RunOptions } from './common';
 
 export interface ReluMomentumOptions extends RunOptions {
@@ -24,16 +24,21 @@ export interface ReluMomentumResult {
   fit: Curve;
 }
 
+/** The tutorial's net: 1 → 100 → ReLU → 1, Gaussian initial weights. */
+export function reluNet(opts: { device?: Device } = {}): Sequential {
+  return new Sequential(
+    new Linear(1, 100, { initScheme: 'gaussian', ...opts }),
+    new ReLU(),
+    new Linear(100, 1, { initScheme: 'gaussian', ...opts }),
+  );
+}
+
 export async function reluMomentum(opts: ReluMomentumOptions = {}): Promise<ReluMomentumResult> {
   const { seed = 0, device = 'cpu', epochs = 100, half = true, progress = false, stopOnNaN = false, recordBatches = false } = opts;
   manualSeed(seed);
   const x = linspace(-3, 3, 1024, { device }).reshape([-1, 1]);
   const y = noGrad(() => x.sin().mul(2).add(5));
-  const net = new Sequential(
-    new Linear(1, 100, { initScheme: 'gaussian', device }),
-    new ReLU(),
-    new Linear(100, 1, { initScheme: 'gaussian', device }),
-  );
+  const net = reluNet({ device });
   const opt = new Momentum(net.parameters(), { lr: 0.01, momentum: 0.9 });
   const trainer = new Trainer(net, new MSE({ half }), opt, { batchSize: 100, shuffle: true, seed, progress, label: 'tutorial 3' });
   const before = trainer.predict(x);

@@ -44,7 +44,14 @@ export function isRowMajor(v: View): boolean {
 
 /** Axis i of the result is axis perm[i] of v (perm is a permutation, checked by the op's rule). */
 export function permute(v: View, perm: readonly number[]): View {
-  return { shape: perm.map((p) => v.shape[p]!), strides: perm.map((p) => v.strides[p]!), offset: v.offset };
+  const r = perm.length;
+  const shape = new Array<number>(r);
+  const strides = new Array<number>(r);
+  for (let i = 0; i < r; i++) {
+    shape[i] = v.shape[perm[i]!]!;
+    strides[i] = v.strides[perm[i]!]!;
+  }
+  return { shape, strides, offset: v.offset };
 }
 
 /**

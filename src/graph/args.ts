@@ -41,7 +41,13 @@ export function show(v: unknown): string {
 }
 
 /** The value as an entry of a list in a message: numbers plainly, anything else described. */
-const entry = (v: unknown) => (typeof v === 'number' ? String(v) : show(v));
+export const entry = (v: unknown) => (typeof v === 'number' ? String(v) : show(v));
+
+/** An array argument (a shape, a permutation, begin/end, widths), or a TypeError saying what it holds. */
+export function arrayArg(op: string, name: string, v: unknown, holds: string): readonly unknown[] {
+  if (!Array.isArray(v)) throw new TypeError(`${op}: ${name} must be an array of ${holds}, got ${show(v)}`);
+  return v;
+}
 
 /** x must be a Tensor: `op: argument 2 must be a Tensor, got a number (3)`. */
 export function tensorArg(op: string, x: unknown, pos: number): Tensor {

@@ -167,7 +167,9 @@ function filled(op: string, shape: readonly number[], value: number, opts?: Tens
 
 /** A tensor of `shape` filled with `value`. */
 export const full = (shape: readonly number[], value: number, opts?: TensorOptions) => filled('full', shape, value, opts);
+/** A tensor of `shape` filled with 0. */
 export const zeros = (shape: readonly number[], opts?: TensorOptions) => filled('zeros', shape, 0, opts);
+/** A tensor of `shape` filled with 1. */
 export const ones = (shape: readonly number[], opts?: TensorOptions) => filled('ones', shape, 1, opts);
 /** Zeros of t's shape, dtype and device (options override the last two). */
 export const zerosLike = (t: Tensor, opts?: TensorOptions) =>

@@ -33,8 +33,8 @@ function withGradMode<T>(name: string, on: boolean, fn: () => T): T {
   } finally {
     gradEnabled = prev;
   }
-  // The mode is restored when fn returns, so whatever fn does after an await runs (and records)
-  // in the caller's mode: the call cannot do what it says, and saying so is the only honest answer.
+  // The mode is restored when fn returns, so whatever fn does after an await runs in the
+  // caller's mode (under noGrad: recorded on the tape). The call cannot keep its promise: refuse.
   if (isThenable(result)) throw asyncError(name, result);
   return result;
 }
@@ -50,7 +50,8 @@ function refuseAsync(name: string, fn: unknown): void {
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+  if ((typeof v !== 'object' && typeof v !== 'function') || v === null) return false;
+  return typeof (v as { then?: unknown }).then === 'function';
 }
 
 function asyncError(name: string, pending: PromiseLike<unknown> | null): Error {
@@ -161,6 +162,7 @@ export function untrack(t: Tensor, storage: Storage): void {
 
 /** Take tensors out of every enclosing tidy scope: their owner frees them. */
 export function keep<T extends Tensor>(t: T): T {
+  if (!(t instanceof Tensor)) throw new TypeError(`keep: expected a Tensor, got ${describeValue(t)}`);
   for (const s of scopes) s.delete(t);
   guard(t);
   return t;
@@ -230,8 +232,7 @@ export interface MemoryWarningOptions {
   enabled: boolean;
 }
 
-const DEFAULT_WARNING: MemoryWarningOptions = { threshold: 10_000, enabled: true };
-const warning: MemoryWarningOptions = { ...DEFAULT_WARNING };
+const warning: MemoryWarningOptions = { threshold: 10_000, enabled: true };
 /** the count at which guard() warns: Infinity once warned or while disabled */
 let warnAt = warning.threshold;
 
@@ -339,7 +340,8 @@ export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsO
   let storage: Storage;
   if (spec.view !== undefined) {
     // a view op: a new handle on input 0's buffer, no kernel (a copy first when no view fits)
-    storage = moveView(backend, storages[0]!, spec.view, attrs, shape, dtype);
+    const v = spec.view(storages[0]!.view, attrs, shape);
+    storage = v !== null ? backend.view(storages[0]!, v) : viewOfCopy(backend, storages[0]!, spec.view, attrs, shape, dtype);
   } else {
     const kernel = (backend.kernels as Partial<Record<OpName, Kernel<Storage, K>>>)[name];
     if (kernel === undefined) {
@@ -351,6 +353,7 @@ export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsO
   }
   const version = spec.view !== undefined ? x0._version : undefined;
   const out = new Tensor(storage, shape, dtype, x0.device, version);
+  if (tracer) tracer({ op: name, inputs, out, attrs });
 
   // an int32 result carries no gradient (indices, labels, comparisons of ints): no tape node
   if (anyGrad && gradEnabled && spec.vjp && dtype !== 'int32') {
@@ -370,8 +373,8 @@ function intError(name: OpName, t: Tensor, i: number, n: number): Error {
   return new TypeError(`${name}: not defined for int32; ${which}. Cast first: x.cast('float32')${hint}`);
 }
 
-/** x's buffer seen through `view`'s result; when that is null, a row-major copy of x seen so. */
-function moveView<K extends OpName>(
+/** A view op's output when no view of x's buffer expresses it: a row-major copy of x, seen so. */
+function viewOfCopy<K extends OpName>(
   backend: Backend,
   x: Storage,
   view: NonNullable<OpSpec<K>['view']>,
@@ -379,13 +382,33 @@ function moveView<K extends OpName>(
   shape: number[],
   dtype: DType,
 ): Storage {
-  const v = view(x.view, attrs, shape);
-  if (v !== null) return backend.view(x, v);
   // every view op maps a row-major input to a view, so the second call cannot fail
   const copy = backend.materialize(x, dtype);
   const out = backend.view(copy, view(copy.view, attrs, shape)!);
   backend.release(copy);
   return out;
+}
+
+// ---------------------------------------------------------------- tracing
+
+/** One op application as a trace sees it: the tape's fields, for every op (comparisons too). */
+export type TraceEntry = Pick<TapeNode, 'op' | 'inputs' | 'out' | 'attrs'>;
+
+let tracer: ((e: TraceEntry) => void) | null = null;
+
+/**
+ * @internal Run fn and show `onOp` every op it applies, in order, whether or not the tape records
+ * it: an exporter needs the comparisons (no VJP, so no tape node) and the work done under noGrad
+ * (softmax's max) as much as the differentiable ops. Not reentrant: one trace at a time.
+ */
+export function traceOps<T>(fn: () => T, onOp: (e: TraceEntry) => void): T {
+  if (tracer) throw new Error('traceOps: a trace is already running (exports cannot nest)');
+  tracer = onOp;
+  try {
+    return fn();
+  } finally {
+    tracer = null;
+  }
 }
 
 // ---------------------------------------------------------------- backward

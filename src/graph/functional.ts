@@ -2,7 +2,7 @@
 // matmul rules) over the primitives, and the composed ops (mean, softmax, clamp, ...).
 import { getBackend, type BinaryOp, type DType, type UnaryOp } from '../backends/backend';
 import { fmtShape, normAxis } from '../ops/registry';
-import { axisArg, booleanArg, countArg, likeArg, numberArg, show, tensorArg, tensorList } from './args';
+import { arrayArg, axisArg, booleanArg, countArg, entry, likeArg, numberArg, show, tensorArg, tensorList } from './args';
 import { arange } from './creation';
 import { apply, noGrad } from './engine';
 import { isTensor, Tensor } from './tensor';
@@ -172,15 +172,21 @@ export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
  */
 function shift(x: Tensor, axis: number): Tensor {
   return noGrad(() => {
-    const m = max(x, axis, true);
+    const m = rowMax(x, axis);
     return where(eq(abs(m), Infinity), 0, m);
   });
 }
 
+/** max along axis, keeping it; 0 (a sum over nothing) for an empty axis, where max has no value. */
+function rowMax(x: Tensor, axis: number): Tensor {
+  return x.shape[axis] === 0 ? sum(x, axis, true) : max(x, axis, true);
+}
+
 /**
  * log Σ exp(x) along axis, stable: m + log Σ exp(x − m) with m = max (see shift). A row of
- * −inf gives −inf (as PyTorch) with a zero gradient (PyTorch: NaN, from exp(−inf − (−inf))): the
- * log takes Σ = 1 there, under a where that puts the −inf back, so no 1/0 reaches the backward.
+ * −inf, or an empty axis, gives −inf (as PyTorch) with a zero gradient (PyTorch: NaN, from
+ * exp(−inf − (−inf))): the log takes Σ = 1 there, under a where that puts the −inf back, so no
+ * 1/0 reaches the backward.
  */
 export function logSumExp(x: Tensor, axis: number = -1, keepDims = false): Tensor {
   // checked here so a bad axis is reported as logSumExp's, not as the inner max's
@@ -198,7 +204,7 @@ export function logSumExp(x: Tensor, axis: number = -1, keepDims = false): Tenso
 export function softmax(x: Tensor, axis = -1): Tensor {
   axis = axisArg('softmax', axis, tensorArg('softmax', x, 1).shape.length, x.shape);
   // the plain max: a row with +inf or all −inf is NaN throughout, as in PyTorch
-  const m = noGrad(() => max(x, axis, true));
+  const m = noGrad(() => rowMax(x, axis));
   const e = exp(sub(x, m));
   return div(e, sum(e, axis, true));
 }
@@ -215,15 +221,6 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 }
 
 // ---------------------------------------------------------------- movement
-
-/** An array argument (a shape, a permutation, begin/end, widths), or a TypeError saying what it must hold. */
-function arrayArg(op: string, name: string, v: unknown, holds: string): readonly unknown[] {
-  if (!Array.isArray(v)) throw new TypeError(`${op}: ${name} must be an array of ${holds}, got ${show(v)}`);
-  return v;
-}
-
-/** A list entry for a message: numbers as they are, anything else described. */
-const entry = (v: unknown) => (typeof v === 'number' ? String(v) : show(v));
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   tensorArg('reshape', x, 1);

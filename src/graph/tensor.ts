@@ -1,6 +1,7 @@
 import { getBackend, sizeOf, typedArray, type DType, type Device, type Storage, type TypedArray } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
 import { adopt, backward, track, untrack, type BackwardOptions, type Held, type TapeNode } from './engine';
+import { booleanArg, optionsArg } from './args';
 import * as F from './functional';
 import type { Axis, TensorLike } from './functional';
 
@@ -116,7 +117,7 @@ export class Tensor {
    * them to those leaves' `.grad`. A non-scalar needs `grad` (the vector in the vector-Jacobian product).
    */
   backward(grad?: Tensor, opts?: BackwardOptions): void {
-    backward(this, grad, opts);
+    backward(this, grad, optionsArg('backward', opts));
   }
 
   /** A new leaf sharing this tensor's memory, cut from the tape. */
@@ -212,6 +213,7 @@ export class Tensor {
 
   /** Mark as requiring grad (chainable). */
   requireGrad(flag = true): this {
+    booleanArg('requireGrad', 'flag', flag);
     if (flag && this.dtype === 'int32') {
       throw new TypeError(`requireGrad: tensor of shape ${fmtShape(this.shape)} is int32; no gradient flows into integers (cast to a float dtype first)`);
     }

@@ -38,6 +38,11 @@ export class Linear extends Module {
     this.bias = this.registerParameter('bias', bias ? zeros([outSize], { dtype, device }) : null);
   }
 
+  /** PyTorch's nn.Linear keeps its weight as (out, in) and computes x Wᵀ + b; ours is (in, out). */
+  protected override torchTransposed(): readonly string[] {
+    return ['weight'];
+  }
+
   override describe(): string {
     return `Linear(${this.inSize}→${this.outSize}${this.bias ? '' : ', bias=false'})`;
   }

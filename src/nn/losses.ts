@@ -141,10 +141,10 @@ export function crossEntropyLoss(logits: Tensor, labels: Labels, { reduction = '
   }
   const t = probs ? labels : oneHot(labels, classes, batch, logits);
   // 0 · log p counts as 0 (its limit as t → 0): a −inf logit with no target mass has log p = −inf,
-  // and 0 · (−inf) would make the row NaN. The where sits inside the product, so neither the
-  // forward nor either gradient (t's: log p, log p's: t) meets the −inf.
-  const logp = logits.logSoftmax(-1);
-  const perRow = t.mul(logp.where(t.ne(0), 0)).sum(-1).neg();
+  // and 0 · (−inf) made the row NaN. log p is picked where t ≠ 0 (one-hot rows need no product at
+  // all); the where sits inside t's product, so neither gradient (t's: log p) meets the −inf.
+  const picked = logits.logSoftmax(-1).where(t, 0);
+  const perRow = (probs ? t.mul(picked) : picked).sum(-1).neg();
   return reduce(perRow, reduction);
 }
 

@@ -22,7 +22,10 @@ export const binaryOps = {
   // (float32 a = b = 1e-25: b² = 0 gave −inf; the answer is −1e25)
   div: {
     shape: broadcast('div'),
-    vjp: ({ g, inputs: [, b], out, needs }) => [needs[0] ? g.div(b!) : null, needs[1] ? g.mul(out).div(b!).neg() : null],
+    vjp: ({ g, inputs: [, b], out, needs }) => [
+      needs[0] ? g.div(b!) : null,
+      needs[1] ? g.mul(out).div(b!).neg() : null,
+    ],
   },
   // PyTorch's rules, including its conventions where a derivative does not exist:
   // d(aᵇ)/da = b·aᵇ⁻¹, and 0 where b = 0 (aᵇ = 1 is constant in a; b·a⁻¹ would be 0·inf at a = 0);

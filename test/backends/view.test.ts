@@ -4,7 +4,7 @@
 // (the engine materializes the overlapping windows with the backend's copy before the matmul).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Tensor, tensor, tidy } from '../../src';
+import { memory, Tensor, tensor, tidy } from '../../src';
 import { getBackend } from '../../src/backends/backend';
 import * as V from '../../src/backends/view';
 import { DEVICES } from '../helpers/devices';
@@ -303,6 +303,27 @@ describe('sliding windows', () => {
       'windows: axis 2, size 1, stride 1, dilation 1 do not fit shape [2,2]',
     );
     expect(() => V.windows(V.rowMajor([4]), { axes: [0], size: [2], stride: [0] })).toThrow(/stride 0/);
+  });
+});
+
+describe.each(DEVICES)('views through the engine on %s', (device) => {
+  it('reshape, permute, expand and slice allocate nothing; a reshape no view fits copies once', async () => {
+    const x = tensor(Array.from({ length: 24 }, (_, i) => i), { shape: [2, 3, 4], device });
+    const buffers = () => memory().devices[device]!.buffers;
+    const before = buffers();
+    const ys = tidy(() => {
+      const views = [x.reshape([6, 4]), x.permute([2, 0, 1]), x.slice([1, 0, 2], [2, 3, 4]), x.reshape([2, 3, 4, 1]).expand([2, 3, 4, 5])];
+      expect(buffers()).toBe(before);
+      // [4, 2, 3] with strides [1, 12, 4] flattened: no strides express it, one row-major copy
+      const flat = x.permute([2, 0, 1]).reshape([24]);
+      expect(buffers()).toBe(before + 1);
+      return [...views, flat];
+    });
+    expect(await ys[4]!.array()).toEqual([0, 4, 8, 12, 16, 20, 1, 5, 9, 13, 17, 21, 2, 6, 10, 14, 18, 22, 3, 7, 11, 15, 19, 23]);
+    expect(await ys[2]!.array()).toEqual([[[14, 15], [18, 19], [22, 23]]]);
+    ys.forEach((y) => y.dispose());
+    x.dispose();
+    expect(buffers()).toBe(before - 1);
   });
 });
 

@@ -2,13 +2,16 @@
 // binary op and where, on broadcast shapes of rank 0-4 with every operand in any layout,
 // float32 and float64, with NaN, ±Inf and -0 among the values.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tensor, tidy, where, type Tensor } from '../../src';
-import { EW_THREAD_MIN, EW_WASM_MIN, EW_WASM_MIN_HEAP } from '../../src/backends/cpu/elementwise';
+import { DEFAULTS } from '../../src/backends/cpu/config';
+import { compileLoop, evalRefused, refuseEval } from '../../src/backends/cpu/codegen';
 import { configureCpu, cpuCapabilities, resetCpuConfig, warmCpu } from '../../src/backends/cpu';
 import { BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp } from '../../src/backends/backend';
 import { at, fill } from './reference';
 import { LAYOUTS, laidOut, size, values, type FloatDType } from './views';
+
+const { ewThreadMin: EW_THREAD_MIN, ewWasmCopyMin: EW_WASM_MIN, ewWasmInPlaceMin: EW_WASM_MIN_HEAP } = DEFAULTS;
 
 const UNARY_REF: Record<UnaryOp, (x: number) => number> = {
   neg: (x) => -x,
@@ -120,7 +123,12 @@ function run(
   });
 }
 
-describe('elementwise kernels', () => {
+// generated loops (new Function), and the plain closures that run where eval is refused (a strict
+// Content-Security-Policy): the same properties on both
+describe.each(['generated', 'plain'] as const)('elementwise kernels, %s loops', (loops) => {
+  beforeAll(() => refuseEval(loops === 'plain'));
+  afterAll(() => refuseEval(false));
+
   it.each(UNARY_OPS)('%s matches the reference on any layout', (op) => {
     fc.assert(
       fc.property(broadcastShapes(1), dtypes, layouts, fc.integer({ min: 0, max: 1e6 }), ([out], dtype, lay, seed) =>
@@ -154,6 +162,35 @@ describe('elementwise kernels', () => {
       for (const [sa, sb] of cases) {
         for (const la of LAYOUTS) run([sa, sb], dtype, [la, 'plain'], 7, ([a, b]) => a!.sub(b!), (a, b) => a - b, 'sub');
       }
+    }
+  });
+
+});
+
+describe('elementwise kernels', () => {
+  it('eval refused: compileLoop catches the EvalError once, remembers it, and the kernels still compute', () => {
+    const real = globalThis.Function;
+    let tries = 0;
+    // what a page without 'unsafe-eval' does to new Function
+    globalThis.Function = function refused() {
+      tries++;
+      throw new EvalError('Refused to evaluate a string as JavaScript');
+    } as unknown as FunctionConstructor;
+    try {
+      expect(compileLoop(['x'], 'return x')).toBeNull();
+      expect(compileLoop(['x'], 'return x')).toBeNull();
+      expect(evalRefused()).toBe(true);
+      // a loop pattern no test has compiled yet: three strided operands of rank 5
+      tidy(() => {
+        const x = tensor(values(2 * 3 * 2 * 3 * 2, 5, false), { shape: [2, 3, 2, 3, 2], dtype: 'float64' }).permute([4, 3, 2, 1, 0]);
+        const y = where(x.gt(0), x.sin(), x.cos());
+        const xs = x.dataSync();
+        expectValues(y.dataSync(), Float64Array.from(xs, (v) => (v > 0 ? Math.sin(v) : Math.cos(v))), 'float64', 'where of a permuted rank-5 view');
+      });
+      expect(tries).toBe(1);
+    } finally {
+      globalThis.Function = real;
+      refuseEval(false);
     }
   });
 

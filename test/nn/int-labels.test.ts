@@ -1,7 +1,7 @@
 // int32 labels in the classification losses, and the Embedding layer (a lookup through
 // indexSelect, whose gradient is a scatter-add).
 import { describe, expect, it } from 'vitest';
-import { CrossEntropy, Embedding, Sequential, crossEntropyLoss, gradcheck, manualSeed, readSafetensors, tensor, writeSafetensors, type Tensor } from '../../src';
+import { CrossEntropy, Embedding, accuracy, Sequential, crossEntropyLoss, gradcheck, manualSeed, readSafetensors, tensor, writeSafetensors, type Tensor } from '../../src';
 import { WEBGPU } from '../helpers/devices';
 
 const i32 = (v: number[] | number[][]) => tensor(v, { dtype: 'int32' });
@@ -106,5 +106,15 @@ describe('Embedding', () => {
     const back = readSafetensors(bytes);
     expect(Object.keys(back)).toEqual(['0.weight']);
     expect(back['0.weight']!.toArray()).toEqual(e.weight.toArray());
+  });
+});
+
+describe('accuracy with int32 labels', () => {
+  it('counts int32 class indices like the same labels as floats or a list', () => {
+    const z = tensor([[2, 1, -1], [0.5, 0.5, 3], [0, 1, 0], [5, 5, 0]]);
+    // predictions (first of ties): 0, 2, 1, 0
+    expect(accuracy(z, i32([0, 2, 0, 0])).item()).toBeCloseTo(0.75, 6);
+    expect(accuracy(z, tensor([0, 2, 0, 0])).item()).toBeCloseTo(0.75, 6);
+    expect(accuracy(z, [0, 2, 0, 1]).item()).toBeCloseTo(0.5, 6);
   });
 });

@@ -5,32 +5,48 @@
 //   grid:    after merging axes, two axes: a bias row or column broadcast, a transpose, a slice;
 //   strided: anything else (any rank, stride 0 on broadcast axes), no copies.
 // Each loop is specialized once per operand pattern: 0 = one value, 1 = unit stride, s = strided.
+// Where eval is refused (codegen.ts) the same three loops run as closures over the op's function.
+// Big operands go to the wasm SIMD kernels (add, sub, mul, div, relu, reluGrad), in place, with
+// copies or over the worker threads, as policy.ts decides.
 import type { BinaryOp, FusedOp, OutInfo, TypedArray, UnaryOp } from '../backend';
 import { isRowMajor, sameShape } from '../view';
 import { config } from './config';
+import { compileLoop, evalRefused } from './codegen';
 import { alloc, fresh, type CpuStorage, type CpuView as View } from './storage';
 import { inHeap, scratch, SCALAR_SLOTS } from './heap';
+import { ARG, ARG_WORDS, EW, KIND, nextJob } from './job';
+import { elementwisePath, rowsPath, wasmPossible } from './policy';
+import { dispatch, helpers, runShared } from './pool';
 import { wasm, type EwFn, type Wasm } from './wasm';
-import { ewThreaded } from './gemm';
+
+/** Elementwise chunks for the threads: big enough that taking a ticket is noise, small enough to share out evenly. */
+const EW_CHUNK = 1 << 15;
+
+const jobArgs = new Int32Array(ARG_WORDS);
 
 /**
- * Flat operands of at least this many elements go through the wasm SIMD kernels (where the op
- * has one): copying in and out is a memcpy, and the JS loop slows to ~2 ns per element once the
- * operands leave L2 (measured: 200k float32 subtract 474 µs in JS, 134 µs in wasm with the
- * copies; at 32k they tie).
+ * The wasm kernel `name` (in w.ew) over n elements split between this thread and the ready
+ * workers: out, a, b are byte addresses in the heap, stepA/stepB the bytes per element of a and
+ * b (0 for a single value). False when no worker is ready (the caller runs it alone).
  */
-export const EW_WASM_MIN = 1 << 16;
-/** Flat operands of at least this many elements in the heap are shared out with the worker threads. */
-export const EW_THREAD_MIN = 1 << 18;
-
-/** Flat operands already in the wasm heap (no copies) take the wasm kernels from this many elements. */
-export const EW_WASM_MIN_HEAP = 64;
-
-/** Whether a wasm kernel pays for these operands: big ones, or ones it can use in place (scalars are copied). */
-function wasmPays(n: number, out: TypedArray, ops: (View | undefined)[]): boolean {
-  if (n >= EW_WASM_MIN) return true;
-  if (n < EW_WASM_MIN_HEAP || !inHeap(out)) return false;
-  for (const v of ops) if (v !== undefined && v.size > 1 && !inHeap(v.data)) return false;
+function ewThreaded(w: Wasm, name: string, out: number, a: number, b: number, stepA: number, stepB: number, n: number, sz: number): boolean {
+  const f = w.ew[name];
+  const index = w.ewNames.indexOf(name);
+  if (f === undefined || index < 0) return false;
+  const chunks = Math.ceil(n / EW_CHUNK);
+  const slots = helpers(w, chunks);
+  if (slots.length === 0) return false;
+  const args = jobArgs;
+  args.fill(0);
+  args[ARG.JOB] = nextJob();
+  args[ARG.KIND] = KIND.ELEMENTWISE;
+  args[ARG.CHUNKS] = chunks;
+  args[ARG.BYTES] = sz;
+  args[ARG.GO_WAIT_US] = Math.round(config.goWaitMs * 1000);
+  args[EW.N] = n; args[EW.CHUNK] = EW_CHUNK; args[EW.KERNEL] = index;
+  args[EW.OUT] = out; args[EW.A] = a; args[EW.B] = b; args[EW.STEP_A] = stepA; args[EW.STEP_B] = stepB;
+  for (const slot of slots) dispatch(slot, args);
+  runShared(w, f as unknown as (...x: number[]) => void, args, slots, name);
   return true;
 }
 
@@ -76,23 +92,25 @@ function wasmRows(
 
 /**
  * The in-place wasm path for flat operands: the output and every whole-array operand already in
- * the heap (scalars are written to a slot), one kernel call, nothing copied. False if it cannot run.
+ * the heap (the policy checked it; scalars are written to a slot), one kernel call (or a job for
+ * the threads), nothing copied.
  */
-function wasmFlat({ f, name }: { f: EwFn; name: string }, w: Wasm, out: TypedArray, n: number, a: View, sa: Step, b: View | undefined, sb: Step): boolean {
+function wasmFlat(
+  { f, name }: { f: EwFn; name: string }, w: Wasm, out: TypedArray, n: number, a: View, sa: Step, b: View | undefined, sb: Step,
+  threaded: boolean,
+): void {
   const sz = out.BYTES_PER_ELEMENT;
   const at = (v: View, s: Step, slot: number): number => {
-    if (s === 1) return inHeap(v.data) ? v.data.byteOffset + v.offset * sz : -1;
+    if (s === 1) return v.data.byteOffset + v.offset * sz;
     if (sz === 8) w.f64[slot / 8] = v.data[v.offset]!;
     else w.f32[slot / 4] = v.data[v.offset]!;
     return slot;
   };
   const pa = at(a, sa, SCALAR_SLOTS[0]);
   const pb = b === undefined ? 0 : at(b, sb, SCALAR_SLOTS[1]);
-  if (pa < 0 || pb < 0) return false;
   // big ones are shared out with the worker threads (memory-bound: two cores move more bytes than one)
-  if (n >= EW_THREAD_MIN && ewThreaded(w, name, out.byteOffset, pa, pb, sa === 1 ? sz : 0, sb === 1 ? sz : 0, n, sz)) return true;
+  if (threaded && ewThreaded(w, name, out.byteOffset, pa, pb, sa === 1 ? sz : 0, sb === 1 ? sz : 0, n, sz)) return;
   f(out.byteOffset, pa, pb, n);
-  return true;
 }
 
 /** The wasm kernel's name for `op` on these operand steps (1: a whole row, 0: one value). */
@@ -101,55 +119,76 @@ function wasmName(op: string, dtype: string, k: number, steps: Step[]): string {
   return k === 1 ? `ew_${op}_${t}` : `ew_${op}_${t}_${steps[0] ? 'v' : 's'}${steps[1] ? 'v' : 's'}`;
 }
 
-export const UNARY_JS: Record<UnaryOp | 'copy', string> = {
-  copy: 'x',
-  neg: '-x',
-  exp: 'Math.exp(x)',
-  log: 'Math.log(x)',
-  log1p: 'Math.log1p(x)',
-  sqrt: 'Math.sqrt(x)',
-  abs: 'Math.abs(x)',
-  sign: '(x > 0 ? 1 : x < 0 ? -1 : x)',
+/**
+ * An op twice, side by side: the expression the generated loops inline (over x, or a and b, or
+ * c, a and b; it may use one scratch variable, t) and the same function for the plain loops
+ * that run where eval is refused. test/cpu/elementwise.test.ts checks both against a reference.
+ */
+export interface JsOp {
+  expr: string;
+  fn: (...v: number[]) => number;
+}
+
+const op = (expr: string, fn: (...v: number[]) => number): JsOp => ({ expr, fn });
+
+export const UNARY_JS: Record<UnaryOp | 'copy', JsOp> = {
+  copy: op('x', (x) => x),
+  neg: op('-x', (x) => -x),
+  exp: op('Math.exp(x)', Math.exp),
+  log: op('Math.log(x)', Math.log),
+  log1p: op('Math.log1p(x)', Math.log1p),
+  sqrt: op('Math.sqrt(x)', Math.sqrt),
+  abs: op('Math.abs(x)', Math.abs),
+  sign: op('(x > 0 ? 1 : x < 0 ? -1 : x)', (x) => (x > 0 ? 1 : x < 0 ? -1 : x)),
   // branch-free for the common case (a ternary on the sign mispredicts half the time on real
   // activations); the rare NaN result (x = -∞, or NaN) is sorted out by a predictable branch
-  relu: '((t = x * +(x > 0) + 0) === t ? t : x === x ? 0 : x)',
-  sigmoid: '1 / (1 + Math.exp(-x))',
-  tanh: 'Math.tanh(x)',
-  sin: 'Math.sin(x)',
-  cos: 'Math.cos(x)',
+  relu: op('((t = x * +(x > 0) + 0) === t ? t : x === x ? 0 : x)', (x) => {
+    const t = x * +(x > 0) + 0;
+    return t === t ? t : x === x ? 0 : x;
+  }),
+  sigmoid: op('1 / (1 + Math.exp(-x))', (x) => 1 / (1 + Math.exp(-x))),
+  tanh: op('Math.tanh(x)', Math.tanh),
+  sin: op('Math.sin(x)', Math.sin),
+  cos: op('Math.cos(x)', Math.cos),
 };
 
-export const BINARY_JS: Record<BinaryOp | Extract<FusedOp, 'reluGrad'>, string> = {
-  add: 'a + b',
-  sub: 'a - b',
-  mul: 'a * b',
-  div: 'a / b',
+export const BINARY_JS: Record<BinaryOp | Extract<FusedOp, 'reluGrad'>, JsOp> = {
+  add: op('a + b', (a, b) => a + b),
+  sub: op('a - b', (a, b) => a - b),
+  mul: op('a * b', (a, b) => a * b),
+  div: op('a / b', (a, b) => a / b),
   // IEEE 754 pow (C's): Math.pow differs only in giving NaN for 1^NaN and (±1)^±inf, which are 1
-  pow: '(a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b))',
+  pow: op(
+    '(a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b))',
+    (a, b) => (a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b)),
+  ),
   // NaN wins, as in Math.max
-  maximum: '(a > b || a !== a ? a : b)',
-  minimum: '(a < b || a !== a ? a : b)',
+  maximum: op('(a > b || a !== a ? a : b)', (a, b) => (a > b || a !== a ? a : b)),
+  minimum: op('(a < b || a !== a ? a : b)', (a, b) => (a < b || a !== a ? a : b)),
   // +bool is branch-free (a ternary is not, and mispredicts on random signs)
-  eq: '+(a === b)',
-  ne: '+(a !== b)',
-  lt: '+(a < b)',
-  le: '+(a <= b)',
-  gt: '+(a > b)',
-  ge: '+(a >= b)',
-  reluGrad: '(b > 0 ? a : 0)',
+  eq: op('+(a === b)', (a, b) => +(a === b)),
+  ne: op('+(a !== b)', (a, b) => +(a !== b)),
+  lt: op('+(a < b)', (a, b) => +(a < b)),
+  le: op('+(a <= b)', (a, b) => +(a <= b)),
+  gt: op('+(a > b)', (a, b) => +(a > b)),
+  ge: op('+(a >= b)', (a, b) => +(a >= b)),
+  reluGrad: op('(b > 0 ? a : 0)', (a, b) => (b > 0 ? a : 0)),
 };
 
-export const WHERE_JS = '(c !== 0 ? a : b)';
+export const WHERE_JS = op('(c !== 0 ? a : b)', (c, a, b) => (c !== 0 ? a : b));
 
 /**
  * int32 versions where the float expression would be wrong: a product of two int32s can exceed
  * 2⁵³, so a * b loses low bits before the store wraps it; Math.imul wraps exactly (as C, PyTorch).
  * The rest are exact in float64 and wrap modulo 2³² when stored into the Int32Array.
  */
-export const INT_JS: Partial<Record<BinaryOp, string>> = { mul: 'Math.imul(a, b)' };
+export const INT_JS: Partial<Record<BinaryOp, JsOp>> = { mul: op('Math.imul(a, b)', (a, b) => Math.imul(a!, b!)) };
 
 /** float → int32: toward zero, saturating at the ends of the range, NaN → 0 (as WGSL's i32()). */
-export const TO_INT_JS = '(x !== x ? 0 : x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : Math.trunc(x))';
+export const TO_INT_JS = op(
+  '(x !== x ? 0 : x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : Math.trunc(x))',
+  (x) => (x !== x ? 0 : x! >= 2147483647 ? 2147483647 : x! <= -2147483648 ? -2147483648 : Math.trunc(x!)),
+);
 
 // Expressions may use one scratch variable, t, declared by every loop.
 
@@ -205,6 +244,89 @@ function stridedSource(names: string[], expr: string): string {
     }`;
 }
 
+type Fn = (...v: number[]) => number;
+type Data = ArrayLike<number>;
+
+/**
+ * The three loops as closures over the op's function, for where eval is refused: the generated
+ * loops' signatures, reading each operand at its stride as given (0 for a single value). Made
+ * once per kernel, so each closure's call of `fn` sees one function (V8 keeps type feedback per
+ * closure and can inline it).
+ */
+function plainLoops(k: number, fn: Fn): { flat: Loop; grid: Loop; strided: Loop } {
+  const v = (D: Data[], P: number[], j: number, S: number[]) =>
+    k === 1 ? fn(D[0]![P[0]! + j * S[0]!]!)
+      : k === 2 ? fn(D[0]![P[0]! + j * S[0]!]!, D[1]![P[1]! + j * S[1]!]!)
+        : fn(D[0]![P[0]! + j * S[0]!]!, D[1]![P[1]! + j * S[1]!]!, D[2]![P[2]! + j * S[2]!]!);
+  // the operands' (D, O, S...) groups of `per` arguments after the loop's own `lead` ones
+  const split = (args: unknown[], lead: number, per: number) => {
+    const D: Data[] = [];
+    const O: number[] = [];
+    const rest: unknown[][] = [];
+    for (let t = 0; t < k; t++) {
+      const at = lead + t * per;
+      D.push(args[at] as Data);
+      O.push(args[at + 1] as number);
+      rest.push(args.slice(at + 2, at + per));
+    }
+    return { D, O, rest };
+  };
+  const flat: Loop = (...args: unknown[]) => {
+    const out = args[0] as TypedArray;
+    const n = args[1] as number;
+    if (k === 1) {
+      const [, , aD, aO, aS] = args as [unknown, unknown, Data, number, number];
+      for (let i = 0, p = aO; i < n; i++, p += aS) out[i] = fn(aD[p]!);
+      return;
+    }
+    if (k === 2) {
+      const [, , aD, aO, aS, bD, bO, bS] = args as [unknown, unknown, Data, number, number, Data, number, number];
+      for (let i = 0, p = aO, q = bO; i < n; i++, p += aS, q += bS) out[i] = fn(aD[p]!, bD[q]!);
+      return;
+    }
+    const { D, O, rest } = split(args, 2, 3);
+    const S = rest.map((r) => r[0] as number);
+    for (let i = 0; i < n; i++) out[i] = v(D, O, i, S);
+  };
+  const grid: Loop = (...args: unknown[]) => {
+    const out = args[0] as TypedArray;
+    const [n0, n1] = [args[1] as number, args[2] as number];
+    const { D, O, rest } = split(args, 3, 4);
+    const S0 = rest.map((r) => r[0] as number);
+    const S1 = rest.map((r) => r[1] as number);
+    const P = O.slice();
+    for (let i = 0, o = 0; i < n0; i++) {
+      for (let t = 0; t < k; t++) P[t] = O[t]! + i * S0[t]!;
+      for (let j = 0; j < n1; j++) out[o++] = v(D, P, j, S1);
+    }
+  };
+  const strided: Loop = (...args: unknown[]) => {
+    const out = args[0] as TypedArray;
+    const shape = args[1] as number[];
+    const { D, O, rest } = split(args, 2, 3);
+    const St = rest.map((r) => r[0] as number[]);
+    const r = shape.length;
+    let n = 1;
+    for (let d = 0; d < r; d++) n *= shape[d]!;
+    if (n === 0) return;
+    const last = shape[r - 1]!;
+    const idx = new Int32Array(r);
+    const P = O.slice();
+    const I = St.map((s) => s[r - 1]!);
+    for (let q = 0, o = 0, outer = n / last; q < outer; q++) {
+      for (let j = 0; j < last; j++) out[o++] = v(D, P, j, I);
+      for (let d = r - 2; d >= 0; d--) {
+        idx[d]!++;
+        for (let t = 0; t < k; t++) P[t]! += St[t]![d]!;
+        if (idx[d]! < shape[d]!) break;
+        for (let t = 0; t < k; t++) P[t]! -= St[t]![d]! * shape[d]!;
+        idx[d] = 0;
+      }
+    }
+  };
+  return { flat, grid, strided };
+}
+
 const stepOf = (stride: number, size: number): Step => (size === 1 || stride === 0 ? 0 : stride === 1 ? 1 : 2);
 
 // scratch for the merged layout (one op runs at a time)
@@ -247,18 +369,26 @@ function merge(inputs: CpuStorage[], shape: readonly number[]): number {
 export type ElementwiseKernel = (inputs: CpuStorage[], out: OutInfo) => CpuStorage;
 
 /**
- * Compile `expr` over the named operands (1 to 3) into a kernel over broadcast inputs. `wasmOp`
- * names the op's wasm kernel family (add, sub, mul, div, relu) for big flat operands.
+ * An elementwise kernel for `op` over the named operands (1 to 3), on broadcast inputs of any
+ * layout. `wasmOp` names the op's wasm kernel family (add, sub, mul, div, relu, relugrad).
  */
-export function elementwise(names: string[], expr: string, floatWasmOp?: string): ElementwiseKernel {
+export function elementwise(names: string[], op: JsOp, floatWasmOp?: string): ElementwiseKernel {
   const k = names.length;
-  const flatArgs = names.flatMap((v) => [`${v}D`, `${v}O`, `${v}S`]);
-  const gridArgs = names.flatMap((v) => [`${v}D`, `${v}O`, `${v}S0`, `${v}S1`]);
-  // one loop per pattern of steps (3^k of them at most), compiled on first use
+  const expr = op.expr;
+  const flatArgs = ['out', 'n', ...names.flatMap((v) => [`${v}D`, `${v}O`, `${v}S`])];
+  const gridArgs = ['out', 'n0', 'n1', ...names.flatMap((v) => [`${v}D`, `${v}O`, `${v}S0`, `${v}S1`])];
+  const stridedArgs = ['out', 'shape', ...names.flatMap((v) => [`${v}D`, `${v}O`, `${v}St`])];
+  // one generated loop per pattern of steps (3^k of them at most), compiled on first use; the
+  // plain loops where eval is refused
   const flats: Loop[] = [];
   const grids: Loop[] = [];
   let strided: Loop | undefined;
-  const code = (steps: Step[]) => steps.reduce<number>((c, s) => c * 3 + s, 0);
+  let plain: ReturnType<typeof plainLoops> | undefined;
+  const code = (steps: Step[]) => {
+    let c = 0;
+    for (let t = 0; t < k; t++) c = c * 3 + steps[t]!;
+    return c;
+  };
   const steps: Step[] = new Array<Step>(k).fill(0);
   // the wasm kernel per dtype and step pattern, with its name (the worker threads find it by name);
   // undefined: not looked up yet, null: none
@@ -273,12 +403,32 @@ export function elementwise(names: string[], expr: string, floatWasmOp?: string)
     }
     return entry;
   };
-  const flatFor = (): Loop => (flats[code(steps)] ??= new Function('out', 'n', ...flatArgs, flatSource(names, expr, steps)) as Loop);
-  const gridFor = (): Loop => (grids[code(steps)] ??= new Function('out', 'n0', 'n1', ...gridArgs, gridSource(names, expr, steps)) as Loop);
+  const plainFor = () => (plain ??= plainLoops(k, op.fn));
+  const flatFor = (): Loop => {
+    if (evalRefused()) return plainFor().flat;
+    const c = code(steps);
+    return (flats[c] ??= compileLoop<Loop>(flatArgs, flatSource(names, expr, steps)) ?? plainFor().flat);
+  };
+  const gridFor = (): Loop => {
+    if (evalRefused()) return plainFor().grid;
+    const c = code(steps);
+    return (grids[c] ??= compileLoop<Loop>(gridArgs, gridSource(names, expr, steps)) ?? plainFor().grid);
+  };
+  const stridedFor = (): Loop => {
+    if (evalRefused()) return plainFor().strided;
+    return (strided ??= compileLoop<Loop>(stridedArgs, stridedSource(names, expr)) ?? plainFor().strided);
+  };
+  // the wasm kernel family for this call: none for int32 data (set per call below)
+  let wasmOp: string | undefined = floatWasmOp;
+  // a wasm kernel can serve one or two operands, not all of them single values
+  const wasmShape = () => wasmOp !== undefined && k < 3 && (k === 1 || steps[0]! + steps[1]! > 0);
+  // the output and the operands that are not single values are in the heap
+  const allInHeap = (out: TypedArray, a0: View, a1: View | undefined) =>
+    inHeap(out) && (a0.size === 1 || inHeap(a0.data)) && (a1 === undefined || a1.size === 1 || inHeap(a1.data));
 
   return (inputs, out) => {
     // the wasm kernels are float kernels: int32 operands always take the JS loops
-    const wasmOp = out.dtype === 'int32' || inputs[0]!.view.data instanceof Int32Array ? undefined : floatWasmOp;
+    wasmOp = out.dtype === 'int32' || inputs[0]!.view.data instanceof Int32Array ? undefined : floatWasmOp;
     const shape = out.shape;
     let n = 1;
     for (let d = 0; d < shape.length; d++) n *= shape[d]!;
@@ -301,19 +451,21 @@ export function elementwise(names: string[], expr: string, floatWasmOp?: string)
       }
     }
     if (flat) {
-      if (wasmOp !== undefined && n >= EW_WASM_MIN_HEAP && config.wasm && k < 3 && (k === 1 || steps[0]! + steps[1]! > 0) && inHeap(data)) {
-        const w = wasm();
-        const kernel = w === null ? null : wasmFor(w, out.dtype);
-        if (kernel !== null && wasmFlat(kernel, w!, data, n, a0, steps[0]!, a1, steps[1]!)) return res;
+      const w = wasmShape() && wasmPossible('elementwise', n) ? wasm() : null;
+      const kernel = w === null ? null : wasmFor(w, out.dtype);
+      const path = kernel === null ? 'js'
+        : elementwisePath(n, allInHeap(data, a0, a1), Math.ceil(n / EW_CHUNK));
+      if (path === 'wasm' || path === 'threaded') {
+        wasmFlat(kernel!, w!, data, n, a0, steps[0]!, a1, steps[1]!, path === 'threaded');
+        return res;
+      } else if (path === 'wasm-copy') {
+        if (wasmRows(kernel!.name, data, 1, n, k === 1 ? [a0] : [a0, a1!], [0, 0], steps)) return res;
       }
-      if (wasmOp !== undefined && config.wasm && (k === 1 || steps[0]! + steps[1]! > 0) && wasmPays(n, data, [a0, a1])) {
-        const ops = k === 1 ? [a0] : [a0, a1!];
-        if (wasmRows(wasmName(wasmOp, out.dtype, k, steps), data, 1, n, ops, [0, 0], steps)) return res;
-      }
+      // the strides as the plain loops read them (the generated ones know them from the pattern)
       const f = flatFor();
-      if (k === 1) f(data, n, a0.data, a0.offset, 1);
-      else if (k === 2) f(data, n, a0.data, a0.offset, 1, a1!.data, a1!.offset, 1);
-      else f(data, n, a0.data, a0.offset, 1, a1!.data, a1!.offset, 1, a2!.data, a2!.offset, 1);
+      if (k === 1) f(data, n, a0.data, a0.offset, steps[0]);
+      else if (k === 2) f(data, n, a0.data, a0.offset, steps[0], a1!.data, a1!.offset, steps[1]);
+      else f(data, n, a0.data, a0.offset, steps[0], a1!.data, a1!.offset, steps[1], a2!.data, a2!.offset, steps[2]);
       return res;
     }
 
@@ -336,21 +488,20 @@ export function elementwise(names: string[], expr: string, floatWasmOp?: string)
       for (let t = 0; t < k; t++) steps[t] = stepOf(mStrides[t]![1]!, n1);
       // rows of a bias add (or a column broadcast) in wasm: one kernel call per row
       const rowsOk = k === 1 ? steps[0] === 1 : steps[0] !== 2 && steps[1] !== 2 && steps[0]! + steps[1]! > 0;
-      if (wasmOp !== undefined && n1 >= 64 && config.wasm && rowsOk && wasmPays(n, data, [a0, a1])) {
-        const ops = k === 1 ? [a0] : [a0, a1!];
-        if (wasmRows(wasmName(wasmOp, out.dtype, k, steps), data, n0, n1, ops, [s0[0]!, s1[0] ?? 0], steps)) return res;
-      }
+      const w = rowsOk && wasmShape() && wasmPossible('rows', n) ? wasm() : null;
+      const kernel = w === null ? null : wasmFor(w, out.dtype);
+      const path = kernel === null ? 'js' : rowsPath(n, n1, allInHeap(data, a0, a1));
+      if (path !== 'js' && wasmRows(kernel!.name, data, n0, n1, k === 1 ? [a0] : [a0, a1!], [s0[0]!, s1[0] ?? 0], steps)) return res;
       const f = gridFor();
       if (k === 1) f(data, n0, n1, a0.data, a0.offset, s0[0], s0[1]);
       else if (k === 2) f(data, n0, n1, a0.data, a0.offset, s0[0], s0[1], a1!.data, a1!.offset, s1[0], s1[1]);
       else f(data, n0, n1, a0.data, a0.offset, s0[0], s0[1], a1!.data, a1!.offset, s1[0], s1[1], a2!.data, a2!.offset, s2[0], s2[1]);
       return res;
     }
-    strided ??= new Function('out', 'shape', ...names.flatMap((v) => [`${v}D`, `${v}O`, `${v}St`]), stridedSource(names, expr)) as Loop;
     const sh = mShape.slice(0, rank);
     const args: unknown[] = [];
     for (let t = 0; t < k; t++) args.push(inputs[t]!.view.data, inputs[t]!.view.offset, mStrides[t]!.slice(0, rank));
-    strided(data, sh, ...args);
+    stridedFor()(data, sh, ...args);
     return res;
   };
 }

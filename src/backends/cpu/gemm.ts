@@ -1,12 +1,13 @@
-// C = A·B for one (m×K)·(K×n) product over strided operands, on three paths:
+// C = A·B for one (m×K)·(K×n) product over strided operands (matmul.ts asks policy.ts which):
 //   gemmWasm: pack A and B into the wasm memory (any strides: transposed and broadcast views are
 //             read in place), run the SIMD micro-kernel over cache blocks, split over worker
-//             threads when the product is big enough, copy C out;
+//             threads when the policy says so, copy C out;
+//   gemmThin: a row or column of C, or an outer product, on the wasm matrix-vector kernels;
 //   gemmJs:   plain JS (no WebAssembly, or products too small to be worth packing).
 import type { TypedArray } from '../backend';
+import { ARG, ARG_WORDS, KIND, MAX_CHUNKS, MM, matmulChunks, nextJob } from './job';
+import { dispatch, helpers, runShared } from './pool';
 import { config } from './config';
-import { ELEMENTWISE, GEMM_ARGS, KIND_SLOT, MAX_CHUNKS, SYNC_WORDS, SYNC_WORKER_CHUNKS, gemmPart, nextJob, openTicket } from './gemm-part';
-import { coreCount, dispatch, joinAll, readySlots, startPool } from './threads';
 import { inHeap, scratch } from './heap';
 import { TILES, type Wasm } from './wasm';
 
@@ -25,8 +26,14 @@ export interface Operand {
  */
 const KC_MAX = 256;
 const MCP = 16;
-/** B panels per chunk of C (see gemm-part.ts): 128 columns of float32, 64 of float64 */
+/** B panels per chunk of C (see job.ts): 128 columns of float32, 64 of float64 */
 const NCH = 8;
+
+/** The chunks of C a product of m × n splits into for the threads. */
+export function gemmChunks(f64: boolean, m: number, n: number): number {
+  const { MR, NR } = f64 ? TILES.f64 : TILES.f32;
+  return matmulChunks(Math.ceil(m / MR), Math.ceil(n / NR), MCP, NCH);
+}
 
 const align = (x: number) => (x + 63) & ~63;
 
@@ -81,20 +88,21 @@ function packB(dst: TypedArray, o: number, B: Operand, n: number, K: number, KC:
   return o;
 }
 
-const args = new Int32Array(GEMM_ARGS);
-let sync: Int32Array | null = null;
+const args = new Int32Array(ARG_WORDS);
 
 /** Where gemmWasm's time goes (ms), collected only while `gemmProfile.on` (benchmarks turn it on). */
 export const gemmProfile = { on: false, calls: 0, pack: 0, kernel: 0, copy: 0, threaded: 0 };
 const now = () => performance.now();
 
 /**
- * C[cOff + i·n + j] = Σ_p A(i,p)·B(p,j) with the wasm kernel; false when the wasm memory cannot
- * hold the packed operands (the caller then uses gemmJs). `sameB`: B is the one that the previous
- * call packed, with the same n and K (the next product of a batch whose B is broadcast).
+ * C[cOff + i·n + j] = Σ_p A(i,p)·B(p,j) with the wasm kernel, shared with the worker threads when
+ * `threaded`; false when the wasm memory cannot hold the packed operands (the caller then uses
+ * gemmJs). `sameB`: B is the one that the previous call packed, with the same n and K (the next
+ * product of a batch whose B is broadcast).
  */
 export function gemmWasm(
-  w: Wasm, f64: boolean, m: number, n: number, K: number, A: Operand, B: Operand, C: TypedArray, cOff: number, sameB = false,
+  w: Wasm, f64: boolean, m: number, n: number, K: number, A: Operand, B: Operand, C: TypedArray, cOff: number, sameB: boolean,
+  threaded: boolean,
 ): boolean {
   const { MR, NR } = f64 ? TILES.f64 : TILES.f32;
   const sz = f64 ? 8 : 4;
@@ -120,15 +128,17 @@ export function gemmWasm(
   const aBase = bBase + bytesB;
   const cBase = aBase + bytesA;
   const rawBase = cBase + bytesC;
-  const chunks = Math.ceil(mp / MCP) * Math.ceil(np / NCH);
+  const chunks = matmulChunks(mp, np, MCP, NCH);
   if (chunks > MAX_CHUNKS) return false;
   // share the chunks of C with the workers that are ready
-  const slots = (chunks > 1 || config.workersOnly) && m * n * K >= config.threadMinWork ? helpers(w, chunks) : [];
-  const job = nextJob();
-  const jobSync = syncOn(w);
-  args[KIND_SLOT] = 0;
-  args[0] = job; args[1] = mp; args[2] = np; args[3] = K; args[4] = KC; args[5] = MCP; args[6] = NCH;
-  args[7] = aBase; args[8] = bBase; args[9] = cBase; args[10] = ldc; args[11] = MR; args[12] = NR; args[13] = sz;
+  const slots = threaded ? helpers(w, chunks) : [];
+  args[ARG.JOB] = nextJob();
+  args[ARG.KIND] = KIND.MATMUL;
+  args[ARG.CHUNKS] = chunks;
+  args[ARG.BYTES] = sz;
+  args[ARG.GO_WAIT_US] = Math.round(config.goWaitMs * 1000);
+  args[MM.MP] = mp; args[MM.NP] = np; args[MM.K] = K; args[MM.KC] = KC; args[MM.MCP] = MCP; args[MM.NCH] = NCH;
+  args[MM.A] = aBase; args[MM.B] = bBase; args[MM.C] = cBase; args[MM.LDC] = ldc; args[MM.MR] = MR; args[MM.NR] = NR;
   // wake the workers now: they wait for the ticket, opened once the operands are packed
   for (const slot of slots) dispatch(slot, args);
   const mem = f64 ? w.f64 : w.f32;
@@ -148,8 +158,7 @@ export function gemmWasm(
     pack.a(rawBase, A.rs * sz, A.cs * sz, m, K, KC, mp, aBase);
   } else packA(mem, aBase / sz, A, m, K, KC, mp, MR);
   const t1 = prof ? now() : 0;
-  openTicket(jobSync, job);
-  runShared(f64 ? w.gemmF64 : w.gemmF32, jobSync, chunks, slots, 'matmul');
+  runShared(w, f64 ? w.gemmF64 : w.gemmF32, args, slots, 'matmul');
   const t2 = prof ? now() : 0;
 
   // copy C out (its rows are padded to whole panels in the wasm memory)
@@ -166,61 +175,6 @@ export function gemmWasm(
     if (slots.length > 0) p.threaded++;
   }
   return true;
-}
-
-/** Elementwise chunks: big enough that taking a ticket is noise, small enough to share out evenly. */
-const EW_CHUNK = 1 << 15;
-
-/**
- * An elementwise wasm kernel (`name` in w.ew) over n elements split between this thread and the
- * ready workers: out, a, b are byte addresses in the heap, stepA/stepB the bytes per element of
- * a and b (0 for a single value). False when no worker is ready (the caller runs it alone).
- */
-export function ewThreaded(w: Wasm, name: string, out: number, a: number, b: number, stepA: number, stepB: number, n: number, sz: number): boolean {
-  const f = w.ew[name];
-  const index = w.ewNames.indexOf(name);
-  if (f === undefined || index < 0) return false;
-  const chunks = Math.ceil(n / EW_CHUNK);
-  const slots = helpers(w, chunks);
-  if (slots.length === 0) return false;
-  const job = nextJob();
-  const jobSync = syncOn(w);
-  args.fill(0);
-  args[0] = job; args[1] = n; args[2] = EW_CHUNK; args[3] = index; args[4] = out; args[5] = a; args[6] = b;
-  args[7] = stepA; args[8] = stepB; args[13] = sz; args[KIND_SLOT] = ELEMENTWISE;
-  for (const slot of slots) dispatch(slot, args);
-  openTicket(jobSync, job);
-  runShared(f as unknown as (...x: number[]) => void, jobSync, chunks, slots, name);
-  return true;
-}
-
-/** The ready workers to share a job of `chunks` chunks with: none when threads are off or the pool is not up yet. */
-function helpers(w: Wasm, chunks: number): number[] {
-  if (config.threads === 1) return [];
-  const want = config.threads || 4;
-  if (!startPool(w, want)) return [];
-  return readySlots().slice(0, Math.max(config.workersOnly ? 1 : 0, Math.min(want, coreCount(), chunks) - 1));
-}
-
-/** The protocol's shared words at the start of w's memory (a new view once the memory has grown). */
-function syncOn(w: Wasm): Int32Array {
-  if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, SYNC_WORDS);
-  return sync;
-}
-
-/**
- * Work through the chunks of the job in `args` (its ticket open) with `kernel`, beside the
- * workers in `slots`, and wait for them (unless workersOnly leaves every chunk to them).
- */
-function runShared(kernel: (...x: number[]) => void, jobSync: Int32Array, chunks: number, slots: number[], what: string): void {
-  const run = () => gemmPart(kernel, args, jobSync, false);
-  if (slots.length === 0 || !config.workersOnly) run();
-  if (slots.length > 0) joinAll(jobSync, chunks, run, what);
-}
-
-/** Chunks of C that worker threads have computed so far (0 where there are none). */
-export function workerChunks(): number {
-  return sync === null ? 0 : Atomics.load(sync, SYNC_WORKER_CHUNKS);
 }
 
 let rowScratch = new Float64Array(64);

@@ -8,15 +8,10 @@
 // block, replaced by a bigger one when needed. Where the memory is not shared the heap is off and
 // buffers are plain typed arrays (copied into scratch when a kernel needs them).
 import type { DType, TypedArray } from '../backend';
-import { config } from './config';
+import { config, HEAP_MIN_BYTES, HEAP_SLACK_BYTES } from './config';
 import { reserve, wasm, type Wasm } from './wasm';
 
-/**
- * Buffers of at least this many bytes go to the heap, where the SIMD kernels work on them in place
- * (measured on a [100, 100] float32 relu: 1.6 µs in wasm, 11-15 µs in the JS loop). Below it a
- * plain typed array is cheaper than the kernel call.
- */
-export const HEAP_MIN_BYTES = 256;
+export { HEAP_MIN_BYTES, HEAP_SLACK_BYTES };
 /** The first bytes of the memory hold the worker threads' shared words (32 bytes) and two scalar slots. */
 const RESERVED = 64;
 /** Byte addresses of two 8-byte slots where a kernel's broadcast scalar operands are written. */
@@ -29,13 +24,6 @@ let top = RESERVED;
 /** bytes in free blocks (given back, not handed out again) */
 let freeBytes = 0;
 
-/**
- * The memory never shrinks, and free blocks are reused by requests of their own size only. A
- * program whose buffer sizes keep changing (varying batch sizes) would grow it without bound:
- * once this many bytes lie free, a size with no free block gets a plain typed array instead
- * (the GC's to reclaim; kernels copy it through scratch).
- */
-export const HEAP_SLACK_BYTES = 64 * 2 ** 20;
 let scratchAt = 0;
 let scratchBytes = 0;
 let enabled = true;

@@ -10,9 +10,9 @@ import { fmtShape } from '../../ops/registry';
 import { BINARY_JS, INT_JS, TO_INT_JS, UNARY_JS, WHERE_JS, elementwise } from './elementwise';
 import { argReduce, gather, scatterAdd } from './indexing';
 import { config, DEFAULTS, type CpuConfig } from './config';
-import { workerChunks } from './gemm';
+import { workerChunks } from './pool';
 import { linear, matmul } from './matmul';
-import { readyWorkers, startPool, stopThreads, whenThreadsReady } from './threads';
+import { readyWorkers, startPool, stopThreads, whenThreadsReady } from './pool';
 import { wasm, wasmReady } from './wasm';
 import { mse, reduce } from './reduce';
 import {
@@ -122,10 +122,19 @@ export type { CpuConfig } from './config';
 
 /**
  * Choose the CPU code paths (tests and benchmarks force each one): `wasm: false` runs everything
- * in plain JS; `threads: 1` keeps matmul on the calling thread; the thresholds route small
- * products (set them to 0 to force the wasm or threaded path on any size). Returns the config in force.
+ * in plain JS; `threads: 1` keeps every job on the calling thread; the thresholds route calls by
+ * size (set them to 0 to force the wasm or threaded path on any size; see config.ts and
+ * docs/cpu.md); the timeouts pace the worker protocol. Unknown keys and values of the wrong type
+ * (or negative, or not finite) throw, and leave the config as it was. Returns the config in force.
  */
 export function configureCpu(c: Partial<CpuConfig>): CpuConfig {
+  for (const [key, value] of Object.entries(c)) {
+    const want = typeof DEFAULTS[key as keyof CpuConfig];
+    if (!(key in DEFAULTS)) throw new Error(`configureCpu: unknown option '${key}' (known: ${Object.keys(DEFAULTS).join(', ')})`);
+    if (typeof value !== want || (want === 'number' && !(Number.isFinite(value) && (value as number) >= 0))) {
+      throw new Error(`configureCpu: ${key} must be ${want === 'number' ? 'a finite number ≥ 0' : 'a boolean'}, got ${String(value)}`);
+    }
+  }
   Object.assign(config, c);
   return { ...config };
 }

@@ -4,24 +4,28 @@
 import type { OutInfo, ReduceOp, TypedArray } from '../backend';
 import { config } from './config';
 import { inHeap, scratch as wasmScratch } from './heap';
-import { wasm } from './wasm';
+import { choosePath } from './policy';
+import { wasm, type Wasm } from './wasm';
 import { rowMajorStrides } from '../backend';
 import { isRowMajor, permute } from '../view';
 import { alloc, contiguous, copyInto, discard, dtypeOf, fresh, makeView, type CpuStorage } from './storage';
 
 let scratch = new Float64Array(256);
 
-/** Rows of at least this many values are summed by the wasm kernel when they are in the heap. */
-const WASM_SUM_MIN = 64;
+/** The kernels when the policy puts a sum of `work` values per output of `data` on wasm. */
+function sumWasm(data: ArrayLike<number>, work: number): Wasm | null {
+  // the sum kernels are float kernels: int32 data is summed in JS (in float64, then wrapped)
+  if (data instanceof Int32Array) return null;
+  const w = config.wasm && ArrayBuffer.isView(data) ? wasm() : null;
+  const path = choosePath({ family: 'sum', work, kernel: w !== null, inHeap: w !== null && inHeap(data as TypedArray) });
+  return path === 'js' ? null : w;
+}
 
 /** out[a] = Σ of row a (R values) with the wasm kernel, for rows in the wasm heap; false if not. */
 function sumRowsWasm(x: ArrayLike<number>, out: { [i: number]: number }, A: number, R: number): boolean {
-  if (R < WASM_SUM_MIN || !config.wasm || !ArrayBuffer.isView(x)) return false;
-  const data = x as TypedArray;
-  // float kernels: int32 data (never in the heap anyway) is summed in JS
-  if (data instanceof Int32Array || !inHeap(data)) return false;
-  const w = wasm();
+  const w = sumWasm(x, R);
   if (w === null) return false;
+  const data = x as TypedArray;
   const sz = data.BYTES_PER_ELEMENT;
   const f = sz === 8 ? w.sumF64 : w.sumF32;
   for (let a = 0, at = data.byteOffset; a < A; a++, at += R * sz) out[a] = f(at, R);
@@ -30,12 +34,12 @@ function sumRowsWasm(x: ArrayLike<number>, out: { [i: number]: number }, A: numb
 
 /** Column sums (B > 1) with the wasm kernel, for a block in the wasm heap; false if not. */
 function sumColsWasm(x: ArrayLike<number>, out: { [i: number]: number }, A: number, R: number, B: number): boolean {
-  if (R * B < WASM_SUM_MIN || !config.wasm || !ArrayBuffer.isView(x) || !ArrayBuffer.isView(out)) return false;
+  if (!ArrayBuffer.isView(out)) return false;
+  const w = sumWasm(x, R * B);
+  if (w === null) return false;
   const data = x as TypedArray;
   const res = out as TypedArray;
-  if (data instanceof Int32Array || !inHeap(data) || res.BYTES_PER_ELEMENT !== data.BYTES_PER_ELEMENT) return false;
-  const w = wasm();
-  if (w === null) return false;
+  if (res.BYTES_PER_ELEMENT !== data.BYTES_PER_ELEMENT) return false;
   const sz = data.BYTES_PER_ELEMENT;
   const outIn = inHeap(res);
   // f64 accumulators for float32 (B of them), and room for the sums when out is not in the heap
@@ -100,7 +104,8 @@ export function mse(p: CpuStorage, t: CpuStorage, out: OutInfo): CpuStorage {
   const b = contiguous(t);
   const n = a.length;
   let s = 0;
-  const w = config.wasm && n >= 16 && inHeap(a) && inHeap(b) ? wasm() : null;
+  const wm = config.wasm ? wasm() : null;
+  const w = choosePath({ family: 'fused', work: n, kernel: wm !== null, inHeap: inHeap(a) && inHeap(b) }) === 'js' ? null : wm;
   if (w !== null) {
     const sz = a.BYTES_PER_ELEMENT;
     s = (sz === 8 ? w.sqdiffF64 : w.sqdiffF32)(a.byteOffset, b.byteOffset, n);

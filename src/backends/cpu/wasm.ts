@@ -3,7 +3,7 @@
 // their main thread, so there it compiles in the background and the JS paths run until it is
 // ready), over a memory that is shared (so worker threads can instantiate the same module on it) where the
 // platform allows SharedArrayBuffer, and a plain one elsewhere.
-import { TILES, WASM_PLAIN, WASM_SHARED } from './wasm-bytes';
+import { MEMORY_FLAGS_AT, PLAIN_FLAGS, SHARED_FLAGS, TILES, WASM } from './wasm-bytes';
 
 /** gemm(mp, np, kc, a, b, c, ldc, accumulate): see scripts/wasm-gen.mjs */
 export type GemmFn = (mp: number, np: number, kc: number, a: number, b: number, c: number, ldc: number, acc: number) => void;
@@ -57,10 +57,16 @@ const MAX_PAGES = 32768; // 2 GiB: addresses stay below 2³¹, so they fit the w
 
 let state: Wasm | null | undefined;
 
-function decode(b64: string): Uint8Array {
-  const bin = atob(b64);
+/**
+ * The module's bytes, importing a shared memory or a plain one. One copy ships (plain); the two
+ * differ only in the memory import's limits flags byte (scripts/wasm-gen.mjs checks that).
+ */
+export function moduleBytes(shared: boolean): Uint8Array {
+  const bin = atob(WASM);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  if (out[MEMORY_FLAGS_AT] !== PLAIN_FLAGS) throw new Error(`wasm kernels: no memory flags byte at ${MEMORY_FLAGS_AT} (regenerate wasm-bytes.ts)`);
+  if (shared) out[MEMORY_FLAGS_AT] = SHARED_FLAGS;
   return out;
 }
 
@@ -75,7 +81,7 @@ let compiling = false;
 let compiled: Promise<Wasm | null> | null = null;
 
 function instantiate(shared: boolean, compiled?: WebAssembly.Module): Wasm {
-  const module = compiled ?? new WebAssembly.Module(decode(shared ? WASM_SHARED : WASM_PLAIN) as BufferSource);
+  const module = compiled ?? new WebAssembly.Module(moduleBytes(shared) as BufferSource);
   const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared });
   const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports as Record<string, GemmFn & PackFn>;
   return {
@@ -119,7 +125,7 @@ export function wasm(): Wasm | null {
 /** Where synchronous compilation is refused (a browser's main thread), compile asynchronously. */
 function compileInBackground(shared: boolean): void {
   compiling = true;
-  compiled = WebAssembly.compile(decode(shared ? WASM_SHARED : WASM_PLAIN) as BufferSource)
+  compiled = WebAssembly.compile(moduleBytes(shared) as BufferSource)
     .then((m) => (state = instantiate(shared, m)))
     .catch(() => (state = null))
     .finally(() => {

@@ -1,79 +1,24 @@
-// Worker threads for the big matmuls and elementwise ops: Node's worker_threads, or Web Workers
-// from a Blob URL in a cross-origin isolated page (the only kind of page with shared memory).
-// Each worker instantiates the same wasm module on the same shared memory and sleeps on a small
-// control block (Atomics.wait), so handing it a job costs one Atomics.notify, not a message. The
-// work itself is shared out chunk by chunk through a ticket in the wasm memory (see gemm-part.ts),
-// and the calling thread, which takes part too, then waits for the participants to finish:
-// Atomics.wait in Node, a spin on a browser's main thread (where blocking is not allowed).
+// The worker pool: threads for the big matmuls and elementwise ops, Node's worker_threads or Web
+// Workers from a Blob URL in a cross-origin isolated page (the only kind of page with shared
+// memory). Each worker instantiates the same wasm module on the same shared memory and sleeps on
+// a small control block (Atomics.wait), so handing it a job costs one Atomics.notify, not a
+// message. The work itself is shared out chunk by chunk through a ticket in the wasm memory (the
+// job ABI and the loop are in job.ts, the worker's side in worker.ts), and the calling thread,
+// which takes part too, then waits for the participants to finish: Atomics.wait in Node, a spin
+// on a browser's main thread (where blocking is not allowed).
 //
 // The pool starts lazily: the first big job spawns the workers and runs on one thread until
 // they are up (a few ms; they start on their own threads, without this thread's event loop);
 // whenThreadsReady() lets tests and benchmarks wait for them.
-import { ELEMENTWISE, GEMM_ARGS, GEMM_PART_PARAMS, GEMM_PART_SRC, KIND_SLOT, MAX_CHUNKS, SYNC_ACTIVE, SYNC_ERROR, SYNC_TICKET, SYNC_WORDS, ticketId } from './gemm-part';
+import { config } from './config';
+import { ARG, CTRL, CTRL_WORDS, MAX_CHUNKS, SYNC, SYNC_WORDS, openTicket, runJob, writeArgs, type Kernel } from './job';
 import type { Wasm } from './wasm';
+import { WORKER_SRC } from './worker-src';
 
-// control block, Int32 slots
-const SEQ = 0; // even: the arguments are complete; odd: the caller is writing them
-const READY = 1; // 1 once the worker has instantiated the module
-const QUIT = 2; // 1: leave the loop
-const SLEEPING = 3; // 1 while the worker sleeps in Atomics.wait (only then does a job need a notify)
-/** how long a worker polls for the next job before it sleeps: the products of a training step come in bursts, a few hundred µs apart */
-const SPIN_MS = 1;
-/** how long the caller waits for workers to take the chunks before it takes the rest itself */
-const STALL_MS = 20;
-const ARGS = 4; // GEMM_ARGS slots of arguments
-const CTRL_INTS = ARGS + GEMM_ARGS;
-
-/** The worker's loop, given { module, memory, ctrl }: the same text in Node and in browsers. */
-const WORKER_LOOP = `
-function work({ module, memory, ctrl }) {
-const c = new Int32Array(ctrl);
-const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
-const ticketId = ${ticketId.toString()};
-const part = new Function(${GEMM_PART_PARAMS.map((p) => JSON.stringify(p)).join(', ')}, ${JSON.stringify(GEMM_PART_SRC)});
-const gemmPart = (gemm, args, sync, worker) => part(ticketId, gemm, args, sync, worker);
-// the elementwise kernels by index, in the order the caller numbers them (see wasm.ts)
-const ewNames = Object.keys(ex).filter((k) => k.startsWith('ew_')).sort();
-Atomics.store(c, ${READY}, 1);
-Atomics.notify(c, ${READY});
-let seen = 0;
-for (;;) {
-  // poll a little before sleeping: waking a sleeping thread costs a syscall on both sides
-  if (Atomics.load(c, ${SEQ}) === seen) {
-    const until = performance.now() + ${SPIN_MS};
-    for (let i = 1; Atomics.load(c, ${SEQ}) === seen; i++) {
-      if ((i & 255) === 0 && performance.now() > until) {
-        Atomics.store(c, ${SLEEPING}, 1);
-        Atomics.wait(c, ${SEQ}, seen);
-        Atomics.store(c, ${SLEEPING}, 0);
-      }
-    }
-  }
-  // a consistent copy of the arguments (the caller may be writing the next job's)
-  let s, args;
-  for (;;) {
-    s = Atomics.load(c, ${SEQ});
-    if (s & 1) continue;
-    args = c.slice(${ARGS}, ${CTRL_INTS});
-    if (Atomics.load(c, ${SEQ}) === s) break;
-  }
-  seen = s;
-  if (Atomics.load(c, ${QUIT}) === 1) break;
-  const sync = new Int32Array(memory.buffer, 0, ${SYNC_WORDS});
-  try {
-    const kernel = args[${KIND_SLOT}] === ${ELEMENTWISE} ? ex[ewNames[args[3]]] : args[13] === 8 ? ex.gemm_f64 : ex.gemm_f32;
-    gemmPart(kernel, args, sync, true);
-  } catch (e) {
-    Atomics.store(sync, ${SYNC_ERROR}, 1);
-  }
-}
-}
-`;
-
-/** Node: worker_threads, the loop started on workerData. */
-const NODE_WORKER_SRC = `'use strict';\n${WORKER_LOOP}\nwork(require('node:worker_threads').workerData);\n`;
+/** Node: worker_threads, eval'd as a script, the loop started on workerData. */
+const NODE_WORKER_SRC = `${WORKER_SRC}\ntapegradWorker.work(require('node:worker_threads').workerData);\n`;
 /** Browsers: a Web Worker from a Blob URL, started on its first message (the module, memory and control block). */
-const WEB_WORKER_SRC = `'use strict';\n${WORKER_LOOP}\nself.onmessage = (e) => { self.onmessage = null; work(e.data); };\n`;
+const WEB_WORKER_SRC = `${WORKER_SRC}\nself.onmessage = (e) => { self.onmessage = null; tapegradWorker.work(e.data); };\n`;
 
 interface Slot {
   ctrl: Int32Array;
@@ -105,7 +50,7 @@ export function coreCount(): number {
 }
 
 function spawn(w: Wasm): void {
-  const ctrl = new SharedArrayBuffer(CTRL_INTS * 4);
+  const ctrl = new SharedArrayBuffer(CTRL_WORDS * 4);
   const data = { module: w.module, memory: w.memory, ctrl };
   const slot: Slot = { ctrl: new Int32Array(ctrl), seq: 0, worker: { terminate: () => undefined }, dead: false };
   const die = () => {
@@ -217,7 +162,7 @@ function setModules(wt: typeof import('node:worker_threads'), os: typeof import(
 export async function whenThreadsReady(timeoutMs = 10_000): Promise<number> {
   await loading;
   const t0 = Date.now();
-  while (slots.some((s) => !s.dead && Atomics.load(s.ctrl, READY) !== 1) && Date.now() - t0 < timeoutMs) {
+  while (slots.some((s) => !s.dead && Atomics.load(s.ctrl, CTRL.READY) !== 1) && Date.now() - t0 < timeoutMs) {
     await new Promise((r) => setTimeout(r, 5));
   }
   return readyWorkers();
@@ -227,7 +172,7 @@ export async function whenThreadsReady(timeoutMs = 10_000): Promise<number> {
 export function readySlots(): number[] {
   const out: number[] = [];
   slots.forEach((s, i) => {
-    if (!s.dead && Atomics.load(s.ctrl, READY) === 1) out.push(i);
+    if (!s.dead && Atomics.load(s.ctrl, CTRL.READY) === 1) out.push(i);
   });
   return out;
 }
@@ -235,13 +180,11 @@ export function readySlots(): number[] {
 /** Hand a job's arguments to worker `i` and wake it; it joins in whenever it wakes. */
 export function dispatch(i: number, args: ArrayLike<number>): void {
   const s = slots[i]!;
-  Atomics.store(s.ctrl, SEQ, s.seq + 1); // odd: writing
-  for (let k = 0; k < GEMM_ARGS; k++) s.ctrl[ARGS + k] = args[k]!;
-  s.seq += 2;
-  Atomics.store(s.ctrl, SEQ, s.seq);
+  Atomics.store(s.ctrl, CTRL.SPIN_US, Math.round(config.spinMs * 1000));
+  s.seq = writeArgs(s.ctrl, s.seq, args);
   // a polling worker sees the new SEQ by itself; one that went to sleep after this check finds
   // SEQ changed and returns from its wait at once
-  if (Atomics.load(s.ctrl, SLEEPING) === 1) Atomics.notify(s.ctrl, SEQ);
+  if (Atomics.load(s.ctrl, CTRL.SLEEPING) === 1) Atomics.notify(s.ctrl, CTRL.SEQ);
 }
 
 /**
@@ -250,25 +193,28 @@ export function dispatch(i: number, args: ArrayLike<number>): void {
  * A worker's failure is rethrown here: the chunk it held is lost.
  */
 export function joinAll(sync: Int32Array, chunks: number, takeRest: () => void, what = 'matmul'): void {
-  const stallAt = performance.now() + STALL_MS;
+  const stallAt = performance.now() + config.stallMs;
   let helped = false;
   for (let spins = 0; ; spins++) {
-    const taken = (Atomics.load(sync, SYNC_TICKET) & MAX_CHUNKS) >= chunks;
-    const active = Atomics.load(sync, SYNC_ACTIVE);
+    const taken = (Atomics.load(sync, SYNC.TICKET) & MAX_CHUNKS) >= chunks;
+    const active = Atomics.load(sync, SYNC.ACTIVE);
     if (taken && active === 0) break;
-    // Workers give up on a job whose ticket does not open within a few ms (a loaded machine can
+    // a chunk takes tens of µs: spin briefly before sleeping (a browser's main thread only spins)
+    const sleep = spins > 1000 && canBlock();
+    // Workers give up on a job whose ticket does not open within goWaitMs (a loaded machine can
     // be that slow to schedule them); chunks nobody took would then be waited for forever (seen
-    // as a hang of the workers-only test path under CI load). After STALL_MS the caller takes them.
-    if (!taken && !helped && (spins & 1023) === 0 && performance.now() > stallAt) {
+    // as a hang of the workers-only test path under CI load). After stallMs the caller takes them.
+    // The clock is read every 1024 spins, and before each sleep (1 ms sleeps between reads once
+    // made a stalled job wait 23 ms).
+    if (!taken && !helped && (sleep || (spins & 1023) === 0) && performance.now() > stallAt) {
       helped = true;
       takeRest();
       continue;
     }
-    // a chunk takes tens of µs: spin briefly before sleeping (a browser's main thread only spins)
-    if (spins > 1000 && canBlock()) Atomics.wait(sync, SYNC_ACTIVE, active, 1);
+    if (sleep) Atomics.wait(sync, SYNC.ACTIVE, active, 1);
   }
-  if (Atomics.load(sync, SYNC_ERROR) !== 0) {
-    Atomics.store(sync, SYNC_ERROR, 0);
+  if (Atomics.load(sync, SYNC.ERROR) !== 0) {
+    Atomics.store(sync, SYNC.ERROR, 0);
     throw new Error(`${what}: a worker thread failed while computing its share`);
   }
 }
@@ -277,10 +223,44 @@ export function joinAll(sync: Int32Array, chunks: number, takeRest: () => void, 
 export async function stopThreads(): Promise<void> {
   await loading;
   for (const s of slots.splice(0)) {
-    Atomics.store(s.ctrl, QUIT, 1);
+    Atomics.store(s.ctrl, CTRL.QUIT, 1);
     s.seq += 2;
-    Atomics.store(s.ctrl, SEQ, s.seq);
-    Atomics.notify(s.ctrl, SEQ);
+    Atomics.store(s.ctrl, CTRL.SEQ, s.seq);
+    Atomics.notify(s.ctrl, CTRL.SEQ);
     await s.worker.terminate();
   }
+}
+
+/** The ready workers to share a job of `chunks` chunks with: none when threads are off or the pool is not up yet. */
+export function helpers(w: Wasm, chunks: number): number[] {
+  if (config.threads === 1) return [];
+  const want = config.threads || 4;
+  if (!startPool(w, want)) return [];
+  return readySlots().slice(0, Math.max(config.workersOnly ? 1 : 0, Math.min(want, coreCount(), chunks) - 1));
+}
+
+let sync: Int32Array | null = null;
+
+/** The protocol's shared words at the start of w's memory (a new view once the memory has grown). */
+export function syncOn(w: Wasm): Int32Array {
+  if (sync === null || sync.buffer !== w.memory.buffer) sync = new Int32Array(w.memory.buffer, 0, SYNC_WORDS);
+  return sync;
+}
+
+/**
+ * Run the job in `args` (its ARG slots filled in, ARG.JOB from nextJob()) with `kernel`: open
+ * its ticket, take chunks beside the workers in `slots` (already dispatched), and wait for them
+ * (unless workersOnly leaves every chunk to them). A worker's failure is thrown as `what`'s.
+ */
+export function runShared(w: Wasm, kernel: Kernel, args: Int32Array, slots: number[], what: string): void {
+  const jobSync = syncOn(w);
+  openTicket(jobSync, args[ARG.JOB]!);
+  const run = () => runJob(kernel, args, jobSync, false);
+  if (slots.length === 0 || !config.workersOnly) run();
+  if (slots.length > 0) joinAll(jobSync, args[ARG.CHUNKS]!, run, what);
+}
+
+/** Chunks of jobs that worker threads have computed so far (0 where there are none). */
+export function workerChunks(): number {
+  return sync === null ? 0 : Atomics.load(sync, SYNC.WORKER_CHUNKS);
 }
