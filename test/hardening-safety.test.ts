@@ -271,7 +271,7 @@ describe('operands of the wrong type', () => {
     refuses(() => t().where(v2, '2' as never), TypeError, "where: argument 3 must be a Tensor or a number, got a string ('2')");
     refuses(() => t().clamp('0' as never), TypeError, "clamp: argument 2 must be a Tensor or a number, got a string ('0')");
     refuses(() => t().clamp(0, null as never), TypeError, 'clamp: argument 3 must be a Tensor or a number, got null');
-    refuses(() => T.cast(t(), 'int32' as never), TypeError, "cast: dtype must be 'float32' or 'float64', got a string ('int32')");
+    refuses(() => T.cast(t(), 'int8' as never), TypeError, "cast: dtype must be 'float32', 'float64' or 'int32', got a string ('int8')");
     refuses(() => T.reshape({ shape: [2] } as never, [2]), TypeError, 'reshape: argument 1 must be a Tensor, got an object');
     refuses(() => T.sum([1, 2] as never), TypeError, 'sum: argument 1 must be a Tensor, got an array');
   });

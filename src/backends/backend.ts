@@ -4,10 +4,14 @@
 // engine applies to views itself (src/backends/view.ts).
 import type { View } from './view';
 
-export type DType = 'float32' | 'float64';
+/**
+ * Element types. int32 holds indices and labels: integer arithmetic wraps modulo 2³² as in
+ * PyTorch, and no gradient ever flows into an int32 tensor.
+ */
+export type DType = 'float32' | 'float64' | 'int32';
 /** A device name, as a backend registers it ('cpu', 'webgpu', ...). */
 export type Device = string;
-export type TypedArray = Float32Array | Float64Array;
+export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 export const UNARY_OPS = [
   'neg', 'exp', 'log', 'log1p', 'sqrt', 'abs', 'sign', 'relu', 'sigmoid', 'tanh', 'sin', 'cos',
@@ -23,6 +27,11 @@ export const VIEW_OPS = ['reshape', 'permute', 'expand', 'slice'] as const;
 export const MOVEMENT_OPS = [...VIEW_OPS, 'pad', 'concat'] as const;
 export const OTHER_OPS = ['where', 'matmul', 'cast'] as const;
 /**
+ * Indexing primitives: gather(x, index) along an axis (torch.gather), its transpose
+ * scatterAdd(g, index, size) (repeated indices accumulate), and argmax/argmin (int32 results).
+ */
+export const INDEX_OPS = ['gather', 'scatterAdd', 'argmax', 'argmin'] as const;
+/**
  * Fused ops: one kernel where their composition from primitives takes several, offered by a
  * backend when it pays (a backend without one runs the op's `decompose`, see src/ops):
  * linear(x, W, b) = x @ W + b (two ops), mse(p, t) = mean((p − t)²) (four) and
@@ -36,8 +45,9 @@ export type ReduceOp = (typeof REDUCE_OPS)[number];
 export type ViewOp = (typeof VIEW_OPS)[number];
 export type MovementOp = (typeof MOVEMENT_OPS)[number];
 export type FusedOp = (typeof FUSED_OPS)[number];
+export type IndexOp = (typeof INDEX_OPS)[number];
 /** The primitives: every backend runs them (view ops through the engine, the rest as kernels). */
-export type PrimitiveOp = UnaryOp | BinaryOp | ReduceOp | MovementOp | (typeof OTHER_OPS)[number];
+export type PrimitiveOp = UnaryOp | BinaryOp | ReduceOp | MovementOp | IndexOp | (typeof OTHER_OPS)[number];
 export type OpName = PrimitiveOp | FusedOp;
 /** The primitives a backend gives a kernel for: all but the view ops. */
 export type KernelOp = Exclude<PrimitiveOp, ViewOp>;
@@ -56,6 +66,13 @@ export interface OpAttrs {
   pad: { before: number[]; after: number[] };
   concat: { axis: number };
   cast: { dtype: DType };
+  /** out[..., i, ...] = x[..., index[..., i, ...], ...] along `axis` (index of x's rank) */
+  gather: { axis: number };
+  /** out = zeros(shape); out[..., index[..., i, ...], ...] += g[..., i, ...] along `axis` */
+  scatterAdd: { axis: number; shape: number[] };
+  /** the first index of the largest (NaN counts as largest) along `axis` */
+  argmax: { axis: number; keepDims: boolean };
+  argmin: { axis: number; keepDims: boolean };
 }
 export type AttrsOf<K extends OpName> = K extends keyof OpAttrs ? OpAttrs[K] : Record<string, never>;
 
@@ -158,6 +175,13 @@ export function rowMajorStrides(shape: readonly number[]): number[] {
 export function bytesPerElement(dtype: DType): number {
   return dtype === 'float64' ? 8 : 4;
 }
+
+/** A new zeroed typed array of the dtype. */
+export function typedArray(dtype: DType, n: number): TypedArray {
+  return dtype === 'float64' ? new Float64Array(n) : dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+}
+
+export const isFloat = (dtype: DType): boolean => dtype !== 'int32';
 
 /** Build a kernel (or any) table with one entry per name: `tableOf(UNARY_OPS, (op) => ...)`. */
 export function tableOf<K extends string, V>(keys: readonly K[], make: (k: K) => V): Record<K, V> {

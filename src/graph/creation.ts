@@ -1,5 +1,5 @@
 // Creating tensors from data and by formula.
-import { getBackend, sizeOf, type Backend, type DType, type Device, type TypedArray } from '../backends/backend';
+import { getBackend, sizeOf, typedArray, type Backend, type DType, type Device, type TypedArray } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
 import { finiteArg, numberArg, optionsArg, shapeArg, show, sizeArg, tensorArg } from './args';
 import { random, randomNormal } from './random';
@@ -30,7 +30,10 @@ interface Target {
 function target(op: string, shape: readonly number[], opts: TensorOptions): Target {
   const dtype = opts.dtype ?? 'float32';
   const device = opts.device ?? getDefaultDevice();
-  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`${op}: unknown dtype '${String(dtype)}'`);
+  if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') throw new TypeError(`${op}: unknown dtype '${String(dtype)}'`);
+  if (dtype === 'int32' && opts.requiresGrad) {
+    throw new TypeError(`${op}: an int32 tensor cannot require grad (no gradient flows into integers); use a float dtype`);
+  }
   const backend = getBackend(device);
   if (!backend.dtypes.includes(dtype)) {
     throw new Error(`${op}: dtype ${dtype} is not supported on ${device} (supported: ${backend.dtypes.join(', ')})`);
@@ -41,13 +44,24 @@ function target(op: string, shape: readonly number[], opts: TensorOptions): Targ
 }
 
 function make(values: ArrayLike<number>, shape: readonly number[], to: Target, opts: TensorOptions): Tensor {
+  if (to.dtype === 'int32' && !(values instanceof Int32Array)) intValues(values);
   const t = new Tensor(to.backend.upload(values, [...shape], to.dtype), shape, to.dtype, to.device);
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
 
+/** int32 data must be integers in [−2³¹, 2³¹ − 1]: anything else would be silently truncated or wrapped. */
+function intValues(values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
+      throw new RangeError(`tensor: int32 values must be integers in [-2^31, 2^31 - 1]; element ${i} is ${String(v)} (use cast() to truncate floats)`);
+    }
+  }
+}
+
 /** n zeros of the dtype, in a typed array (never a JS Array: 2^26 boxed elements took 31 s and 5 GB). */
-const zeroed = (dtype: DType, n: number): TypedArray => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
+const zeroed = (dtype: DType, n: number): TypedArray => typedArray(dtype, n);
 
 /** Shape of a nested array (ragged nesting is found by flattenChecked). */
 function nestedShape(data: NestedArray): number[] {
@@ -134,6 +148,7 @@ export function tensor(data: NestedArray | ArrayLike<number> | Tensor, opts?: Da
   if (typeof data === 'number') {
     const s = shape ?? [];
     const to = target('tensor', s, o);
+    if (to.dtype === 'int32') intValues([data]);
     return make(zeroed(to.dtype, to.n).fill(data), s, to, o);
   }
   if (Array.isArray(data) && shape === undefined) {
@@ -164,6 +179,7 @@ function filled(op: string, shape: readonly number[], value: number, opts?: Tens
   numberArg(op, 'value', value);
   const o = optionsArg(op, opts);
   const to = target(op, s, o);
+  if (to.dtype === 'int32') intValues([value]);
   const values = zeroed(to.dtype, to.n);
   if (!Object.is(value, 0)) values.fill(value);
   return make(values, s, to, o);
@@ -211,6 +227,7 @@ export const onesLike = (t: Tensor, opts?: TensorOptions) =>
 function draw(op: string, shape: readonly number[], f: () => number, opts: TensorOptions): Tensor {
   const s = shapeArg(op, shape);
   const to = target(op, s, opts);
+  if (to.dtype === 'int32') throw new TypeError(`${op}: dtype int32 is not supported (its draws are real numbers); cast the result`);
   const v = zeroed(to.dtype, to.n);
   for (let i = 0; i < to.n; i++) v[i] = f();
   return make(v, s, to, opts);

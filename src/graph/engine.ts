@@ -373,6 +373,7 @@ export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsO
         `${name}: dtypes ${x0.dtype} and ${t.dtype} differ (shapes ${fmtShape(x0.shape)} and ${fmtShape(t.shape)}); cast one with .cast('${t.dtype === 'float64' ? 'float64' : x0.dtype}')`,
       );
     }
+    if (t.dtype === 'int32' && spec.ints !== true) throw intError(name, t, i, n);
     shapes[i] = t.shape as number[];
     dtypes[i] = t.dtype;
     storages[i] = t.storage;
@@ -401,7 +402,8 @@ export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsO
   const out = new Tensor(storage, shape, dtype, x0.device, version);
   if (tracer) tracer({ op: name, inputs, out, attrs });
 
-  if (anyGrad && gradEnabled && spec.vjp) {
+  // an int32 result carries no gradient (indices, labels, comparisons of ints): no tape node
+  if (anyGrad && gradEnabled && spec.vjp && dtype !== 'int32') {
     const saves = spec.saves ?? 'both';
     const saved: TapeNode['saved'] = [];
     if (saves === 'inputs' || saves === 'both') for (const t of inputs) saved.push({ t, version: t._version.v });
@@ -410,6 +412,12 @@ export function apply<K extends OpName>(name: K, inputs: Tensor[], attrs: AttrsO
     out._node = { op: name, inputs, out, attrs, saved, freed: false };
   }
   return out;
+}
+
+function intError(name: OpName, t: Tensor, i: number, n: number): Error {
+  const which = n > 1 ? `input ${i + 1} is int32 (shape ${fmtShape(t.shape)})` : `the input is int32 (shape ${fmtShape(t.shape)})`;
+  const hint = name === 'div' ? ' (integer / gives a float in PyTorch: cast both operands)' : '';
+  return new TypeError(`${name}: not defined for int32; ${which}. Cast first: x.cast('float32')${hint}`);
 }
 
 /** A view op's output when no view of x's buffer expresses it: a row-major copy of x, seen so. */

@@ -1,8 +1,9 @@
 // The op frontend: argument normalization (scalars, negative axes, -1 in shapes, numpy's 1-D
 // matmul rules) over the primitives, and the composed ops (mean, softmax, clamp, ...).
-import type { BinaryOp, DType, UnaryOp } from '../backends/backend';
+import { getBackend, type BinaryOp, type DType, type UnaryOp } from '../backends/backend';
 import { fmtShape, normAxis } from '../ops/registry';
-import { arrayArg, axisArg, booleanArg, entry, likeArg, numberArg, show, tensorArg, tensorList } from './args';
+import { arrayArg, axisArg, booleanArg, countArg, entry, likeArg, numberArg, show, tensorArg, tensorList } from './args';
+import { arange } from './creation';
 import { apply, noGrad } from './engine';
 import { isTensor, Tensor } from './tensor';
 
@@ -10,8 +11,13 @@ export type TensorLike = Tensor | number;
 export type Axis = number | readonly number[];
 
 /** A number becomes a scalar tensor of `like`'s dtype and device (x is already checked by likeArg). */
-function lift(x: TensorLike, like: Tensor): Tensor {
-  return isTensor(x) ? x : Tensor.scalar(x, like.dtype, like.device);
+function lift(x: TensorLike, like: Tensor, op = 'lift'): Tensor {
+  if (isTensor(x)) return x;
+  // an int32 scalar would truncate 1.5 to 1 silently (PyTorch promotes to float instead)
+  if (like.dtype === 'int32' && !(Number.isInteger(x) && x >= -2147483648 && x <= 2147483647)) {
+    throw new TypeError(`${op}: the number ${x} is not an int32 value, and the tensor is int32 (shape ${fmtShape(like.shape)}); cast the tensor to float32 first`);
+  }
+  return Tensor.scalar(x, like.dtype, like.device);
 }
 
 // Operands are checked before anything is lifted: a string, null or an array would otherwise be
@@ -21,7 +27,7 @@ function binary(op: BinaryOp | 'reluGrad', a: TensorLike, b: TensorLike): Tensor
   likeArg(op, b, 2);
   if (!isTensor(a) && !isTensor(b)) throw new TypeError(`${op}: expects at least one tensor, got two numbers`);
   const like = (isTensor(a) ? a : b) as Tensor;
-  return apply(op, [lift(a, like), lift(b, like)], {});
+  return apply(op, [lift(a, like, op), lift(b, like, op)], {});
 }
 
 const unary = (op: UnaryOp, x: Tensor) => apply(op, [tensorArg(op, x, 1)], {});
@@ -63,7 +69,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   likeArg('where', a, 2);
   likeArg('where', b, 3);
   const like = isTensor(a) ? a : isTensor(b) ? b : cond;
-  return apply('where', [cond, lift(a, like), lift(b, like)], {});
+  return apply('where', [cond, lift(a, like, 'where'), lift(b, like, 'where')], {});
 }
 
 /** clamp(x, lo, hi): the gradient passes where lo ≤ x ≤ hi (bounds included, as PyTorch). */
@@ -96,10 +102,14 @@ export function softplus(x: Tensor): Tensor {
   return where(big, x, log1p(exp(where(big, 40, x))));
 }
 
+/**
+ * x converted to `dtype`. float → int32 truncates toward zero (as PyTorch); values beyond the
+ * int32 range saturate to its ends and NaN becomes 0 (PyTorch leaves these undefined).
+ */
 export function cast(x: Tensor, dtype: DType): Tensor {
   tensorArg('cast', x, 1);
-  if (dtype !== 'float32' && dtype !== 'float64') {
-    throw new TypeError(`cast: dtype must be 'float32' or 'float64', got ${show(dtype)}`);
+  if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') {
+    throw new TypeError(`cast: dtype must be 'float32', 'float64' or 'int32', got ${show(dtype)}`);
   }
   return apply('cast', [x], { dtype });
 }
@@ -419,3 +429,124 @@ export function mse(p: Tensor, t: Tensor): Tensor {
 
 /** Inner product of two vectors of one length, or of the last axes as matmul. */
 export const dot = matmul;
+
+// ---------------------------------------------------------------- indexing
+
+/** An int32 index tensor argument. */
+function indexArg(op: string, index: unknown, pos: number): Tensor {
+  const t = tensorArg(op, index, pos);
+  if (t.dtype !== 'int32') {
+    throw new TypeError(`${op}: index must be an int32 tensor, got ${t.dtype} (shape ${fmtShape(t.shape)}); cast it with .cast('int32')`);
+  }
+  return t;
+}
+
+/**
+ * torch.gather: out[i][j][k] = x[index[i][j][k]][j][k] for axis 0 (likewise for other axes).
+ * `index` is int32, of x's rank, and no longer than x on the other axes; the output has its
+ * shape. Indices must lie in [0, x.shape[axis]): negative ones are refused, as in PyTorch (on
+ * the CPU an index out of range is an error; on WebGPU it reads 0, see docs/webgpu.md).
+ */
+export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
+  tensorArg('gather', x, 1);
+  const a = axisArg('gather', axis, x.shape.length, x.shape);
+  indexArg('gather', index, 3);
+  return apply('gather', [x, index], { axis: a });
+}
+
+/**
+ * The transpose of gather: zeros of `shape`, with values[i][j][k] added at [index[i][j][k]][j][k]
+ * for axis 0 (repeated indices accumulate). values and index share one shape.
+ */
+export function scatterAdd(values: Tensor, index: Tensor, axis: number, shape: readonly number[]): Tensor {
+  tensorArg('scatterAdd', values, 1);
+  indexArg('scatterAdd', index, 2);
+  const s = shapeArgOf('scatterAdd', shape);
+  const a = axisArg('scatterAdd', axis, s.length, s);
+  return apply('scatterAdd', [values, index], { axis: a, shape: s });
+}
+
+function shapeArgOf(op: string, shape: unknown): number[] {
+  const list = arrayArg(op, 'shape', shape, 'non-negative integers');
+  list.forEach((d, i) => {
+    if (!Number.isSafeInteger(d) || (d as number) < 0) throw new RangeError(`${op}: shape dim ${i} is ${entry(d)}`);
+  });
+  return [...(list as number[])];
+}
+
+/**
+ * The slices of x at positions `index` (a 1-D int32 tensor) along `axis`: the output is x's shape
+ * with that axis's size replaced by index's length (torch.index_select). Repeated positions
+ * repeat; their gradients add up.
+ */
+export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
+  tensorArg('indexSelect', x, 1);
+  const a = axisArg('indexSelect', axis, x.shape.length, x.shape);
+  indexArg('indexSelect', index, 3);
+  if (index.shape.length !== 1) {
+    throw new Error(`indexSelect: index must be 1-D, got shape ${fmtShape(index.shape)}`);
+  }
+  // the index as a column along `axis`, broadcast over the other axes (a view, no copy)
+  const k = index.shape[0]!;
+  const col = reshape(index, x.shape.map((_, i) => (i === a ? k : 1)));
+  const out = gather(x, a, expand(col, x.shape.map((d, i) => (i === a ? k : d))));
+  return out;
+}
+
+function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined, keepDims: boolean): Tensor {
+  tensorArg(op, x, 1);
+  booleanArg(op, 'keepDims', keepDims);
+  if (axis === undefined) {
+    // over every element, as PyTorch: the position in the flattened tensor
+    if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor (shape ${fmtShape(x.shape)})`);
+    const flat = apply(op, [reshape(x, [-1])], { axis: 0, keepDims: false });
+    return keepDims ? reshape(flat, x.shape.map(() => 1)) : flat;
+  }
+  const a = axisArg(op, axis, x.shape.length, x.shape);
+  return apply(op, [x], { axis: a, keepDims });
+}
+
+/**
+ * The int32 position of the largest value along `axis` (over every element, flattened, when
+ * axis is left out). Ties give the first position, as NumPy and PyTorch; NaN counts as the largest.
+ */
+export const argmax = (x: Tensor, axis?: number, keepDims = false) => argReduce('argmax', x, axis, keepDims);
+
+/** The int32 position of the smallest value along `axis`; ties: the first; NaN counts as the smallest. */
+export const argmin = (x: Tensor, axis?: number, keepDims = false) => argReduce('argmin', x, axis, keepDims);
+
+export interface OneHotOptions {
+  /** the output's dtype (default float32) */
+  dtype?: DType;
+}
+
+/**
+ * One-hot rows: out[..., c] = 1 where index[...] = c, else 0, for c in [0, numClasses). index is
+ * int32; on the CPU a value outside [0, numClasses) is an error (on WebGPU its row is all zeros).
+ */
+export function oneHot(index: Tensor, numClasses: number, opts: OneHotOptions = {}): Tensor {
+  indexArg('oneHot', index, 1);
+  countArg('oneHot', 'numClasses', numClasses);
+  const dtype = opts?.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') {
+    throw new TypeError(`oneHot: dtype must be 'float32', 'float64' or 'int32', got ${show(dtype)}`);
+  }
+  checkRange('oneHot', index, numClasses, 'numClasses');
+  const classes = arange(0, numClasses, 1, { device: index.device, dtype: 'int32' });
+  const hit = eq(unsqueeze(index, -1), classes);
+  classes.dispose();
+  return dtype === 'int32' ? hit : cast(hit, dtype);
+}
+
+/** On a device that reads synchronously (the CPU): every index lies in [0, n), else an error naming it. */
+function checkRange(op: string, index: Tensor, n: number, what: string): void {
+  const b = getBackend(index.device);
+  if (!b.readSync) return;
+  const v = b.readSync(index.storage, index.shape as number[], index.dtype);
+  for (let i = 0; i < v.length; i++) {
+    const j = v[i]!;
+    if (j < 0 || j >= n) {
+      throw new RangeError(`${op}: index ${j} (at flat position ${i} of index shape ${fmtShape(index.shape)}) is out of range for ${what} ${n}`);
+    }
+  }
+}

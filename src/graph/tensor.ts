@@ -1,4 +1,4 @@
-import { getBackend, sizeOf, type DType, type Device, type Storage, type TypedArray } from '../backends/backend';
+import { getBackend, sizeOf, typedArray, type DType, type Device, type Storage, type TypedArray } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
 import { adopt, backward, rehome, track, untrack, type BackwardOptions, type Held, type TapeNode } from './engine';
 import { formatValues } from './format';
@@ -85,7 +85,7 @@ export class Tensor {
   static ones(shape: readonly number[], dtype: DType, device: Device): Tensor {
     const n = sizeOf(shape);
     // a typed array, not a JS Array of n boxed elements (seconds and gigabytes at 2^26)
-    const values = (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n)).fill(1);
+    const values = typedArray(dtype, n).fill(1);
     return new Tensor(getBackend(device).upload(values, [...shape], dtype), shape, dtype, device);
   }
 
@@ -291,6 +291,9 @@ export class Tensor {
   /** Mark as requiring grad (chainable). */
   requireGrad(flag = true): this {
     booleanArg('requireGrad', 'flag', flag);
+    if (flag && this.dtype === 'int32') {
+      throw new TypeError(`requireGrad: tensor of shape ${fmtShape(this.shape)} is int32; no gradient flows into integers (cast to a float dtype first)`);
+    }
     if (!flag && !this.isLeaf) throw new Error('requireGrad: cannot turn off requiresGrad on an op result; use detach()');
     this.requiresGrad = flag;
     return this;
@@ -379,6 +382,18 @@ export class Tensor {
   /** this where cond ≠ 0, else other */
   where(cond: Tensor, other: TensorLike) { return F.where(cond, this, other); }
   cast(dtype: DType) { return F.cast(this, dtype); }
+  /** torch.gather along `axis` at the int32 positions `index` (see functional gather). */
+  gather(axis: number, index: Tensor) { return F.gather(this, axis, index); }
+  /** The zeros of `shape` with this tensor's values added at `index` along `axis`. */
+  scatterAdd(index: Tensor, axis: number, shape: readonly number[]) { return F.scatterAdd(this, index, axis, shape); }
+  /** The slices at the int32 positions `index` (1-D) along `axis`. */
+  indexSelect(axis: number, index: Tensor) { return F.indexSelect(this, axis, index); }
+  /** int32 position of the largest value along axis (all elements, flattened, without one). */
+  argmax(axis?: number, keepDims?: boolean) { return F.argmax(this, axis, keepDims); }
+  /** int32 position of the smallest value along axis. */
+  argmin(axis?: number, keepDims?: boolean) { return F.argmin(this, axis, keepDims); }
+  /** One-hot rows of this int32 tensor (float32 unless opts.dtype says otherwise). */
+  oneHot(numClasses: number, opts?: F.OneHotOptions) { return F.oneHot(this, numClasses, opts); }
   matmul(b: Tensor) { return F.matmul(this, b); }
   sum(axis?: Axis, keepDims?: boolean) { return F.sum(this, axis, keepDims); }
   mean(axis?: Axis, keepDims?: boolean) { return F.mean(this, axis, keepDims); }

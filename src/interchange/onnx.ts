@@ -250,7 +250,8 @@ function graphConsts(outputs: Tensor[], trace: TraceEntry[], leaves: Map<Tensor,
   return [...found];
 }
 
-const DTYPE_CODES: Record<DType, number> = { float32: 1, float64: 11 };
+// int32 is ONNX's INT32 (6); its initializers are untested here (the exporter's own branch)
+const DTYPE_CODES: Record<DType, number> = { float32: 1, float64: 11, int32: 6 };
 const INT64 = 7;
 const BOOL = 9;
 

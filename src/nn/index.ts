@@ -2,6 +2,7 @@
 export { Module, type StateDict, type Dim, type Layout } from './module';
 export { Sequential } from './sequential';
 export { Linear, type LinearOptions } from './linear';
+export { Embedding, type EmbeddingOptions } from './embedding';
 export { ReLU, Sigmoid, Tanh, LeakyReLU, Softplus } from './activations';
 export { Loss, MSE, L1, CrossEntropy, mseLoss, l1Loss, crossEntropyLoss, type MSEOptions, type Reduction, type Labels } from './losses';
 export { initWeight, INIT_SCHEMES, type InitScheme } from './init';

@@ -128,6 +128,11 @@ function oneHot(labels: Labels, classes: number, batch: readonly number[], like:
     if (labels.size !== n) {
       throw new Error(`CrossEntropy: labels of shape ${fmtShapeOf(labels)} do not match logits ${fmtShapeOf(like)} (expected ${n} labels, shape ${fmtShape(batch)})`);
     }
+    if (labels.device !== 'cpu' && labels.dtype === 'int32') {
+      // int32 class indices: one-hot rows on the device (no read back; see docs/webgpu.md for
+      // what a label out of range does there)
+      return labels.reshape([...batch]).oneHot(classes, { dtype: like.dtype });
+    }
     if (labels.device !== 'cpu') {
       const idx = tensor(Array.from({ length: classes }, (_, i) => i), { dtype: like.dtype, device: labels.device });
       const lab = labels.dtype === like.dtype ? labels : labels.cast(like.dtype);
@@ -150,8 +155,8 @@ function oneHot(labels: Labels, classes: number, batch: readonly number[], like:
 }
 
 /**
- * Cross-entropy of logits `[..., C]` against integer labels `[...]` (or class probabilities of the
- * logits' shape): −Σ_c t_c · logSoftmax(z)_c per row, averaged over rows (or summed). Stable for
+ * Cross-entropy of logits `[..., C]` against integer labels `[...]` (an int32 tensor, a float
+ * tensor of whole numbers, or a plain list; or class probabilities of the logits' shape): −Σ_c t_c · logSoftmax(z)_c per row, averaged over rows (or summed). Stable for
  * large logits (log-softmax subtracts the row max).
  *
  * @example
@@ -164,7 +169,8 @@ export function crossEntropyLoss(logits: Tensor, labels: Labels, { reduction = '
   }
   const classes = logits.shape[logits.rank - 1]!;
   const batch = logits.shape.slice(0, -1);
-  const probs = isTensor(labels) && sameShapeOf(labels, logits);
+  // int32 labels are class indices, never probabilities (even when their shape is the logits')
+  const probs = isTensor(labels) && labels.dtype !== 'int32' && sameShapeOf(labels, logits);
   if (probs && (labels.dtype !== logits.dtype || labels.device !== logits.device)) {
     throw new Error(`CrossEntropy: target is ${labels.dtype} on ${labels.device}, logits are ${logits.dtype} on ${logits.device}`);
   }

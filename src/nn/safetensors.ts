@@ -3,13 +3,13 @@
 // { dtype, shape, data_offsets: [begin, end] } (offsets into the data that follows), then the
 // raw little-endian values, packed without gaps. An optional "__metadata__" maps strings to strings.
 import { tensor } from '../graph/creation';
-import type { DType } from '../backends/backend';
+import { typedArray, type DType, type TypedArray } from '../backends/backend';
 import { Tensor } from './util';
 
-const CODES: Record<DType, string> = { float32: 'F32', float64: 'F64' };
-const BYTES: Record<DType, number> = { float32: 4, float64: 8 };
+const CODES: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I32' };
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
 // a Map, so that dtype strings such as "constructor" or "__proto__" find nothing
-const FROM_CODE = new Map<string, DType>([['F32', 'float32'], ['F64', 'float64']]);
+const FROM_CODE = new Map<string, DType>([['F32', 'float32'], ['F64', 'float64'], ['I32', 'int32']]);
 const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** the reference implementation refuses headers above 100 MB */
 const MAX_HEADER = 100_000_000;
@@ -80,12 +80,14 @@ export async function writeSafetensors(dict: Record<string, Tensor>, metadata?: 
   return out;
 }
 
-function toLittleEndian(values: Float32Array | Float64Array, dtype: DType): Uint8Array {
+function toLittleEndian(values: TypedArray, dtype: DType): Uint8Array {
   if (LITTLE) return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
   const n = BYTES[dtype];
   const out = new Uint8Array(values.length * n);
   const dv = new DataView(out.buffer);
-  values.forEach((v, i) => (n === 4 ? dv.setFloat32(i * n, v, true) : dv.setFloat64(i * n, v, true)));
+  values.forEach((v, i) =>
+    dtype === 'int32' ? dv.setInt32(i * n, v, true) : n === 4 ? dv.setFloat32(i * n, v, true) : dv.setFloat64(i * n, v, true),
+  );
   return out;
 }
 
@@ -145,7 +147,7 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
     const { dtype: code, shape, data_offsets: offsets } = e as Entry;
     const dtype = typeof code === 'string' ? FROM_CODE.get(code) : undefined;
     if (dtype === undefined) {
-      fail(`entry ${quote(k)} has dtype ${JSON.stringify(code)?.slice(0, 40)}; tapegrad reads F32 and F64`);
+      fail(`entry ${quote(k)} has dtype ${JSON.stringify(code)?.slice(0, 40)}; tapegrad reads F32, F64 and I32`);
     }
     if (shape.length > SAFETENSORS_LIMITS.rank) {
       fail(`entry ${quote(k)} has rank ${shape.length}; tapegrad reads at most ${SAFETENSORS_LIMITS.rank}`);
@@ -188,10 +190,10 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
   try {
     for (const [k, dtype, shape, b, end] of entries) {
       const w = BYTES[dtype];
-      const values = dtype === 'float32' ? new Float32Array((end - b) / w) : new Float64Array((end - b) / w);
+      const values = typedArray(dtype, (end - b) / w);
       for (let i = 0; i < values.length; i++) {
         const at = dataStart + b + i * w;
-        values[i] = w === 4 ? dv.getFloat32(at, true) : dv.getFloat64(at, true);
+        values[i] = dtype === 'int32' ? dv.getInt32(at, true) : w === 4 ? dv.getFloat32(at, true) : dv.getFloat64(at, true);
       }
       out[k] = tensor(values, { shape, dtype });
     }

@@ -7,13 +7,14 @@ const broadcast =
   (op: string): OpSpec['shape'] =>
   ([a, b], _attrs, [dtype]) => ({ shape: broadcastShapes(op, a!, b!), dtype: dtype! });
 
-const compare = (op: BinaryOp): OpSpec => ({ shape: broadcast(op), vjp: null });
+const compare = (op: BinaryOp): OpSpec => ({ shape: broadcast(op), vjp: null, ints: true });
 
 export const binaryOps = {
-  add: { shape: broadcast('add'), saves: 'none', vjp: ({ g }) => [g, g] },
-  sub: { shape: broadcast('sub'), saves: 'none', vjp: ({ g, needs }) => [g, needs[1] ? g.neg() : null] },
+  add: { shape: broadcast('add'), ints: true, saves: 'none', vjp: ({ g }) => [g, g] },
+  sub: { shape: broadcast('sub'), ints: true, saves: 'none', vjp: ({ g, needs }) => [g, needs[1] ? g.neg() : null] },
   mul: {
     shape: broadcast('mul'),
+    ints: true,
     saves: 'inputs',
     vjp: ({ g, inputs: [a, b], needs }) => [needs[0] ? g.mul(b!) : null, needs[1] ? g.mul(a!) : null],
   },
@@ -40,6 +41,7 @@ export const binaryOps = {
   // Ties split the gradient evenly between a and b (as PyTorch does).
   maximum: {
     shape: broadcast('maximum'),
+    ints: true,
     saves: 'inputs',
     vjp: ({ g, inputs: [a, b], needs }) => {
       const share = a!.gt(b!).add(a!.eq(b!).mul(0.5));
@@ -48,6 +50,7 @@ export const binaryOps = {
   },
   minimum: {
     shape: broadcast('minimum'),
+    ints: true,
     saves: 'inputs',
     vjp: ({ g, inputs: [a, b], needs }) => {
       const share = a!.lt(b!).add(a!.eq(b!).mul(0.5));

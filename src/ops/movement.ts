@@ -11,6 +11,7 @@ export const movementOps = {
     // null (a copy first) when the layout cannot be regrouped, e.g. a transpose flattened
     view: (v, _attrs, shape) => V.reshape(v, shape),
     saves: 'none',
+    ints: true,
     shape: ([x], { shape }, [dtype]) => {
       if (sizeOf(x!) !== sizeOf(shape)) {
         throw new Error(
@@ -24,6 +25,7 @@ export const movementOps = {
   permute: {
     view: (v, { perm }) => V.permute(v, perm),
     saves: 'none',
+    ints: true,
     shape: ([x], { perm }, [dtype]) => {
       const ok = perm.length === x!.length && perm.every((p, i) => perm.indexOf(p) === i && p >= 0 && p < x!.length);
       if (!ok) throw new Error(`permute: [${perm.join(',')}] is not a permutation of the axes of shape ${fmtShape(x!)}`);
@@ -39,6 +41,7 @@ export const movementOps = {
   expand: {
     view: (v, _attrs, shape) => V.expand(v, shape),
     saves: 'none',
+    ints: true,
     shape: ([x], { shape }, [dtype]) => {
       const off = shape.length - x!.length;
       const ok = off >= 0 && x!.every((d, i) => d === shape[i + off] || d === 1);
@@ -51,6 +54,7 @@ export const movementOps = {
   slice: {
     view: (v, { begin, end }) => V.slice(v, begin, end),
     saves: 'none',
+    ints: true,
     shape: ([x], { begin, end }, [dtype]) => {
       const ok =
         begin.length === x!.length &&
@@ -64,6 +68,7 @@ export const movementOps = {
   },
   pad: {
     saves: 'none',
+    ints: true,
     shape: ([x], { before, after }, [dtype]) => {
       const ok = before.length === x!.length && after.length === x!.length && [...before, ...after].every((p) => p >= 0);
       if (!ok) throw new Error(`pad: widths [${before.join(',')}] / [${after.join(',')}] do not fit shape ${fmtShape(x!)}`);
@@ -73,6 +78,7 @@ export const movementOps = {
   },
   concat: {
     saves: 'none',
+    ints: true,
     shape: (shapes, { axis }, [dtype]) => {
       const first = shapes[0]!;
       for (const s of shapes) {

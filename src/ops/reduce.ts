@@ -24,9 +24,10 @@ export const reduceOps = {
   // d sum = g broadcast back over the reduced axes
   sum: {
     shape: reduced,
+    ints: true,
     saves: 'none',
     vjp: ({ g, inputs: [x], attrs: { axes, keepDims } }) => [keepShape(g, x!.shape, axes, keepDims).expand(x!.shape)],
   },
-  max: { shape: reduced, vjp: extremumVjp<'max'>() },
-  min: { shape: reduced, vjp: extremumVjp<'min'>() },
+  max: { shape: reduced, ints: true, vjp: extremumVjp<'max'>() },
+  min: { shape: reduced, ints: true, vjp: extremumVjp<'min'>() },
 } satisfies { [K in ReduceOp]: OpSpec<K> };

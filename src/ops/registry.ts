@@ -31,6 +31,11 @@ export interface OpSpec<K extends OpName = OpName> {
   /** All inputs must share one dtype (default true). */
   sameDtype?: boolean;
   /**
+   * The op is defined on int32 inputs (default false: exp, div, matmul, ... refuse them with an
+   * error that says to cast). Only ops whose integer result is exact or wraps as PyTorch's do.
+   */
+  ints?: boolean;
+  /**
    * A view op: the output is input 0's buffer seen through the view this returns (computed by
    * the engine, no kernel), or null when no view can express it (a reshape of a transposed
    * input): the engine then makes a row-major copy and asks again. The output shares input 0's

@@ -5,7 +5,7 @@ import type { OpSpec } from './registry';
 const same: OpSpec['shape'] = ([x], _attrs, [dtype]) => ({ shape: [...x!], dtype: dtype! });
 
 export const unaryOps = {
-  neg: { shape: same, saves: 'none', vjp: ({ g }) => [g.neg()] },
+  neg: { shape: same, ints: true, saves: 'none', vjp: ({ g }) => [g.neg()] },
   // d exp(x) = exp(x) = out
   exp: { shape: same, saves: 'out', vjp: ({ g, out }) => [g.mul(out)] },
   // d log(x) = 1/x
@@ -15,11 +15,11 @@ export const unaryOps = {
   // d sqrt(x) = 1 / (2 sqrt(x))
   sqrt: { shape: same, saves: 'out', vjp: ({ g, out }) => [g.div(out.mul(2))] },
   // d|x| = sign(x); the kink at 0 gets 0, as in PyTorch
-  abs: { shape: same, saves: 'inputs', vjp: ({ g, inputs: [x] }) => [g.mul(x!.sign())] },
+  abs: { shape: same, ints: true, saves: 'inputs', vjp: ({ g, inputs: [x] }) => [g.mul(x!.sign())] },
   // piecewise constant: zero almost everywhere, so no gradient flows
-  sign: { shape: same, vjp: null },
+  sign: { shape: same, ints: true, vjp: null },
   // d relu(x) = [x > 0]; relu'(0) = 0
-  relu: { shape: same, saves: 'inputs', vjp: ({ g, inputs: [x] }) => [g.reluGrad(x!)] },
+  relu: { shape: same, ints: true, saves: 'inputs', vjp: ({ g, inputs: [x] }) => [g.reluGrad(x!)] },
   // d σ(x) = σ(x)(1 − σ(x))
   sigmoid: { shape: same, saves: 'out', vjp: ({ g, out }) => [g.mul(out.mul(out.neg().add(1)))] },
   // d tanh(x) = 1 − tanh²(x)

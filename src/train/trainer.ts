@@ -7,6 +7,7 @@ import { concat, stack } from '../graph/functional';
 import { keep, noGrad, tidy } from '../graph/engine';
 import { makeRandom, permutation } from '../graph/random';
 import { Tensor } from '../graph/tensor';
+import { typedArray, type TypedArray } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
 import { Loss } from '../nn/losses';
 import { accuracy } from '../nn/metrics';
@@ -407,9 +408,9 @@ export class Trainer {
     if (bs >= n) return () => [x, y] as const;
     if (!this.shuffle) return (_: number[] | null, lo: number, hi: number) => [x.slice([lo], [hi]), y.slice([lo], [hi])] as const;
     const [xv, yv] = await Promise.all([x.data(), y.data()]);
-    const gather = (t: Tensor, v: Float32Array | Float64Array, rows: number[]) => {
+    const gather = (t: Tensor, v: TypedArray, rows: number[]) => {
       const w = t.size / n;
-      const out = new (v.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(rows.length * w);
+      const out = typedArray(t.dtype, rows.length * w);
       rows.forEach((r, i) => out.set(v.subarray(r * w, r * w + w), i * w));
       return tensor(out, { shape: [rows.length, ...t.shape.slice(1)], dtype: t.dtype, device: t.device });
     };

@@ -57,7 +57,7 @@ function ewThreaded(w: Wasm, name: string, out: number, a: number, b: number, st
  * others are copied (the span of their view) through scratch. False if it cannot run.
  */
 function wasmRows(
-  name: string, out: Float32Array | Float64Array, n0: number, n1: number, ops: View[], outer: number[], steps: Step[],
+  name: string, out: TypedArray, n0: number, n1: number, ops: View[], outer: number[], steps: Step[],
 ): boolean {
   const w = wasm();
   const f = w?.ew[name];
@@ -176,6 +176,19 @@ export const BINARY_JS: Record<BinaryOp | Extract<FusedOp, 'reluGrad'>, JsOp> = 
 };
 
 export const WHERE_JS = op('(c !== 0 ? a : b)', (c, a, b) => (c !== 0 ? a : b));
+
+/**
+ * int32 versions where the float expression would be wrong: a product of two int32s can exceed
+ * 2⁵³, so a * b loses low bits before the store wraps it; Math.imul wraps exactly (as C, PyTorch).
+ * The rest are exact in float64 and wrap modulo 2³² when stored into the Int32Array.
+ */
+export const INT_JS: Partial<Record<BinaryOp, JsOp>> = { mul: op('Math.imul(a, b)', (a, b) => Math.imul(a!, b!)) };
+
+/** float → int32: toward zero, saturating at the ends of the range, NaN → 0 (as WGSL's i32()). */
+export const TO_INT_JS = op(
+  '(x !== x ? 0 : x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : Math.trunc(x))',
+  (x) => (x !== x ? 0 : x! >= 2147483647 ? 2147483647 : x! <= -2147483648 ? -2147483648 : Math.trunc(x!)),
+);
 
 // Expressions may use one scratch variable, t, declared by every loop.
 
@@ -359,7 +372,7 @@ export type ElementwiseKernel = (inputs: CpuStorage[], out: OutInfo) => CpuStora
  * An elementwise kernel for `op` over the named operands (1 to 3), on broadcast inputs of any
  * layout. `wasmOp` names the op's wasm kernel family (add, sub, mul, div, relu, relugrad).
  */
-export function elementwise(names: string[], op: JsOp, wasmOp?: string): ElementwiseKernel {
+export function elementwise(names: string[], op: JsOp, floatWasmOp?: string): ElementwiseKernel {
   const k = names.length;
   const expr = op.expr;
   const flatArgs = ['out', 'n', ...names.flatMap((v) => [`${v}D`, `${v}O`, `${v}S`])];
@@ -384,7 +397,7 @@ export function elementwise(names: string[], op: JsOp, wasmOp?: string): Element
     const key = code(steps) * 2 + (dtype === 'float64' ? 1 : 0);
     let entry = wasmKernels[key];
     if (entry === undefined) {
-      const name = wasmName(wasmOp!, dtype, k, steps);
+      const name = wasmName(floatWasmOp!, dtype, k, steps);
       const f = w.ew[name];
       entry = wasmKernels[key] = f === undefined ? null : { f, name };
     }
@@ -405,6 +418,8 @@ export function elementwise(names: string[], op: JsOp, wasmOp?: string): Element
     if (evalRefused()) return plainFor().strided;
     return (strided ??= compileLoop<Loop>(stridedArgs, stridedSource(names, expr)) ?? plainFor().strided);
   };
+  // the wasm kernel family for this call: none for int32 data (set per call below)
+  let wasmOp: string | undefined = floatWasmOp;
   // a wasm kernel can serve one or two operands, not all of them single values
   const wasmShape = () => wasmOp !== undefined && k < 3 && (k === 1 || steps[0]! + steps[1]! > 0);
   // the output and the operands that are not single values are in the heap
@@ -412,6 +427,8 @@ export function elementwise(names: string[], op: JsOp, wasmOp?: string): Element
     inHeap(out) && (a0.size === 1 || inHeap(a0.data)) && (a1 === undefined || a1.size === 1 || inHeap(a1.data));
 
   return (inputs, out) => {
+    // the wasm kernels are float kernels: int32 operands always take the JS loops
+    wasmOp = out.dtype === 'int32' || inputs[0]!.view.data instanceof Int32Array ? undefined : floatWasmOp;
     const shape = out.shape;
     let n = 1;
     for (let d = 0; d < shape.length; d++) n *= shape[d]!;

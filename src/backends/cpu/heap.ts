@@ -58,6 +58,7 @@ function give(at: number | TypedArray, bytes: number): void {
 
 /** A heap buffer of n elements (contents arbitrary), or null: too small, or no shared memory. */
 export function heapAlloc(dtype: DType, n: number): TypedArray | null {
+  if (dtype === 'int32') return null; // the heap's kernels are float kernels
   const sz = dtype === 'float64' ? 8 : 4;
   if (n * sz < HEAP_MIN_BYTES) return null;
   const w = heapWasm();

@@ -7,7 +7,8 @@ import {
 } from '../backend';
 import { isRowMajor, slice } from '../view';
 import { fmtShape } from '../../ops/registry';
-import { BINARY_JS, UNARY_JS, WHERE_JS, elementwise } from './elementwise';
+import { BINARY_JS, INT_JS, TO_INT_JS, UNARY_JS, WHERE_JS, elementwise } from './elementwise';
+import { argReduce, gather, scatterAdd } from './indexing';
 import { config, DEFAULTS, type CpuConfig } from './config';
 import { workerChunks } from './pool';
 import { linear, matmul } from './matmul';
@@ -15,7 +16,7 @@ import { readyWorkers, startPool, stopThreads, whenThreadsReady } from './pool';
 import { wasm, wasmReady } from './wasm';
 import { mse, reduce } from './reduce';
 import {
-  alloc, contiguous, copyInto, discard, fresh, gather, makeView, release, stats, view,
+  alloc, contiguous, copyInto, discard, dtypeOf, fresh, gather as gatherView, makeView, release, stats, view,
   type CpuStorage,
 } from './storage';
 
@@ -28,16 +29,22 @@ const unaryKernels = tableOf(UNARY_OPS, (op) => {
 });
 const binaryKernels = tableOf([...BINARY_OPS, 'reluGrad'] as const, (op) => {
   const run = elementwise(['a', 'b'], BINARY_JS[op], WASM_EW.has(op) ? op.toLowerCase() : undefined);
-  return (xs: CpuStorage[], _: unknown, out: OutInfo) => run(xs, out);
+  const int = op !== 'reluGrad' && INT_JS[op] !== undefined ? elementwise(['a', 'b'], INT_JS[op]!) : run;
+  return (xs: CpuStorage[], _: unknown, out: OutInfo) => (out.dtype === 'int32' ? int : run)(xs, out);
 });
 const whereKernel = elementwise(['c', 'a', 'b'], WHERE_JS);
 const copyKernel = elementwise(['x'], UNARY_JS.copy);
+const toIntKernel = elementwise(['x'], TO_INT_JS);
 
 const kernels = {
   ...unaryKernels,
   ...binaryKernels,
   where: (xs, _, out) => whereKernel(xs, out),
-  cast: (xs, _, out) => copyKernel(xs, out),
+  cast: (xs, _, out) => (out.dtype === 'int32' && dtypeOf(xs[0]!.view.data) !== 'int32' ? toIntKernel : copyKernel)(xs, out),
+  gather: ([x, index], { axis }, out) => gather(x!, index!, axis, out),
+  scatterAdd: ([g, index], { axis }, out) => scatterAdd(g!, index!, axis, out),
+  argmax: ([x], { axis }, out) => argReduce('argmax', x!, axis, out),
+  argmin: ([x], { axis }, out) => argReduce('argmin', x!, axis, out),
   sum: ([x], { axes }, out) => reduce('sum', x!, axes, out),
   linear: ([x, w, b], _, out) => linear(x!, w!, b!, out),
   mse: ([p, t], _, out) => mse(p!, t!, out),
@@ -81,7 +88,7 @@ function window(s: CpuStorage, begin: readonly number[], shape: readonly number[
 
 export const cpuBackend: Backend<CpuStorage> = {
   name: 'cpu',
-  dtypes: ['float32', 'float64'],
+  dtypes: ['float32', 'float64', 'int32'],
   upload(values: ArrayLike<number>, shape: number[], dtype: DType) {
     // a buffer shorter than its shape would let kernels read past it (into other tensors' memory)
     if (values.length !== sizeOf(shape)) {
@@ -100,7 +107,7 @@ export const cpuBackend: Backend<CpuStorage> = {
   },
   view,
   materialize(s) {
-    return fresh(gather(s.view), s.view.shape);
+    return fresh(gatherView(s.view), s.view.shape);
   },
   release,
   memory() {

@@ -14,6 +14,8 @@ let scratch = new Float64Array(256);
 
 /** The kernels when the policy puts a sum of `work` values per output of `data` on wasm. */
 function sumWasm(data: ArrayLike<number>, work: number): Wasm | null {
+  // the sum kernels are float kernels: int32 data is summed in JS (in float64, then wrapped)
+  if (data instanceof Int32Array) return null;
   const w = config.wasm && ArrayBuffer.isView(data) ? wasm() : null;
   const path = choosePath({ family: 'sum', work, kernel: w !== null, inHeap: w !== null && inHeap(data as TypedArray) });
   return path === 'js' ? null : w;

@@ -5,7 +5,7 @@
 // The views are plain objects (the device-neutral View plus the data and the element count)
 // rather than `ndarray`s: every op makes one, and the ndarray constructor (dtype sniffing, a class
 // per dtype and rank) cost more than a small elementwise op itself.
-import { rowMajorStrides, sizeOf, type DType, type Storage, type TypedArray } from '../backend';
+import { rowMajorStrides, sizeOf, typedArray, type DType, type Storage, type TypedArray } from '../backend';
 import { isRowMajor, type View } from '../view';
 import { heapAlloc, heapFree, heapWithdraw, inHeap } from './heap';
 
@@ -38,7 +38,7 @@ export const MAX_BYTES = 2 ** 31 - 1;
 // for the GC as before.
 const POOL_BYTES = 128 * 2 ** 20;
 const POOL_PER_SIZE = 32;
-const pool = { float32: new Map<number, TypedArray[]>(), float64: new Map<number, TypedArray[]>() };
+const pool = { float32: new Map<number, TypedArray[]>(), float64: new Map<number, TypedArray[]>(), int32: new Map<number, TypedArray[]>() };
 let pooledBytes = 0;
 
 /**
@@ -53,8 +53,9 @@ export function alloc(dtype: DType, n: number, zeroed = false): TypedArray {
   if (!(bytes <= MAX_BYTES)) {
     throw new RangeError(`cpu: cannot allocate ${n} ${dtype} elements (${bytes} bytes); a CPU buffer holds at most 2^31 - 1 bytes`);
   }
-  // big buffers live in the wasm heap, where the SIMD kernels use them in place
-  const big = heapAlloc(dtype, n);
+  // big float buffers live in the wasm heap, where the SIMD kernels use them in place; int32
+  // ones never do (the heap's kernels are float kernels: keeping ints out keeps them off them)
+  const big = dtype === 'int32' ? null : heapAlloc(dtype, n);
   if (big !== null) {
     if (zeroed) big.fill(0);
     return big;
@@ -66,7 +67,7 @@ export function alloc(dtype: DType, n: number, zeroed = false): TypedArray {
     if (zeroed) data.fill(0);
     return data;
   }
-  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  return typedArray(dtype, n);
 }
 
 function recycle(data: TypedArray): void {
@@ -93,6 +94,7 @@ export function clearPool(): number {
   const bytes = pooledBytes;
   pool.float32.clear();
   pool.float64.clear();
+  pool.int32.clear();
   pooledBytes = 0;
   return bytes;
 }
@@ -146,7 +148,7 @@ export function release(s: CpuStorage): void {
 }
 
 export function dtypeOf(data: TypedArray): DType {
-  return data instanceof Float64Array ? 'float64' : 'float32';
+  return data instanceof Float64Array ? 'float64' : data instanceof Int32Array ? 'int32' : 'float32';
 }
 
 /**

@@ -131,10 +131,10 @@ function makeBackend(rt: Runtime): Backend<GpuStorage> {
   const { kernels, copy } = makeKernels(rt);
   return {
     name: 'webgpu',
-    dtypes: ['float32'],
+    dtypes: ['float32', 'int32'],
     upload(values: ArrayLike<number>, shape: number[], dtype: DType) {
-      if (dtype !== 'float32') {
-        throw new Error(`webgpu: dtype ${dtype} is not supported (tensor of shape ${fmtShape(shape)}); WebGPU holds float32 only: cast first, t.cast('float32').to('webgpu')`);
+      if (dtype !== 'float32' && dtype !== 'int32') {
+        throw new Error(`webgpu: dtype ${dtype} is not supported (tensor of shape ${fmtShape(shape)}); WebGPU holds float32 and int32: cast first, t.cast('float32').to('webgpu')`);
       }
       const n = sizeOf(shape);
       if (values.length !== n) throw new Error(`webgpu: ${values.length} values do not fill shape ${fmtShape(shape)}`);
@@ -145,22 +145,23 @@ function makeBackend(rt: Runtime): Backend<GpuStorage> {
       if (n * 4 > most) {
         throw new RangeError(`webgpu: shape ${fmtShape(shape)} needs ${n * 4} bytes; this device's buffers hold at most ${most} bytes`);
       }
-      const s = rt.fresh(shape);
-      rt.write(s.buf, values instanceof Float32Array ? values : Float32Array.from(values));
+      const s = rt.fresh(shape, dtype);
+      const Of = dtype === 'int32' ? Int32Array : Float32Array;
+      rt.write(s.buf, values instanceof Of ? values : Of.from(values));
       return s;
     },
     read(s, shape) {
       const n = sizeOf(shape);
-      if (isRowMajor(s.view)) return rt.readBack(s.buf, s.view.offset, n);
+      if (isRowMajor(s.view)) return rt.readBack(s.buf, s.view.offset, n, s.dtype);
       // a strided view (permuted, expanded, sliced): gather it row-major first
       const c = copy(s);
-      const values = rt.readBack(c.buf, 0, n);
+      const values = rt.readBack(c.buf, 0, n, s.dtype);
       rt.releaseBuffer(c.buf); // the copy is already recorded before the release
       return values;
     },
     view(s, view) {
       s.buf.refs++;
-      return { device: 'webgpu', buf: s.buf, view };
+      return { device: 'webgpu', dtype: s.dtype, buf: s.buf, view };
     },
     materialize(s) {
       return copy(s);

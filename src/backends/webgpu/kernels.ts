@@ -10,8 +10,8 @@ import { broadcastStrides, coalesce } from '../view';
 import type { GpuStorage } from './layout';
 import type { Runtime } from './runtime';
 import {
-  BINARY_WGSL, UNARY_WGSL, WHERE_WGSL, WORKGROUP,
-  elementwiseSource, matmulSource, reduceSource,
+  BINARY_WGSL, INT_WGSL, TO_FLOAT_WGSL, TO_INT_WGSL, UNARY_WGSL, WHERE_INT_COND_WGSL, WHERE_WGSL, WORKGROUP,
+  argSource, elementwiseSource, gatherSource, matmulSource, reduceSource, scatterAddSource, type Elem,
 } from './wgsl';
 
 export function makeKernels(rt: Runtime) {
@@ -32,8 +32,9 @@ export function makeKernels(rt: Runtime) {
     inputs: GpuStorage[],
     shape: readonly number[],
     dst?: { s: GpuStorage; offset: number; strides: readonly number[] },
+    dtype: GpuStorage['dtype'] = 'float32',
   ): GpuStorage {
-    const out = dst?.s ?? rt.fresh(shape);
+    const out = dst?.s ?? rt.fresh(shape, dtype);
     const n = sizeOf(shape);
     if (n === 0) return out;
     const outStrides = dst?.strides ?? rowMajorStrides(shape);
@@ -41,15 +42,16 @@ export function makeKernels(rt: Runtime) {
     const offsets = [dst?.offset ?? 0, ...inputs.map((s) => s.view.offset)];
     const meta = [n, c.shape.length, ...c.shape, ...c.strides.flatMap((st, k) => [offsets[k]!, ...st])];
     const flat = c.shape.length <= 1;
-    const code = source(`ew:${flat}:${names.join(',')}:${expr}`, () => elementwiseSource(names, expr, flat));
+    const types = [elemOf(out), ...inputs.map(elemOf)];
+    const code = source(`ew:${flat}:${names.join(',')}:${types.join(',')}:${expr}`, () => elementwiseSource(names, expr, flat, types));
     rt.dispatch(code, [rt.meta(meta), out.buf.buffer, ...inputs.map((s) => s.buf.buffer)], Math.ceil(n / WORKGROUP));
     return out;
   }
 
-  const copy = (x: GpuStorage) => elementwise(['x'], UNARY_WGSL.copy, [x], x.view.shape);
+  const copy = (x: GpuStorage) => elementwise(['x'], UNARY_WGSL.copy, [x], x.view.shape, undefined, x.dtype);
 
   function reduce(op: ReduceOp, x: GpuStorage, axes: number[], out: OutInfo): GpuStorage {
-    const res = rt.fresh(out.shape);
+    const res = rt.fresh(out.shape, x.dtype);
     const { shape, strides, offset } = x.view;
     const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
     const pick = (idx: number[], of: readonly number[]) => idx.map((i) => of[i]!);
@@ -63,7 +65,8 @@ export function makeKernels(rt: Runtime) {
     // are few enough outputs that the GPU is not already full of them.
     const tree = R > 64 && A < 4096;
     const schedule = tree ? 'tree' : 'serial';
-    const code = source(`reduce:${op}:${schedule}`, () => reduceSource(op, schedule));
+    const elem = elemOf(x);
+    const code = source(`reduce:${op}:${schedule}:${elem}`, () => reduceSource(op, schedule, elem));
     rt.dispatch(code, [rt.meta(meta), res.buf.buffer, x.buf.buffer], tree ? A : Math.ceil(A / WORKGROUP));
     return res;
   }
@@ -99,23 +102,57 @@ export function makeKernels(rt: Runtime) {
     return res;
   }
 
+  // int32 inputs reach only the ops the engine allows on them (ints: true), each with an i32 snippet
+  const snippet = (op: keyof typeof INT_WGSL, float: string, x: GpuStorage) => (x.dtype === 'int32' ? INT_WGSL[op]! : float);
   const unary = tableOf(UNARY_OPS, (op) => ([x]: GpuStorage[], _: unknown, out: OutInfo) =>
-    elementwise(['x'], UNARY_WGSL[op], [x!], out.shape),
+    elementwise(['x'], snippet(op, UNARY_WGSL[op], x!), [x!], out.shape, undefined, gpuDtype(out)),
   );
   const binary = tableOf([...BINARY_OPS, 'reluGrad'] as const, (op) => (xs: GpuStorage[], _: unknown, out: OutInfo) =>
-    elementwise(['a', 'b'], BINARY_WGSL[op], xs, out.shape),
+    elementwise(['a', 'b'], op === 'reluGrad' ? BINARY_WGSL[op] : snippet(op, BINARY_WGSL[op], xs[0]!), xs, out.shape, undefined, gpuDtype(out)),
   );
+
+  /** Launch meta and buffers on a one-invocation-per-output shader. */
+  const launch = (code: string, meta: number[], buffers: GPUBuffer[], n: number) =>
+    rt.dispatch(code, [rt.meta(meta), ...buffers], Math.ceil(n / WORKGROUP));
 
   const kernels = {
     ...unary,
     ...binary,
-    where: (xs, _, out) => elementwise(['c', 'a', 'b'], WHERE_WGSL, xs, out.shape),
-    // float32 is the only dtype here, so a cast is the identity: another handle on the same view
+    where: (xs, _, out) =>
+      elementwise(['c', 'a', 'b'], xs[0]!.dtype === 'int32' ? WHERE_INT_COND_WGSL : WHERE_WGSL, xs, out.shape, undefined, gpuDtype(out)),
+    // float32 → float32 is the identity: another handle on the same view
     cast: ([x], { dtype }) => {
-      if (dtype !== 'float32') throw new Error(`cast: dtype ${dtype} is not supported on webgpu (float32 only)`);
-      x!.buf.refs++;
-      return { ...x! };
+      if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`cast: dtype ${dtype} is not supported on webgpu (float32 and int32)`);
+      if (dtype === x!.dtype) {
+        x!.buf.refs++;
+        return { ...x! };
+      }
+      return elementwise(['x'], dtype === 'int32' ? TO_INT_WGSL : TO_FLOAT_WGSL, [x!], x!.view.shape, undefined, dtype);
     },
+    gather: ([x, index], { axis }, out) => {
+      const res = rt.fresh(out.shape, x!.dtype);
+      const n = sizeOf(out.shape);
+      if (n === 0) return res;
+      const iv = index!.view;
+      const xv = x!.view;
+      const meta = [n, out.shape.length, axis, xv.shape[axis]!, ...out.shape, iv.offset, ...iv.strides, xv.offset, ...xv.strides];
+      const elem = elemOf(x!);
+      launch(source(`gather:${elem}`, () => gatherSource(elem)), meta, [res.buf.buffer, x!.buf.buffer, index!.buf.buffer], n);
+      return res;
+    },
+    scatterAdd: ([g, index], { axis }, out) => {
+      const res = rt.fresh(out.shape, g!.dtype);
+      const n = sizeOf(out.shape);
+      if (n === 0) return res;
+      const gv = g!.view;
+      const iv = index!.view;
+      const meta = [n, out.shape.length, axis, ...out.shape, ...iv.shape, gv.offset, ...gv.strides, iv.offset, ...iv.strides];
+      const elem = elemOf(g!);
+      launch(source(`scatterAdd:${elem}`, () => scatterAddSource(elem)), meta, [res.buf.buffer, g!.buf.buffer, index!.buf.buffer], n);
+      return res;
+    },
+    argmax: ([x], { axis }, out) => argReduce('argmax', x!, axis, out),
+    argmin: ([x], { axis }, out) => argReduce('argmin', x!, axis, out),
     sum: ([x], { axes }, out) => reduce('sum', x!, axes, out),
     max: ([x], { axes }, out) => reduce('max', x!, axes, out),
     min: ([x], { axes }, out) => reduce('min', x!, axes, out),
@@ -139,14 +176,14 @@ export function makeKernels(rt: Runtime) {
     },
 
     pad: ([x], { before }, out) => {
-      const res = rt.fresh(out.shape);
+      const res = rt.fresh(out.shape, x!.dtype);
       rt.clear(res.buf, sizeOf(out.shape) * 4);
       const strides = rowMajorStrides(out.shape);
       const offset = before.reduce((o, b, i) => o + b * strides[i]!, 0);
-      return elementwise(['x'], UNARY_WGSL.copy, [x!], x!.view.shape, { s: res, offset, strides });
+      return elementwise(['x'], UNARY_WGSL.copy, [x!], x!.view.shape, { s: res, offset, strides }, x!.dtype);
     },
     concat: (xs, { axis }, out) => {
-      const res = rt.fresh(out.shape);
+      const res = rt.fresh(out.shape, xs[0]!.dtype);
       const strides = rowMajorStrides(out.shape);
       let at = 0;
       for (const x of xs) {
@@ -157,6 +194,22 @@ export function makeKernels(rt: Runtime) {
     },
   } satisfies KernelTable<GpuStorage>;
 
+  function argReduce(op: 'argmax' | 'argmin', x: GpuStorage, axis: number, out: OutInfo): GpuStorage {
+    const res = rt.fresh(out.shape, 'int32');
+    const n = sizeOf(out.shape);
+    if (n === 0) return res;
+    const { shape, strides, offset } = x.view;
+    const keptShape = shape.filter((_, i) => i !== axis);
+    const keptStrides = strides.filter((_, i) => i !== axis);
+    const meta = [n, keptShape.length, ...keptShape, ...keptStrides, offset, shape[axis]!, strides[axis]!];
+    const elem = elemOf(x);
+    launch(source(`${op}:${elem}`, () => argSource(op, elem)), meta, [res.buf.buffer, x.buf.buffer], n);
+    return res;
+  }
+
   return { kernels, copy };
 }
+
+const elemOf = (s: GpuStorage): Elem => (s.dtype === 'int32' ? 'i32' : 'f32');
+const gpuDtype = (out: OutInfo): GpuStorage['dtype'] => (out.dtype === 'int32' ? 'int32' : 'float32');
 

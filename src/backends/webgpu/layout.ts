@@ -14,6 +14,8 @@ export interface GpuBuffer {
 
 export interface GpuStorage extends Storage {
   readonly device: 'webgpu';
+  /** what the buffer's 32-bit words hold (WGSL f32 or i32) */
+  readonly dtype: 'float32' | 'int32';
   readonly buf: GpuBuffer;
   /** shape, strides and offset in elements (strides 0 on broadcast axes) */
   readonly view: View;

@@ -149,13 +149,13 @@ export class Runtime {
   }
 
   /** A fresh storage handle (row-major, offset 0) on a new buffer. */
-  fresh(shape: readonly number[]): GpuStorage {
+  fresh(shape: readonly number[], dtype: 'float32' | 'int32' = 'float32'): GpuStorage {
     const buf = this.acquire(Math.max(4, sizeOf(shape) * 4));
-    return { device: 'webgpu', buf, view: rowMajor([...shape]) };
+    return { device: 'webgpu', dtype, buf, view: rowMajor([...shape]) };
   }
 
-  /** Copy float32 values into the start of a buffer. */
-  write(b: GpuBuffer, values: Float32Array): void {
+  /** Copy float32 (or int32) values into the start of a buffer. */
+  write(b: GpuBuffer, values: Float32Array | Int32Array): void {
     if (values.length === 0) return;
     // writeBuffer runs before the open encoder: submit it first if it uses this buffer
     if (this.#touched.has(b.buffer)) this.flush();
@@ -266,15 +266,16 @@ export class Runtime {
   }
 
   /** Read `n` floats starting at element `offset` of a buffer (the only place that waits for the GPU). */
-  async readBack(b: GpuBuffer, offset: number, n: number): Promise<Float32Array> {
+  async readBack(b: GpuBuffer, offset: number, n: number, dtype: 'float32' | 'int32' = 'float32'): Promise<Float32Array | Int32Array> {
     this.check();
-    if (n === 0) return new Float32Array(0);
+    const Out = dtype === 'int32' ? Int32Array : Float32Array;
+    if (n === 0) return new Out(0);
     const staging = this.device.createBuffer({ size: n * 4, usage: USAGE.MAP_READ | USAGE.COPY_DST });
     this.#enc().copyBufferToBuffer(b.buffer, offset * 4, staging, 0, n * 4);
     this.flush();
     try {
       await staging.mapAsync(MAP_READ_MODE);
-      const out = new Float32Array(staging.getMappedRange().slice(0));
+      const out = new Out(staging.getMappedRange().slice(0));
       staging.unmap();
       this.check();
       return out;

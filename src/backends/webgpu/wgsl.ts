@@ -60,6 +60,42 @@ export const BINARY_WGSL: Record<BinaryOp | 'reluGrad', string> = {
 };
 
 export const WHERE_WGSL = 'select(b, a, c != 0.0 || isNan_(c))';
+/** where with an int32 condition */
+export const WHERE_INT_COND_WGSL = 'select(b, a, c != 0)';
+
+/** WGSL's element type for a dtype held on the GPU. */
+export type Elem = 'f32' | 'i32';
+
+/**
+ * i32 snippets where the float one does not type-check or differs. Integer + − × and negation
+ * wrap modulo 2³² in WGSL, as on the CPU (Math.imul, Int32Array stores); there is no NaN.
+ */
+export const INT_WGSL: Partial<Record<UnaryOp | BinaryOp | 'copy', string>> = {
+  copy: 'x',
+  neg: '-x',
+  abs: 'abs(x)',
+  sign: 'select(select(0, -1, x < 0), 1, x > 0)',
+  relu: 'max(x, 0)',
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  maximum: 'max(a, b)',
+  minimum: 'min(a, b)',
+  eq: 'select(0, 1, a == b)',
+  ne: 'select(0, 1, a != b)',
+  lt: 'select(0, 1, a < b)',
+  le: 'select(0, 1, a <= b)',
+  gt: 'select(0, 1, a > b)',
+  ge: 'select(0, 1, a >= b)',
+};
+
+/**
+ * float32 → int32 as on the CPU: toward zero, saturating (2³¹ − 1 is not a float32, so the top
+ * is chosen explicitly), NaN → 0 (WGSL leaves both to the driver).
+ */
+export const TO_INT_WGSL =
+  'select(select(select(i32(x), 2147483647, x >= 2147483648.0), i32(-2147483647 - 1), x < -2147483648.0), 0, isNan_(x))';
+export const TO_FLOAT_WGSL = 'f32(x)';
 
 // Helpers pasted into elementwise shaders that use them.
 const HELPERS: Record<string, string> = {
@@ -150,11 +186,13 @@ fn pow_(a: f32, b: f32) -> f32 {
  * all the same code. The `flat` variant serves rank ≤ 1 (after coalescing: contiguous operands and
  * scalars), the common case, without the divisions.
  */
-export function elementwiseSource(names: readonly string[], expr: string, flat: boolean): string {
+export function elementwiseSource(names: readonly string[], expr: string, flat: boolean, types: readonly Elem[] = []): string {
   const helpers = Object.keys(HELPERS).filter((h) => expr.includes(`${h}(`));
   const ops = ['o', ...names];
+  // types: the output's element type, then each input's (f32 where left out)
+  const ty = (k: number) => types[k] ?? 'f32';
   const bindings = names
-    .map((v, k) => `@group(0) @binding(${k + 2}) var<storage, read> ${v}_: array<f32>;`)
+    .map((v, k) => `@group(0) @binding(${k + 2}) var<storage, read> ${v}_: array<${ty(k + 1)}>;`)
     .join('\n');
   const base = (k: number) => `2u + rank + ${k}u * (rank + 1u)`;
   // flat: rank <= 1 after coalescing (contiguous or scalar operands), so no divisions at all
@@ -172,7 +210,7 @@ export function elementwiseSource(names: readonly string[], expr: string, flat: 
   }`;
   return /* wgsl */ `${SPECIALS}${helpers.map((h) => HELPERS[h]).join('\n')}
 @group(0) @binding(0) var<storage, read> dims: array<u32>;
-@group(0) @binding(1) var<storage, read_write> o_: array<f32>;
+@group(0) @binding(1) var<storage, read_write> o_: array<${ty(0)}>;
 ${bindings}
 
 @compute @workgroup_size(${WORKGROUP})
@@ -188,6 +226,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }
 
 const REDUCE_INIT: Record<ReduceOp, string> = { sum: '0.0', max: 'NEG_INF()', min: 'INF()' };
+const REDUCE_INIT_INT: Record<ReduceOp, string> = { sum: '0', max: 'i32(-2147483647 - 1)', min: '2147483647' };
+const REDUCE_COMBINE_INT: Record<ReduceOp, string> = { sum: 'acc + v', max: 'max(acc, v)', min: 'min(acc, v)' };
 // NaN propagates in max/min (where the driver keeps NaNs), as on the CPU
 const REDUCE_COMBINE: Record<ReduceOp, string> = {
   sum: 'acc + v',
@@ -202,13 +242,15 @@ const REDUCE_COMBINE: Record<ReduceOp, string> = {
  *   then the workgroup halves its partials in workgroup memory (log2(256) = 8 barrier steps);
  * - 'serial': one invocation per output folds its R elements alone (small R, many outputs).
  */
-export function reduceSource(op: ReduceOp, schedule: 'tree' | 'serial'): string {
+export function reduceSource(op: ReduceOp, schedule: 'tree' | 'serial', elem: Elem = 'f32'): string {
+  const T = elem;
+  const init = (elem === 'i32' ? REDUCE_INIT_INT : REDUCE_INIT)[op];
   const head = /* wgsl */ `${SPECIALS}
 @group(0) @binding(0) var<storage, read> dims: array<u32>;
-@group(0) @binding(1) var<storage, read_write> o_: array<f32>;
-@group(0) @binding(2) var<storage, read> x_: array<f32>;
+@group(0) @binding(1) var<storage, read_write> o_: array<${T}>;
+@group(0) @binding(2) var<storage, read> x_: array<${T}>;
 
-fn combine(acc: f32, v: f32) -> f32 { return ${REDUCE_COMBINE[op]}; }
+fn combine(acc: ${T}, v: ${T}) -> ${T} { return ${(elem === 'i32' ? REDUCE_COMBINE_INT : REDUCE_COMBINE)[op]}; }
 
 // offset of output o's first input element
 fn outBase(o: u32) -> u32 {
@@ -245,7 +287,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let o = gid.x + gid.y * nwg.x * ${WORKGROUP}u;
   if (o >= dims[0]) { return; }
   let base = outBase(o);
-  var acc: f32 = ${REDUCE_INIT[op]};
+  var acc: ${T} = ${init};
   for (var r = 0u; r < dims[1]; r++) {
     acc = combine(acc, x_[base + redOffset(r)]);
   }
@@ -253,7 +295,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }`;
   }
   return /* wgsl */ `${head}
-var<workgroup> part: array<f32, ${WORKGROUP}>;
+var<workgroup> part: array<${T}, ${WORKGROUP}>;
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -261,7 +303,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let o = wid.x + wid.y * nwg.x;
   if (o >= dims[0]) { return; }
   let base = outBase(o);
-  var acc: f32 = ${REDUCE_INIT[op]};
+  var acc: ${T} = ${init};
   for (var r = lid; r < dims[1]; r += ${WORKGROUP}u) {
     acc = combine(acc, x_[base + redOffset(r)]);
   }
@@ -371,5 +413,133 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   }`,
     )
     .join('\n  ')}
+}`;
+}
+
+
+/** Turn flat index `i` into coordinates over dims[at..at+rank) and dot them with each operand's strides. */
+const COORDS = /* wgsl */ `
+fn coord(i: u32, d: u32, shapeAt: u32, rank: u32) -> u32 {
+  var rem = i;
+  for (var k = i32(rank) - 1; k > i32(d); k--) { rem = rem / dims[shapeAt + u32(k)]; }
+  return rem % dims[shapeAt + d];
+}`;
+
+/**
+ * gather along `axis`: out[i] = x[at i with the axis coordinate replaced by index[i]]; an index
+ * outside [0, size) reads 0 (the CPU throws; a shader cannot). meta = [n, rank, axis, size,
+ * outShape[rank], iOff, iStrides[rank], xOff, xStrides[rank]].
+ */
+export function gatherSource(elem: Elem): string {
+  return /* wgsl */ `
+@group(0) @binding(0) var<storage, read> dims: array<u32>;
+@group(0) @binding(1) var<storage, read_write> o_: array<${elem}>;
+@group(0) @binding(2) var<storage, read> x_: array<${elem}>;
+@group(0) @binding(3) var<storage, read> idx_: array<i32>;
+${COORDS}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * ${WORKGROUP}u;
+  if (i >= dims[0]) { return; }
+  let rank = dims[1];
+  let axis = dims[2];
+  let size = dims[3];
+  let iAt = 4u + rank;
+  let xAt = 5u + 2u * rank;
+  var iP = dims[iAt];
+  var xP = dims[xAt];
+  for (var d = 0u; d < rank; d++) {
+    let c = coord(i, d, 4u, rank);
+    iP += c * dims[iAt + 1u + d];
+    if (d != axis) { xP += c * dims[xAt + 1u + d]; }
+  }
+  let j = idx_[iP];
+  if (j < 0 || u32(j) >= size) { o_[i] = ${elem}(0); return; }
+  o_[i] = x_[xP + u32(j) * dims[xAt + 1u + axis]];
+}`;
+}
+
+/**
+ * scatterAdd along `axis`, one invocation per output element (no float atomics in WGSL): out[o]
+ * sums g over the index positions t along the axis whose index equals o's axis coordinate, in
+ * order t = 0, 1, ... (deterministic). Out-of-range indices add nowhere. meta = [n, rank, axis,
+ * outShape[rank], idxShape[rank], gOff, gStrides[rank], iOff, iStrides[rank]].
+ */
+export function scatterAddSource(elem: Elem): string {
+  return /* wgsl */ `
+@group(0) @binding(0) var<storage, read> dims: array<u32>;
+@group(0) @binding(1) var<storage, read_write> o_: array<${elem}>;
+@group(0) @binding(2) var<storage, read> g_: array<${elem}>;
+@group(0) @binding(3) var<storage, read> idx_: array<i32>;
+${COORDS}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let o = gid.x + gid.y * nwg.x * ${WORKGROUP}u;
+  if (o >= dims[0]) { return; }
+  let rank = dims[1];
+  let axis = dims[2];
+  let sAt = 3u + rank;
+  let gAt = 3u + 2u * rank;
+  let iAt = 4u + 3u * rank;
+  var gP = dims[gAt];
+  var iP = dims[iAt];
+  var want = 0u;
+  for (var d = 0u; d < rank; d++) {
+    let c = coord(o, d, 3u, rank);
+    if (d == axis) { want = c; continue; }
+    if (c >= dims[sAt + d]) { o_[o] = ${elem}(0); return; }
+    gP += c * dims[gAt + 1u + d];
+    iP += c * dims[iAt + 1u + d];
+  }
+  var acc = ${elem}(0);
+  let n = dims[sAt + axis];
+  let gs = dims[gAt + 1u + axis];
+  let is = dims[iAt + 1u + axis];
+  for (var t = 0u; t < n; t++) {
+    let j = idx_[iP + t * is];
+    if (j >= 0 && u32(j) == want) { acc += g_[gP + t * gs]; }
+  }
+  o_[o] = acc;
+}`;
+}
+
+/**
+ * argmax/argmin along one axis: the first position of the extremum, the first NaN winning (as the
+ * CPU, PyTorch). meta = [nOut, keptRank, keptShape[keptRank], keptStrides[keptRank], offset,
+ * size, axisStride].
+ */
+export function argSource(op: 'argmax' | 'argmin', elem: Elem): string {
+  const better = op === 'argmax' ? 'v > m' : 'v < m';
+  const nan = elem === 'f32' ? 'isNan_' : 'noNan_';
+  return /* wgsl */ `${SPECIALS}
+fn noNan_(x: i32) -> bool { return false; }
+@group(0) @binding(0) var<storage, read> dims: array<u32>;
+@group(0) @binding(1) var<storage, read_write> o_: array<i32>;
+@group(0) @binding(2) var<storage, read> x_: array<${elem}>;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let o = gid.x + gid.y * nwg.x * ${WORKGROUP}u;
+  if (o >= dims[0]) { return; }
+  let kr = dims[1];
+  var p = dims[2u + 2u * kr];
+  var rem = o;
+  for (var d = i32(kr) - 1; d >= 0; d--) {
+    let n = dims[2u + u32(d)];
+    p += (rem % n) * dims[2u + kr + u32(d)];
+    rem = rem / n;
+  }
+  let size = dims[3u + 2u * kr];
+  let st = dims[4u + 2u * kr];
+  var best = 0u;
+  var m = x_[p];
+  if (!${nan}(m)) {
+    for (var j = 1u; j < size; j++) {
+      let v = x_[p + j * st];
+      if (${nan}(v)) { best = j; break; }
+      if (${better}) { m = v; best = j; }
+    }
+  }
+  o_[o] = i32(best);
 }`;
 }
