@@ -16,7 +16,7 @@ describe('int32 creation', () => {
     expect(t.dtype).toBe('int32');
     expect(t.dataSync()).toBeInstanceOf(Int32Array);
     expect(t.toArray()).toEqual([[1, -2], [3, 4]]);
-    expect(t.toString()).toBe('Tensor([2,2], int32, cpu) [[1,-2],[3,4]]');
+    expect(t.toString()).toBe('tensor([[ 1, -2],\n        [ 3,  4]], dtype=int32, device=cpu)');
     expect(T.zeros([2], { dtype: 'int32' }).dataSync()).toBeInstanceOf(Int32Array);
     expect(vals(T.arange(4, undefined, 1, { dtype: 'int32' }))).toEqual([0, 1, 2, 3]);
     expect(i32([7]).item()).toBe(7);

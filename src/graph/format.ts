@@ -62,7 +62,9 @@ function collect(values: TypedArray, shape: readonly number[], summarise: boolea
  * `precision` decimals unless the finite magnitudes span more than 10³, exceed 10⁸ or fall below
  * 10⁻⁴, where scientific notation keeps small and large values readable side by side.
  */
-function formatter(shown: number[], precision: number): (v: number) => string {
+function formatter(shown: number[], precision: number, integer = false): (v: number) => string {
+  // an integer dtype prints its values as they are (PyTorch: `tensor([1, -2], dtype=torch.int32)`)
+  if (integer) return (v) => String(v);
   const finite = shown.filter(Number.isFinite);
   const special = (v: number) => (Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf');
   if (finite.length === 0) return special;
@@ -92,7 +94,7 @@ function formatter(shown: number[], precision: number): (v: number) => string {
 export function formatValues(values: TypedArray, shape: readonly number[], indent: number, opts: PrintOptions = options): string {
   const size = shape.reduce((a, b) => a * b, 1);
   const summarise = size > opts.threshold;
-  const fmt = formatter(collect(values, shape, summarise, opts.edgeItems), opts.precision);
+  const fmt = formatter(collect(values, shape, summarise, opts.edgeItems), opts.precision, values instanceof Int32Array);
   if (shape.length === 0) return fmt(values[0]!);
   const cells = collect(values, shape, summarise, opts.edgeItems).map(fmt);
   const width = Math.max(...cells.map((c) => c.length), 0);
