@@ -32,38 +32,203 @@ function binary(op: BinaryOp | 'reluGrad', a: TensorLike, b: TensorLike): Tensor
 
 const unary = (op: UnaryOp, x: Tensor) => apply(op, [tensorArg(op, x, 1)], {});
 
+/**
+ * a + b elementwise, with numpy broadcasting (either side may be a number).
+ *
+ * @example
+ * add(tensor([1, 2]), 10);   // [11, 12]
+ */
 export const add = (a: TensorLike, b: TensorLike) => binary('add', a, b);
+/**
+ * a − b elementwise, with numpy broadcasting.
+ *
+ * @example
+ * sub(tensor([5, 5]), tensor([1, 2]));   // [4, 3]
+ */
 export const sub = (a: TensorLike, b: TensorLike) => binary('sub', a, b);
+/**
+ * a · b elementwise, with numpy broadcasting.
+ *
+ * @example
+ * mul(tensor([[1], [2]]), tensor([1, 10]));   // [[1, 10], [2, 20]]
+ */
 export const mul = (a: TensorLike, b: TensorLike) => binary('mul', a, b);
+/**
+ * a / b elementwise, with numpy broadcasting.
+ *
+ * @example
+ * div(1, tensor([2, 4]));   // [0.5, 0.25]
+ */
 export const div = (a: TensorLike, b: TensorLike) => binary('div', a, b);
+/**
+ * aᵇ elementwise, with numpy broadcasting.
+ *
+ * @example
+ * pow(tensor([2, 3]), 2);   // [4, 9]
+ */
 export const pow = (a: TensorLike, b: TensorLike) => binary('pow', a, b);
+/**
+ * The larger of a and b elementwise, with numpy broadcasting.
+ *
+ * @example
+ * maximum(tensor([1, 5]), 3);   // [3, 5]
+ */
 export const maximum = (a: TensorLike, b: TensorLike) => binary('maximum', a, b);
+/**
+ * The smaller of a and b elementwise, with numpy broadcasting.
+ *
+ * @example
+ * minimum(tensor([1, 5]), 3);   // [1, 3]
+ */
 export const minimum = (a: TensorLike, b: TensorLike) => binary('minimum', a, b);
+/**
+ * a = b elementwise as 1 or 0 (not differentiated), with numpy broadcasting.
+ *
+ * @example
+ * eq(tensor([1, 2, 3]), 2);   // [0, 1, 0]
+ */
 export const eq = (a: TensorLike, b: TensorLike) => binary('eq', a, b);
+/**
+ * a ≠ b elementwise as 1 or 0 (not differentiated).
+ *
+ * @example
+ * ne(tensor([1, 2, 3]), 2);   // [1, 0, 1]
+ */
 export const ne = (a: TensorLike, b: TensorLike) => binary('ne', a, b);
+/**
+ * a < b elementwise as 1 or 0 (not differentiated).
+ *
+ * @example
+ * lt(tensor([1, 2, 3]), 2);   // [1, 0, 0]
+ */
 export const lt = (a: TensorLike, b: TensorLike) => binary('lt', a, b);
+/**
+ * a ≤ b elementwise as 1 or 0 (not differentiated).
+ *
+ * @example
+ * le(tensor([1, 2, 3]), 2);   // [1, 1, 0]
+ */
 export const le = (a: TensorLike, b: TensorLike) => binary('le', a, b);
+/**
+ * a > b elementwise as 1 or 0 (not differentiated).
+ *
+ * @example
+ * gt(tensor([1, 2, 3]), 2);   // [0, 0, 1]
+ */
 export const gt = (a: TensorLike, b: TensorLike) => binary('gt', a, b);
+/**
+ * a ≥ b elementwise as 1 or 0 (not differentiated).
+ *
+ * @example
+ * ge(tensor([1, 2, 3]), 2);   // [0, 1, 1]
+ */
 export const ge = (a: TensorLike, b: TensorLike) => binary('ge', a, b);
 
+/**
+ * −x elementwise.
+ *
+ * @example
+ * neg(tensor([1, -2]));   // [-1, 2]
+ */
 export const neg = (x: Tensor) => unary('neg', x);
+/**
+ * eˣ elementwise.
+ *
+ * @example
+ * exp(tensor([0, 1]));   // [1, e]
+ */
 export const exp = (x: Tensor) => unary('exp', x);
+/**
+ * The natural logarithm elementwise (−inf at 0, NaN below).
+ *
+ * @example
+ * log(tensor([1, Math.E]));   // [0, 1]
+ */
 export const log = (x: Tensor) => unary('log', x);
-/** log(1 + x), precise where x is small (where log(1 + x) rounds x away). */
+/**
+ * log(1 + x), precise where x is small (where log(1 + x) rounds x away).
+ *
+ * @example
+ * log1p(tensor([1e-10], { dtype: 'float64' }));   // [1e-10], not 0
+ */
 export const log1p = (x: Tensor) => unary('log1p', x);
+/**
+ * √x elementwise.
+ *
+ * @example
+ * sqrt(tensor([4, 9]));   // [2, 3]
+ */
 export const sqrt = (x: Tensor) => unary('sqrt', x);
+/**
+ * |x| elementwise (gradient 0 at 0).
+ *
+ * @example
+ * abs(tensor([-2, 3]));   // [2, 3]
+ */
 export const abs = (x: Tensor) => unary('abs', x);
+/**
+ * −1, 0 or 1 by the sign of x (not differentiated).
+ *
+ * @example
+ * sign(tensor([-2, 0, 3]));   // [-1, 0, 1]
+ */
 export const sign = (x: Tensor) => unary('sign', x);
+/**
+ * max(x, 0) elementwise (gradient 0 at 0, as PyTorch).
+ *
+ * @example
+ * relu(tensor([-1, 2]));   // [0, 2]
+ */
 export const relu = (x: Tensor) => unary('relu', x);
-/** relu's backward: g where x > 0, else 0 (one kernel; its own gradient flows to g only). */
+/**
+ * relu's backward: g where x > 0, else 0 (one kernel; its own gradient flows to g only).
+ *
+ * @example
+ * reluGrad(tensor([5, 5]), tensor([-1, 2]));   // [0, 5]
+ */
 export const reluGrad = (g: TensorLike, x: TensorLike) => binary('reluGrad', g, x);
+/**
+ * 1 / (1 + e⁻ˣ) elementwise.
+ *
+ * @example
+ * sigmoid(tensor([0]));   // [0.5]
+ */
 export const sigmoid = (x: Tensor) => unary('sigmoid', x);
+/**
+ * The hyperbolic tangent elementwise.
+ *
+ * @example
+ * tanh(tensor([0, 100]));   // [0, 1]
+ */
 export const tanh = (x: Tensor) => unary('tanh', x);
+/**
+ * sin x elementwise (radians).
+ *
+ * @example
+ * sin(tensor([0, Math.PI / 2]));   // [0, 1]
+ */
 export const sin = (x: Tensor) => unary('sin', x);
+/**
+ * cos x elementwise (radians).
+ *
+ * @example
+ * cos(tensor([0, Math.PI]));   // [1, -1]
+ */
 export const cos = (x: Tensor) => unary('cos', x);
+/**
+ * x² elementwise (x · x).
+ *
+ * @example
+ * square(tensor([-3, 2]));   // [9, 4]
+ */
 export const square = (x: Tensor) => mul(tensorArg('square', x, 1), x);
 
-/** where(cond, a, b): a where cond ≠ 0, else b (numpy broadcasting over all three). */
+/**
+ * where(cond, a, b): a where cond ≠ 0, else b (numpy broadcasting over all three).
+ *
+ * @example
+ * where(gt(x, 0), x, 0);   // x where positive, else 0
+ */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   tensorArg('where', cond, 1);
   likeArg('where', a, 2);
@@ -72,7 +237,12 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   return apply('where', [cond, lift(a, like, 'where'), lift(b, like, 'where')], {});
 }
 
-/** clamp(x, lo, hi): the gradient passes where lo ≤ x ≤ hi (bounds included, as PyTorch). */
+/**
+ * clamp(x, lo, hi): the gradient passes where lo ≤ x ≤ hi (bounds included, as PyTorch).
+ *
+ * @example
+ * clamp(tensor([-2, 0.5, 3]), 0, 1);   // [0, 0.5, 1]
+ */
 export function clamp(x: Tensor, lo?: TensorLike, hi?: TensorLike): Tensor {
   tensorArg('clamp', x, 1);
   if (lo !== undefined) likeArg('clamp', lo, 2);
@@ -83,7 +253,12 @@ export function clamp(x: Tensor, lo?: TensorLike, hi?: TensorLike): Tensor {
   return y;
 }
 
-/** x for x > 0, slope·x otherwise; the gradient at 0 is slope (the x ≤ 0 branch, as PyTorch). */
+/**
+ * x for x > 0, slope·x otherwise; the gradient at 0 is slope (the x ≤ 0 branch, as PyTorch).
+ *
+ * @example
+ * leakyRelu(tensor([-2, 3]), 0.1);   // [-0.2, 3]
+ */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   tensorArg('leakyRelu', x, 1);
   numberArg('leakyRelu', 'slope', slope);
@@ -95,6 +270,9 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
  * overflow). log1p, not log(1 + eˣ): for x < −37, 1 + eˣ rounds to 1 in float64 (softplus(−40)
  * gave 0 for 4.25e-18). No kinks inside: the earlier max(x, 0) + log(1 + e^−|x|) gave wrong first
  * and second derivatives at exactly x = 0 (relu'(0) = abs'(0) = 0 do not add up to σ(0) = ½).
+ *
+ * @example
+ * softplus(tensor([0, 50]));   // [log 2, 50]
  */
 export function softplus(x: Tensor): Tensor {
   tensorArg('softplus', x, 1);
@@ -105,6 +283,10 @@ export function softplus(x: Tensor): Tensor {
 /**
  * x converted to `dtype`. float → int32 truncates toward zero (as PyTorch); values beyond the
  * int32 range saturate to its ends and NaN becomes 0 (PyTorch leaves these undefined).
+ *
+ * @example
+ * cast(tensor([1, 2]), 'float64').dtype;   // 'float64'
+ * cast(tensor([-1.7, 2.9]), 'int32');      // [-1, 2]
  */
 export function cast(x: Tensor, dtype: DType): Tensor {
   tensorArg('cast', x, 1);
@@ -138,6 +320,13 @@ function normAxes(op: string, x: Tensor, axis: Axis | undefined, keepDims: unkno
   return axes.sort((a, b) => a - b);
 }
 
+/**
+ * Σ over `axis` (one axis, a list, or all when left out), keeping them as size 1 with keepDims.
+ *
+ * @example
+ * sum(tensor([[1, 2], [3, 4]]));      // 10
+ * sum(tensor([[1, 2], [3, 4]]), 0);   // [4, 6]
+ */
 export const sum = (x: Tensor, axis?: Axis, keepDims = false) =>
   apply('sum', [x], { axes: normAxes('sum', x, axis, keepDims), keepDims });
 
@@ -151,14 +340,32 @@ function extremumAxes(op: 'max' | 'min', x: Tensor, axis: Axis | undefined, keep
   return axes;
 }
 
+/**
+ * The largest value over `axis` (all axes when left out); tied maxima share the gradient evenly.
+ *
+ * @example
+ * max(tensor([[1, 2], [3, 4]]), 1);   // [2, 4]
+ */
 export function max(x: Tensor, axis?: Axis, keepDims = false): Tensor {
   return apply('max', [x], { axes: extremumAxes('max', x, axis, keepDims), keepDims });
 }
 
+/**
+ * The smallest value over `axis` (all axes when left out); tied minima share the gradient evenly.
+ *
+ * @example
+ * min(tensor([[1, 2], [3, 4]]), 1);   // [1, 3]
+ */
 export function min(x: Tensor, axis?: Axis, keepDims = false): Tensor {
   return apply('min', [x], { axes: extremumAxes('min', x, axis, keepDims), keepDims });
 }
 
+/**
+ * The mean over `axis` (all axes when left out): sum / count.
+ *
+ * @example
+ * mean(tensor([[1, 2], [3, 4]]), -1, true);   // [[1.5], [3.5]]
+ */
 export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
   const axes = normAxes('mean', x, axis, keepDims);
   const n = axes.reduce((p, a) => p * x.shape[a]!, 1);
@@ -187,6 +394,9 @@ function rowMax(x: Tensor, axis: number): Tensor {
  * −inf, or an empty axis, gives −inf (as PyTorch) with a zero gradient (PyTorch: NaN, from
  * exp(−inf − (−inf))): the log takes Σ = 1 there, under a where that puts the −inf back, so no
  * 1/0 reaches the backward.
+ *
+ * @example
+ * logSumExp(tensor([0, 0]));   // log 2
  */
 export function logSumExp(x: Tensor, axis: number = -1, keepDims = false): Tensor {
   // checked here so a bad axis is reported as logSumExp's, not as the inner max's
@@ -201,6 +411,12 @@ export function logSumExp(x: Tensor, axis: number = -1, keepDims = false): Tenso
   return keepDims ? lse : squeeze(lse, axis);
 }
 
+/**
+ * eˣ / Σ eˣ along `axis` (default the last), computed with the row max subtracted.
+ *
+ * @example
+ * softmax(tensor([[1, 1], [0, Math.log(3)]]));   // [[0.5, 0.5], [0.25, 0.75]]
+ */
 export function softmax(x: Tensor, axis = -1): Tensor {
   axis = axisArg('softmax', axis, tensorArg('softmax', x, 1).shape.length, x.shape);
   // the plain max: a row with +inf or all −inf is NaN throughout, as in PyTorch
@@ -213,6 +429,9 @@ export function softmax(x: Tensor, axis = -1): Tensor {
  * log softmax(x) = (x − m) − log Σ exp(x − m), in that order: x − m is exact for the largest
  * entries, while x − (m + log Σ) would round m + log Σ to m's ulp first (float32
  * [1e4, 1e4, −1e4] gave −0.693359 for −0.693147). A row of −inf gives NaN, as in PyTorch.
+ *
+ * @example
+ * const logp = logSoftmax(logits);   // [N, C]: each row's log-probabilities
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   axis = axisArg('logSoftmax', axis, tensorArg('logSoftmax', x, 1).shape.length, x.shape);
@@ -222,6 +441,12 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 
 // ---------------------------------------------------------------- movement
 
+/**
+ * The same elements in row-major order under a new shape; one entry may be −1 (inferred).
+ *
+ * @example
+ * reshape(arange(6), [2, -1]).shape;   // [2, 3]
+ */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   tensorArg('reshape', x, 1);
   arrayArg('reshape', 'shape', shape, 'integers (-1 for one inferred dim)');
@@ -239,8 +464,20 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return apply('reshape', [x], { shape: out });
 }
 
+/**
+ * x as a vector of its elements (row-major): reshape(x, [-1]).
+ *
+ * @example
+ * flatten(zeros([2, 3])).shape;   // [6]
+ */
 export const flatten = (x: Tensor) => reshape(tensorArg('flatten', x, 1), [-1]);
 
+/**
+ * Reorder the axes: output axis i is input axis perm[i].
+ *
+ * @example
+ * permute(zeros([2, 3, 4]), [2, 0, 1]).shape;   // [4, 2, 3]
+ */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   tensorArg('permute', x, 1);
   arrayArg('permute', 'perm', perm, 'axes');
@@ -251,7 +488,13 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   return apply('permute', [x], { perm: perm.map((p) => axisArg('permute', p, r, x.shape)) });
 }
 
-/** transpose(x): reverse the axes; transpose(x, perm): permute; transpose(x, i, j): swap two axes. */
+/**
+ * transpose(x): reverse the axes; transpose(x, perm): permute; transpose(x, i, j): swap two axes.
+ *
+ * @example
+ * transpose(zeros([2, 3])).shape;         // [3, 2]
+ * transpose(zeros([2, 3, 4]), 0, 2).shape;   // [4, 3, 2]
+ */
 export function transpose(x: Tensor, perm?: readonly number[] | number, j?: number): Tensor {
   const r = tensorArg('transpose', x, 1).shape.length;
   if (typeof perm === 'number') {
@@ -267,7 +510,12 @@ export function transpose(x: Tensor, perm?: readonly number[] | number, j?: numb
   return permute(x, perm ?? [...Array(r).keys()].reverse());
 }
 
-/** Broadcast to `shape` (numpy's broadcast_to; -1 keeps a dim). A view: no copy on the CPU. */
+/**
+ * Broadcast to `shape` (numpy's broadcast_to; -1 keeps a dim). A view: no copy on the CPU.
+ *
+ * @example
+ * expand(tensor([[1], [2]]), [2, 3]);   // [[1, 1, 1], [2, 2, 2]]
+ */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   tensorArg('expand', x, 1);
   arrayArg('expand', 'shape', shape, 'non-negative integers (or -1 to keep a dim)');
@@ -286,8 +534,21 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   });
   return apply('expand', [x], { shape: full });
 }
+/**
+ * Another name for expand (numpy's broadcast_to).
+ *
+ * @example
+ * broadcastTo(tensor([1, 2]), [3, 2]).shape;   // [3, 2]
+ */
 export const broadcastTo = expand;
 
+/**
+ * Drop axes of size 1: the given ones (each must have size 1), or all of them.
+ *
+ * @example
+ * squeeze(zeros([1, 3, 1])).shape;      // [3]
+ * squeeze(zeros([1, 3, 1]), 0).shape;   // [3, 1]
+ */
 export function squeeze(x: Tensor, axis?: Axis): Tensor {
   tensorArg('squeeze', x, 1);
   let axes: number[];
@@ -301,6 +562,13 @@ export function squeeze(x: Tensor, axis?: Axis): Tensor {
   return reshape(x, x.shape.filter((_, i) => !axes.includes(i)));
 }
 
+/**
+ * Insert an axis of size 1 at `axis` (negative counts from the end of the result).
+ *
+ * @example
+ * unsqueeze(zeros([3]), 0).shape;    // [1, 3]
+ * unsqueeze(zeros([3]), -1).shape;   // [3, 1]
+ */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
   const r = tensorArg('unsqueeze', x, 1).shape.length + 1;
   const a = axisArg('unsqueeze', axis, r, x.shape);
@@ -323,6 +591,10 @@ function bounds(name: 'begin' | 'end', v: unknown): readonly (number | undefined
 /**
  * slice(x, begin, end?): the window begin ≤ i < end per axis. Missing trailing axes take their
  * whole range; negative indices count from the end; `end` entries may be undefined (to the end).
+ *
+ * @example
+ * slice(arange(10), [2], [5]);   // [2, 3, 4]
+ * slice(x, [0, 1]);              // x[:, 1:] of a matrix
  */
 export function slice(x: Tensor, begin: readonly number[], end?: readonly (number | undefined)[]): Tensor {
   tensorArg('slice', x, 1);
@@ -338,7 +610,12 @@ export function slice(x: Tensor, begin: readonly number[], end?: readonly (numbe
   return apply('slice', [x], { begin: b, end: e });
 }
 
-/** Zero padding: widths[i] = [before, after] for axis i (missing trailing axes: none). */
+/**
+ * Zero padding: widths[i] = [before, after] for axis i (missing trailing axes: none).
+ *
+ * @example
+ * pad(tensor([1, 2]), [[1, 2]]);   // [0, 1, 2, 0, 0]
+ */
 export function pad(x: Tensor, widths: readonly (readonly [number, number])[]): Tensor {
   tensorArg('pad', x, 1);
   arrayArg('pad', 'widths', widths, '[before, after] pairs');
@@ -357,6 +634,12 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[]): 
   return apply('pad', [x], { before, after });
 }
 
+/**
+ * Join tensors of one rank along an existing axis (the other axes must agree).
+ *
+ * @example
+ * concat([zeros([2, 3]), ones([1, 3])]).shape;   // [3, 3]
+ */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   tensorList('concat', tensors);
   if (tensors.length === 0) throw new Error('concat: expects at least one tensor');
@@ -369,6 +652,13 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   return apply('concat', [...tensors], { axis: a });
 }
 
+/**
+ * Join tensors of one shape along a new axis.
+ *
+ * @example
+ * stack([zeros([3]), ones([3])]).shape;      // [2, 3]
+ * stack([zeros([3]), ones([3])], 1).shape;   // [3, 2]
+ */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   tensorList('stack', tensors);
   if (tensors.length === 0) throw new Error('stack: expects at least one tensor');
@@ -384,7 +674,13 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
 
 // ---------------------------------------------------------------- matmul
 
-/** numpy's matmul: 1-D operands are promoted (a row for a, a column for b) and the added axis removed. */
+/**
+ * numpy's matmul: 1-D operands are promoted (a row for a, a column for b) and the added axis removed.
+ *
+ * @example
+ * matmul(randn([8, 2, 3]), randn([3, 4])).shape;   // [8, 2, 4]
+ * matmul(tensor([1, 2]), tensor([[1], [1]]));      // [3]
+ */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   tensorArg('matmul', a, 1);
   tensorArg('matmul', b, 2);
@@ -407,6 +703,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 /**
  * A dense layer, x @ W + b, as one op (the bias is added as the product is written; its
  * gradients are the composition's). x [..., k] (a vector is one row), W [k, n], b [n] or none.
+ *
+ * @example
+ * linear(randn([32, 3]), randn([3, 2]), zeros([2])).shape;   // [32, 2]
  */
 export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   tensorArg('linear', x, 1);
@@ -420,14 +719,24 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   return apply('linear', [x, w, b], {});
 }
 
-/** mean((p − t)²) over every element, one op (prediction and target of one shape). */
+/**
+ * mean((p − t)²) over every element, one op (prediction and target of one shape).
+ *
+ * @example
+ * mse(tensor([1, 2]), tensor([1, 4]));   // 2
+ */
 export function mse(p: Tensor, t: Tensor): Tensor {
   tensorArg('mse', p, 1);
   tensorArg('mse', t, 2);
   return apply('mse', [p, t], {});
 }
 
-/** Inner product of two vectors of one length, or of the last axes as matmul. */
+/**
+ * Inner product of two vectors of one length, or of the last axes as matmul.
+ *
+ * @example
+ * dot(tensor([1, 2, 3]), tensor([4, 5, 6]));   // 32
+ */
 export const dot = matmul;
 
 // ---------------------------------------------------------------- indexing
@@ -446,6 +755,10 @@ function indexArg(op: string, index: unknown, pos: number): Tensor {
  * `index` is int32, of x's rank, and no longer than x on the other axes; the output has its
  * shape. Indices must lie in [0, x.shape[axis]): negative ones are refused, as in PyTorch (on
  * the CPU an index out of range is an error; on WebGPU it reads 0, see docs/webgpu.md).
+ *
+ * @example
+ * const x = tensor([[1, 2], [3, 4]]);
+ * gather(x, 1, tensor([[0, 0], [1, 0]], { dtype: 'int32' }));   // [[1, 1], [4, 3]]
  */
 export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   tensorArg('gather', x, 1);
@@ -457,6 +770,10 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
 /**
  * The transpose of gather: zeros of `shape`, with values[i][j][k] added at [index[i][j][k]][j][k]
  * for axis 0 (repeated indices accumulate). values and index share one shape.
+ *
+ * @example
+ * const i = tensor([0, 2, 0], { dtype: 'int32' });
+ * scatterAdd(tensor([1, 2, 3]), i, 0, [3]);   // [4, 0, 2]
  */
 export function scatterAdd(values: Tensor, index: Tensor, axis: number, shape: readonly number[]): Tensor {
   tensorArg('scatterAdd', values, 1);
@@ -478,6 +795,10 @@ function shapeArgOf(op: string, shape: unknown): number[] {
  * The slices of x at positions `index` (a 1-D int32 tensor) along `axis`: the output is x's shape
  * with that axis's size replaced by index's length (torch.index_select). Repeated positions
  * repeat; their gradients add up.
+ *
+ * @example
+ * const x = tensor([[1, 2], [3, 4], [5, 6]]);
+ * indexSelect(x, 0, tensor([2, 0], { dtype: 'int32' }));   // [[5, 6], [1, 2]]
  */
 export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   tensorArg('indexSelect', x, 1);
@@ -509,10 +830,18 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined,
 /**
  * The int32 position of the largest value along `axis` (over every element, flattened, when
  * axis is left out). Ties give the first position, as NumPy and PyTorch; NaN counts as the largest.
+ *
+ * @example
+ * argmax(tensor([[1, 5, 5], [7, 0, 2]]), 1);   // int32 [1, 0] (ties: the first)
  */
 export const argmax = (x: Tensor, axis?: number, keepDims = false) => argReduce('argmax', x, axis, keepDims);
 
-/** The int32 position of the smallest value along `axis`; ties: the first; NaN counts as the smallest. */
+/**
+ * The int32 position of the smallest value along `axis`; ties: the first; NaN counts as the smallest.
+ *
+ * @example
+ * argmin(tensor([3, 1, 1]));   // int32 1
+ */
 export const argmin = (x: Tensor, axis?: number, keepDims = false) => argReduce('argmin', x, axis, keepDims);
 
 export interface OneHotOptions {
@@ -523,6 +852,9 @@ export interface OneHotOptions {
 /**
  * One-hot rows: out[..., c] = 1 where index[...] = c, else 0, for c in [0, numClasses). index is
  * int32; on the CPU a value outside [0, numClasses) is an error (on WebGPU its row is all zeros).
+ *
+ * @example
+ * oneHot(tensor([2, 0], { dtype: 'int32' }), 3);   // [[0, 0, 1], [1, 0, 0]]
  */
 export function oneHot(index: Tensor, numClasses: number, opts: OneHotOptions = {}): Tensor {
   indexArg('oneHot', index, 1);

@@ -47,6 +47,10 @@ function gradNorm(t: Tensor, label: string): number {
  * their names from `params` or their `.name`; other leaves grey, one-element ones with their
  * value), and an edge runs from each input to the op that read it. The result's box is green.
  * Tensors produced by ops that record no tape node (comparisons, noGrad work) appear as leaves.
+ *
+ * @example
+ * const loss = net.forward(x).sub(y).square().mean();
+ * writeFileSync('loss.dot', toDot(loss, { params: net }));   // then: dot -Tsvg loss.dot
  */
 export function toDot(t: Tensor, options: DotOptions = {}): string {
   if (!(t instanceof Tensor)) throw new Error(`toDot: expects a Tensor, got ${typeof t}`);
@@ -112,6 +116,9 @@ let viz: Promise<Viz> | null = null;
 /**
  * Render DOT text with Graphviz compiled to WebAssembly (@viz-js/viz, loaded on first use; works
  * in Node and in browsers). Resolves to the SVG (or the `format` Graphviz names) as a string.
+ *
+ * @example
+ * const svg = await renderDot('digraph { a -> b }');
  */
 export async function renderDot(
   dot: string,
@@ -133,7 +140,12 @@ export async function renderDot(
   }
 }
 
-/** The recorded graph behind `t` as SVG: `renderDot(toDot(t, options))`. */
+/**
+ * The recorded graph behind `t` as SVG: `renderDot(toDot(t, options))`.
+ *
+ * @example
+ * const svg = await toSvg(loss, { params: net, rankdir: 'LR' });
+ */
 export function toSvg(t: Tensor, options?: DotOptions): Promise<string> {
   return renderDot(toDot(t, options));
 }

@@ -16,7 +16,12 @@ import {
 } from './onnx-ops';
 import type { onnx as OnnxNs } from 'onnx-proto';
 
-/** The opset written into every exported model. */
+/**
+ * The opset written into every exported model.
+ *
+ * @example
+ * const bytes = await exportOnnx(net, randn([1, 4]));   // a model of opset ONNX_OPSET (17)
+ */
 export const ONNX_OPSET = 17;
 
 export interface OnnxExportOptions {
@@ -50,6 +55,11 @@ interface Leaf {
  * applied to `exampleInputs` become nodes, the module's parameters become initializers named as
  * in `namedParameters()` (`0.weight`), other tensors the function uses become constants. A module
  * is exported in evaluation mode (its mode is restored after). Resolves to the model's bytes.
+ *
+ * @example
+ * const net = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 2));
+ * const bytes = await exportOnnx(net, randn([1, 4]), { batchAxis: 0 });   // any batch size
+ * writeFileSync('net.onnx', bytes);
  */
 export async function exportOnnx(
   model: Module | Fn,

@@ -9,6 +9,10 @@ import { Tensor } from './util';
  * drawn per element from the library's seeded generator (`manualSeed`), so a seeded run drops the
  * same elements; in eval mode y = x. p = 0 is the identity and p = 1 gives zeros (as PyTorch).
  * The gradient is g · m / (1 − p), with the same mask.
+ *
+ * @example
+ * const net = new Sequential(new Linear(16, 32), new ReLU(), new Dropout(0.2), new Linear(32, 1));
+ * net.eval();   // dropout off for evaluation
  */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {

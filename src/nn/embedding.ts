@@ -13,6 +13,10 @@ export interface EmbeddingOptions {
  * int32 `indices` (any shape), shaped [...indices.shape, dim]. The weight, named `weight` and
  * laid out [num, dim] as PyTorch's nn.Embedding (so safetensors files line up), starts N(0, 1)
  * as PyTorch's does. Its gradient is a scatter-add: rows looked up twice get both gradients.
+ *
+ * @example
+ * const emb = new Embedding(10, 4);
+ * emb.forward(tensor([[1, 2], [3, 1]], { dtype: 'int32' }));   // [2, 2, 4]
  */
 export class Embedding extends Module {
   readonly num: number;

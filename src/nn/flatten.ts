@@ -6,6 +6,9 @@ import { fmtShapeOf, Tensor } from './util';
  * Merges the axes `startDim..endDim` (inclusive; negative counts from the end) into one, as
  * PyTorch's `nn.Flatten`: the default (1, −1) turns `[N, C, H, W]` into `[N, C·H·W]` and keeps the
  * batch axis. The values are not copied (a reshape), and the gradient is reshaped back.
+ *
+ * @example
+ * new Flatten().forward(randn([8, 3, 4, 4])).shape;   // [8, 48]
  */
 export class Flatten extends Module {
   constructor(

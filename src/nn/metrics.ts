@@ -22,6 +22,9 @@ function firstArgmax(x: Tensor): Tensor {
  * shape `[...]` (a tensor of integer values, or a plain list), or one-hot / probability rows of
  * the logits' shape (the class is their largest entry). Ties in the logits count as the lowest
  * index, as argmax does. Nothing is differentiated.
+ *
+ * @example
+ * accuracy(tensor([[2, 1], [0, 3], [1, 0]]), [0, 1, 1]).item();   // 2/3
  */
 export function accuracy(logits: Tensor, labels: Labels): Tensor {
   if (!(logits instanceof Tensor) || logits.rank === 0 || logits.shape[logits.rank - 1] === 0) {

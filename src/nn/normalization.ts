@@ -155,6 +155,9 @@ abstract class BatchNorm extends Module {
  * `nn.BatchNorm1d`. In training mode it normalizes with the batch's mean and biased variance and
  * updates the running statistics (unbiased variance, momentum 0.1); in eval mode it normalizes
  * with the running statistics. Training on a batch with one value per channel is an error.
+ *
+ * @example
+ * new Sequential(new Linear(16, 32), new BatchNorm1d(32), new ReLU());
  */
 export class BatchNorm1d extends BatchNorm {
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
@@ -165,6 +168,9 @@ export class BatchNorm1d extends BatchNorm {
 /**
  * Batch normalization over [N, C, H, W] inputs, per channel C, as PyTorch's `nn.BatchNorm2d`
  * (statistics over N, H and W; see BatchNorm1d for the modes).
+ *
+ * @example
+ * new BatchNorm2d(3).forward(randn([8, 3, 5, 5])).shape;   // [8, 3, 5, 5]
  */
 export class BatchNorm2d extends BatchNorm {
   constructor(numFeatures: number, opts: BatchNormOptions = {}) {
@@ -187,6 +193,9 @@ export interface LayerNormOptions {
  * Layer normalization, as PyTorch's `nn.LayerNorm(normalizedShape)`: each sample is normalized
  * over its last axes (those of `normalizedShape`) with their mean and biased variance, then scaled
  * and shifted elementwise. The same in training and eval mode (no running statistics).
+ *
+ * @example
+ * new LayerNorm(64).forward(randn([2, 10, 64]));   // each row of 64 to mean 0, variance 1
  */
 export class LayerNorm extends Module {
   readonly normalizedShape: readonly number[];

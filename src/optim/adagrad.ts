@@ -16,6 +16,9 @@ export interface AdaGradOptions extends BaseOptions {
  * AdaGrad (Duchi et al.), as PyTorch's `torch.optim.Adagrad`, at step t:
  *   g ← g + wd·p;  s ← s + g² (s starts at initialAccumulatorValue);
  *   p ← p − lr/(1 + (t−1)·lrDecay) · g / (√s + eps).
+ *
+ * @example
+ * const opt = new AdaGrad(net.parameters(), { lr: 0.1 });
  */
 export class AdaGrad extends Optimizer<AdaGradOptions> {
   constructor(params: ParamsArg<AdaGradOptions>, opts: Partial<AdaGradOptions> = {}) {

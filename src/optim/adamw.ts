@@ -16,6 +16,9 @@ export interface AdamWOptions extends BaseOptions {
  * the adaptive denominator:
  *   p ← p·(1 − lr·λ);  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
  *   p ← p − lr · m̂ / (√v̂ + eps),  m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+ *
+ * @example
+ * const opt = new AdamW(net.parameters(), { lr: 1e-3, weightDecay: 0.05 });
  */
 export class AdamW extends Optimizer<AdamWOptions> {
   constructor(params: ParamsArg<AdamWOptions>, opts: Partial<AdamWOptions> = {}) {

@@ -11,6 +11,11 @@ import { Tensor } from '../graph/tensor';
  * Parameters without a gradient are skipped. The scaling runs on the device without reading the
  * norm back, so a step does not wait for it. A non-finite norm (a NaN or an overflow) makes the
  * gradients NaN, as PyTorch's default; the Trainer's divergence guard reports it.
+ *
+ * @example
+ * loss.backward();
+ * clipGradNorm(net.parameters(), 1.0).dispose();   // joint ‖g‖₂ ≤ 1
+ * opt.step();
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2): Tensor {
   if (params === null || typeof (params as Iterable<Tensor>)?.[Symbol.iterator] !== 'function') {

@@ -19,6 +19,9 @@ export interface RMSPropOptions extends BaseOptions {
  *   g ← g + wd·p;  s ← αs + (1−α)g²;  d = √s + eps
  *   (centered: ḡ ← αḡ + (1−α)g;  d = √(s − ḡ²) + eps)
  *   momentum μ > 0: b ← μb + g/d;  p ← p − lr·b;  otherwise p ← p − lr·g/d.
+ *
+ * @example
+ * const opt = new RMSProp(net.parameters(), { lr: 1e-3, momentum: 0.9 });
  */
 export class RMSProp extends Optimizer<RMSPropOptions> {
   constructor(params: ParamsArg<RMSPropOptions>, opts: Partial<RMSPropOptions> = {}) {

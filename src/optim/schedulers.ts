@@ -17,7 +17,15 @@ function checkFinite(name: string, what: string, v: number, lo = -Infinity, hi =
   }
 }
 
-/** The base of every schedule: the epoch count, the base rates, and `step()`. */
+/**
+ * The base of every schedule: the epoch count, the base rates, and `step()`.
+ *
+ * @example
+ * class Halving extends LRScheduler {
+ *   constructor(opt: Optimizer) { super('Halving', opt); this.apply(); }
+ *   lrAt(epoch: number, base: number) { return base / 2 ** epoch; }
+ * }
+ */
 export abstract class LRScheduler {
   /** epochs stepped so far (0 after construction) */
   lastEpoch = 0;
@@ -55,7 +63,13 @@ export abstract class LRScheduler {
   }
 }
 
-/** lr = base · γ^⌊epoch / stepSize⌋ (PyTorch's StepLR; γ defaults to 0.1). */
+/**
+ * lr = base · γ^⌊epoch / stepSize⌋ (PyTorch's StepLR; γ defaults to 0.1).
+ *
+ * @example
+ * const sched = new StepLR(opt, 30);   // lr × 0.1 every 30 epochs
+ * for (let epoch = 0; epoch < 90; epoch++) { trainOneEpoch(); sched.step(); }
+ */
 export class StepLR extends LRScheduler {
   constructor(
     optimizer: Optimizer<BaseOptions>,
@@ -76,6 +90,9 @@ export class StepLR extends LRScheduler {
  * lr = ηmin + (base − ηmin)·(1 + cos(π·epoch/tMax))/2 (PyTorch's CosineAnnealingLR in its closed
  * form, which its recursive form equals when nothing else changes the lr): from base at epoch 0
  * down to ηmin at tMax, then back up, with period 2·tMax.
+ *
+ * @example
+ * const sched = new CosineAnnealingLR(opt, 50, 1e-5);   // base → 1e-5 over 50 epochs
  */
 export class CosineAnnealingLR extends LRScheduler {
   constructor(
@@ -105,6 +122,9 @@ export interface LinearLROptions {
 /**
  * lr = base · (s + (e − s)·min(epoch, T)/T), a linear ramp of the factor from s = startFactor to
  * e = endFactor over T = totalIters epochs (PyTorch's LinearLR): the usual linear warm-up.
+ *
+ * @example
+ * const warmup = new LinearLR(opt, { startFactor: 0.1, totalIters: 5 });   // 0.1·base → base
  */
 export class LinearLR extends LRScheduler {
   readonly startFactor: number;
@@ -131,6 +151,10 @@ export class LinearLR extends LRScheduler {
  * Schedules one after another (PyTorch's SequentialLR): `schedulers[i]` runs from `milestones[i−1]`
  * on, counting its epochs from 0 there; e.g. a LinearLR warm-up for 5 epochs, then cosine decay:
  * `new SequentialLR(opt, [new LinearLR(opt, { totalIters: 5 }), new CosineAnnealingLR(opt, 45)], [5])`.
+ *
+ * @example
+ * const warmup = new LinearLR(opt, { startFactor: 0.01, totalIters: 5 });
+ * const sched = new SequentialLR(opt, [warmup, new CosineAnnealingLR(opt, 45)], [5]);
  */
 export class SequentialLR extends LRScheduler {
   constructor(

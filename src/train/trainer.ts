@@ -163,6 +163,11 @@ function resolveMetrics(m: MetricsOption | undefined): [string, Metric][] {
 /**
  * Trains `net` on (x, y) with `loss` and `optimizer`: rows are the first axis of x and y.
  * `fit` is async so it can read the epoch figures from any device with `await data()`.
+ *
+ * @example
+ * const opt = new Adam(net.parameters(), { lr: 1e-3 });
+ * const trainer = new Trainer(net, new CrossEntropy(), opt, { batchSize: 64 });
+ * const history = await trainer.fit(x, y, { epochs: 10, validation: [xVal, yVal] });
  */
 export class Trainer {
   readonly batchSize: number;

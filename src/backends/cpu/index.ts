@@ -126,6 +126,10 @@ export type { CpuConfig } from './config';
  * size (set them to 0 to force the wasm or threaded path on any size; see config.ts and
  * docs/cpu.md); the timeouts pace the worker protocol. Unknown keys and values of the wrong type
  * (or negative, or not finite) throw, and leave the config as it was. Returns the config in force.
+ *
+ * @example
+ * configureCpu({ threads: 1 });   // keep every job on this thread
+ * configureCpu({ wasm: false });  // plain JS kernels only
  */
 export function configureCpu(c: Partial<CpuConfig>): CpuConfig {
   for (const [key, value] of Object.entries(c)) {
@@ -139,18 +143,33 @@ export function configureCpu(c: Partial<CpuConfig>): CpuConfig {
   return { ...config };
 }
 
-/** The defaults back (the fastest path per call). */
+/**
+ * The defaults back (the fastest path per call).
+ *
+ * @example
+ * resetCpuConfig();   // undo configureCpu
+ */
 export function resetCpuConfig(): CpuConfig {
   return configureCpu(DEFAULTS);
 }
 
-/** What this platform offers: WebAssembly SIMD kernels, shared memory, worker threads ready now. */
+/**
+ * What this platform offers: WebAssembly SIMD kernels, shared memory, worker threads ready now.
+ *
+ * @example
+ * if (!cpuCapabilities().wasm) console.warn('no wasm SIMD: the CPU backend runs in plain JS');
+ */
 export function cpuCapabilities(): { wasm: boolean; sharedMemory: boolean; workers: number; workerChunks: number } {
   const w = wasm();
   return { wasm: w !== null, sharedMemory: w?.shared ?? false, workers: readyWorkers(), workerChunks: workerChunks() };
 }
 
-/** Start the worker pool now and wait until it is ready; resolves to the workers available. */
+/**
+ * Start the worker pool now and wait until it is ready; resolves to the workers available.
+ *
+ * @example
+ * const workers = await warmCpu();   // 0 when threads are unavailable or off
+ */
 export async function warmCpu(): Promise<number> {
   const w = await wasmReady();
   if (!w || config.threads === 1 || !config.wasm || !startPool(w, config.threads || 4)) return 0;

@@ -39,6 +39,10 @@ const isNode = () => typeof process !== 'undefined' && !!process.versions?.node;
  * Acquire a WebGPU device (once per process) and register the 'webgpu' backend. Resolves with
  * the adapter's description; rejects with an explanation when there is no adapter. Later calls
  * return the same promise (their options are ignored).
+ *
+ * @example
+ * await initWebGPU();
+ * const y = matmul(a.to('webgpu'), b.to('webgpu'));
  */
 export function initWebGPU(options: WebGPUOptions = {}): Promise<string> {
   pending ??= acquire(options).catch((e: unknown) => {
@@ -48,7 +52,12 @@ export function initWebGPU(options: WebGPUOptions = {}): Promise<string> {
   return pending;
 }
 
-/** Buffer pool, pipeline and submit counters of the WebGPU backend; null before initWebGPU(). */
+/**
+ * Buffer pool, pipeline and submit counters of the WebGPU backend; null before initWebGPU().
+ *
+ * @example
+ * console.log(webgpuStats()?.liveBytes);   // bytes of buffers held by live storages
+ */
 export function webgpuStats(): WebGPUStats | null {
   return runtime?.stats() ?? null;
 }
