@@ -64,6 +64,8 @@ export default defineConfig({
   root: HERE,
   base: './',
   plugins: [digitsAsset()],
+  // class names survive minification: layers describe themselves (and name themselves in errors) by them
+  esbuild: { keepNames: true },
   server: { host: '127.0.0.1', port: 5173, headers: ISOLATION },
   preview: { host: '127.0.0.1', port: 5173, headers: ISOLATION },
   build: {

@@ -5,7 +5,7 @@
 import type { TapeSummary } from './protocol';
 
 const NS = 'http://www.w3.org/2000/svg';
-const W = 150;
+const W = 190;
 const H = 40;
 const GAP = 22;
 
@@ -23,14 +23,14 @@ export function drawTape(tape: TapeSummary): SVGSVGElement {
   const chain = tape.nodes.filter((n) => n.kind !== 'parameter');
   const params = tape.nodes.filter((n) => n.kind === 'parameter');
   const pos = new Map<string, { x: number; y: number }>();
-  chain.forEach((n, i) => pos.set(n.id, { x: 2 * W + 2 * GAP, y: GAP + i * (H + GAP) }));
+  chain.forEach((n, i) => pos.set(n.id, { x: W + 3 * GAP, y: GAP + i * (H + GAP) }));
   // a layer's parameters sit to its left, stacked around its row
   for (const n of chain) {
     const mine = params.filter((p) => tape.edges.some(([a, b]) => a === p.id && b === n.id));
     mine.forEach((p, j) => pos.set(p.id, { x: GAP, y: pos.get(n.id)!.y + (j - (mine.length - 1) / 2) * (H / 2 + 4) }));
   }
   const height = GAP * 2 + chain.length * (H + GAP);
-  const svg = el('svg', { width: 3 * W + 4 * GAP, height, viewBox: `0 ${-H / 2} ${3 * W + 4 * GAP} ${height + H / 2}`, role: 'img' });
+  const svg = el('svg', { width: 2 * W + 4 * GAP, height, viewBox: `0 ${-H / 2} ${2 * W + 4 * GAP} ${height + H / 2}`, role: 'img' });
   svg.append(el('defs', {}));
   const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' });
   marker.append(el('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#666' }));
@@ -47,7 +47,7 @@ export function drawTape(tape: TapeSummary): SVGSVGElement {
     const q = pos.get(b);
     if (!p || !q) continue;
     const side = p.x < q.x;
-    const [x1, y1] = side ? [p.x + (a.includes('.') ? W / 1.3 : W), p.y + H / 4] : [p.x + W / 2, p.y + H];
+    const [x1, y1] = side ? [p.x + (a.includes('.') ? W : W), p.y + H / 4] : [p.x + W / 2, p.y + H];
     const [x2, y2] = side ? [q.x, q.y + H / 2] : [q.x + W / 2, q.y];
     svg.append(el('line', { x1, y1, x2, y2, stroke: '#666', 'marker-end': 'url(#arrow)' }));
   }
@@ -55,7 +55,7 @@ export function drawTape(tape: TapeSummary): SVGSVGElement {
     const p = pos.get(n.id);
     if (!p) continue;
     const small = n.kind === 'parameter';
-    const [w, h] = small ? [W / 1.3, H / 2 + 2] : [W, H];
+    const [w, h] = small ? [W, H / 2 + 2] : [W, H];
     const g = el('g', { transform: `translate(${p.x},${p.y})`, 'data-kind': n.kind });
     g.append(el('rect', { width: w, height: h, rx: 4, fill: shade(n.gradNorm), stroke: n.kind === 'loss' ? '#b44' : '#557' }));
     const shape = `[${n.shape.join('×')}]`;

@@ -354,6 +354,8 @@ const api = {
   },
   stop: () => send({ type: 'stop' }),
   memory: () => lastMemory,
+  /** the training loss per epoch of the latest run so far */
+  losses: () => [...hist.loss],
   defaults: DEFAULTS,
 };
 (window as unknown as { playground: typeof api }).playground = api;

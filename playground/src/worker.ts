@@ -260,7 +260,7 @@ async function train(cfg: Config): Promise<void> {
   const drawTape = async () => {
     const [xs, ys] = tidy(() => [x.slice([0], [sample]), y.slice([0], [sample])]);
     try {
-      post({ type: 'tape', tape: await tapeSummary(net, loss, xs!, ys!) });
+      post({ type: 'tape', tape: await tapeSummary(net, loss, cfg.loss, xs!, ys!) });
     } finally {
       xs!.dispose();
       ys!.dispose();

@@ -53,7 +53,7 @@ interface Playground {
   const drawn = (selector: string) =>
     page.evaluate((sel) => {
       const root = document.querySelector(sel)!;
-      const canvases = [...root.querySelectorAll('canvas')].map((c) => {
+      const canvases = Array.from(root.querySelectorAll('canvas')).map((c) => {
         const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
         let ink = 0;
         for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 0 && (d[i]! < 250 || d[i + 1]! < 250 || d[i + 2]! < 250)) ink++;
@@ -100,6 +100,7 @@ interface Playground {
     // input, Linear, ReLU, Linear, loss and two weights + two biases: 9 boxes, and their arrows
     const tape = await drawn('#tape');
     expect(tape.svgShapes).toBeGreaterThanOrEqual(9 + 8);
+    expect(await page.evaluate(() => document.getElementById('tape')!.textContent)).toMatch(/Linear.*ReLU.*Linear.*loss: half-mse/);
     expect(await page.evaluate(() => document.getElementById('grad-title')!.textContent)).toMatch(/301 weights.*max relative error/);
     await shoot('relu-sine');
     expect(errors).toEqual([]);
@@ -131,9 +132,10 @@ interface Playground {
   it('trains a few epochs on WebGPU', async (ctx) => {
     const adapter = await page.evaluate(async () => !!(await (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()));
     if (!adapter && !REQUIRED) return ctx.skip();
-    const first = await train({ task: 'relu-sine', device: 'webgpu', epochs: 1 });
-    const r = await train({ task: 'relu-sine', device: 'webgpu', epochs: 5 });
-    expect(r.loss).toBeLessThan(first.loss);
+    const r = await train({ task: 'relu-sine', device: 'webgpu', epochs: 3 });
+    const losses = await page.evaluate(() => (window as unknown as { playground: { losses(): number[] } }).playground.losses());
+    expect(losses).toHaveLength(3);
+    expect(r.loss).toBeLessThan(losses[0]!);
     expect(Math.max(...(await drawn('#fit-chart')).canvases)).toBeGreaterThan(500);
     await shoot('relu-sine-webgpu');
     expect(errors).toEqual([]);
