@@ -5,7 +5,7 @@
 import {
   Adam, CrossEntropy, Flatten, L1, Linear, MSE, Momentum, ReLU, RMSProp, SGD, Sequential, Sigmoid,
   Tanh, Trainer, initWebGPU, linspace, makeRandom, manualSeed, memory, noGrad, permutation,
-  randomNormal, tensor, tidy, warmCpu, type Loss, type Module, type Optimizer, type Tensor,
+  rand, randomNormal, tensor, tidy, warmCpu, type Loss, type Module, type Optimizer, type Tensor,
 } from '../../src';
 import { tapeSummary } from './tape';
 import type { Config, FitPicture, FromWorker, GradRow, Memory, TaskName, ToWorker } from './protocol';
@@ -107,7 +107,14 @@ function buildNet(cfg: Config, data: Data, dtype: 'float32' | 'float64' = 'float
       if (act) layers.push(new act());
     }
   }
-  return new Sequential(...layers);
+  const net = new Sequential(...layers);
+  // tutorial 5 also starts its biases at U(−0.1, 0.1)
+  if (cfg.task === 'tanh-sine') {
+    tidy(() => {
+      for (const l of layers) if (l instanceof Linear && l.bias) l.bias.assign(rand(l.bias.shape, { low: -0.1, high: 0.1, dtype, device }));
+    });
+  }
+  return net;
 }
 
 function buildLoss(cfg: Config): Loss {
