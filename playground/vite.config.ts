@@ -22,10 +22,15 @@ const ISOLATION = {
  * to 3 decimals, so a byte changes it by at most 1/510). 10,000 digits in 7.9 MB, read once.
  */
 function packDigits(): Uint8Array {
-  const dir = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
+  const dir = join(
+    dirname(createRequire(import.meta.url).resolve('mnist/package.json')),
+    'src',
+    'digits',
+  );
   const perDigit = Array.from({ length: 10 }, (_, d) => {
     const { data } = JSON.parse(readFileSync(join(dir, `${d}.json`), 'utf8')) as { data: number[] };
-    if (data.length % PIXELS !== 0) throw new Error(`digits: ${d}.json holds ${data.length} values, not a multiple of ${PIXELS}`);
+    if (data.length % PIXELS !== 0)
+      throw new Error(`digits: ${d}.json holds ${data.length} values, not a multiple of ${PIXELS}`);
     return data;
   });
   const n = perDigit.reduce((s, d) => s + d.length / PIXELS, 0);

@@ -9,14 +9,25 @@ const W = 190;
 const H = 40;
 const GAP = 22;
 
-function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
+function el<K extends keyof SVGElementTagNameMap>(
+  name: K,
+  attrs: Record<string, string | number>,
+  text?: string,
+): SVGElementTagNameMap[K] {
   const e = document.createElementNS(NS, name);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   if (text !== undefined) e.textContent = text;
   return e;
 }
 
-const fmt = (v: number | null) => (v === null ? '—' : v === 0 ? '0' : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(2) : v.toPrecision(3));
+const fmt = (v: number | null) =>
+  v === null
+    ? '—'
+    : v === 0
+      ? '0'
+      : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3
+        ? v.toExponential(2)
+        : v.toPrecision(3);
 
 /** The tape as an SVG element; the fill darkens with log10 of the gradient norm. */
 export function drawTape(tape: TapeSummary): SVGSVGElement {
@@ -27,15 +38,33 @@ export function drawTape(tape: TapeSummary): SVGSVGElement {
   // a layer's parameters sit to its left, stacked around its row
   for (const n of chain) {
     const mine = params.filter((p) => tape.edges.some(([a, b]) => a === p.id && b === n.id));
-    mine.forEach((p, j) => pos.set(p.id, { x: GAP, y: pos.get(n.id)!.y + (j - (mine.length - 1) / 2) * (H / 2 + 4) }));
+    mine.forEach((p, j) =>
+      pos.set(p.id, { x: GAP, y: pos.get(n.id)!.y + (j - (mine.length - 1) / 2) * (H / 2 + 4) }),
+    );
   }
   const height = GAP * 2 + chain.length * (H + GAP);
-  const svg = el('svg', { width: 2 * W + 4 * GAP, height, viewBox: `0 ${-H / 2} ${2 * W + 4 * GAP} ${height + H / 2}`, role: 'img' });
+  const svg = el('svg', {
+    width: 2 * W + 4 * GAP,
+    height,
+    viewBox: `0 ${-H / 2} ${2 * W + 4 * GAP} ${height + H / 2}`,
+    role: 'img',
+  });
   svg.append(el('defs', {}));
-  const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' });
+  const marker = el('marker', {
+    id: 'arrow',
+    viewBox: '0 0 10 10',
+    refX: 10,
+    refY: 5,
+    markerWidth: 6,
+    markerHeight: 6,
+    orient: 'auto',
+  });
   marker.append(el('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#666' }));
   svg.firstChild!.appendChild(marker);
-  const norms = tape.nodes.map((n) => n.gradNorm).filter((v): v is number => v !== null && v > 0).map(Math.log10);
+  const norms = tape.nodes
+    .map((n) => n.gradNorm)
+    .filter((v): v is number => v !== null && v > 0)
+    .map(Math.log10);
   const [lo, hi] = [Math.min(...norms, 0), Math.max(...norms, 0)];
   const shade = (v: number | null) => {
     if (v === null || v <= 0) return '#f4f4f4';
@@ -57,12 +86,27 @@ export function drawTape(tape: TapeSummary): SVGSVGElement {
     const small = n.kind === 'parameter';
     const [w, h] = small ? [W, H / 2 + 2] : [W, H];
     const g = el('g', { transform: `translate(${p.x},${p.y})`, 'data-kind': n.kind });
-    g.append(el('rect', { width: w, height: h, rx: 4, fill: shade(n.gradNorm), stroke: n.kind === 'loss' ? '#b44' : '#557' }));
+    g.append(
+      el('rect', {
+        width: w,
+        height: h,
+        rx: 4,
+        fill: shade(n.gradNorm),
+        stroke: n.kind === 'loss' ? '#b44' : '#557',
+      }),
+    );
     const shape = `[${n.shape.join('×')}]`;
     g.append(el('text', { x: 6, y: small ? 14 : 16, 'font-size': 12 }, `${n.label} ${shape}`));
     const gtext = `‖g‖ ${fmt(n.gradNorm)}`;
     if (small) g.lastChild!.textContent = `${n.label} ${shape}  ${gtext}`;
-    else g.append(el('text', { x: 6, y: 32, 'font-size': 11, fill: '#333' }, n.kind === 'input' ? 'data (no gradient)' : gtext));
+    else
+      g.append(
+        el(
+          'text',
+          { x: 6, y: 32, 'font-size': 11, fill: '#333' },
+          n.kind === 'input' ? 'data (no gradient)' : gtext,
+        ),
+      );
     svg.append(g);
   }
   return svg;

@@ -5,13 +5,25 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { drawTape } from './draw-tape';
 import {
-  DEFAULTS, TASKS, TITLES, defaultConfig,
-  type Config, type DeviceName, type EpochReport, type FitPicture, type FromWorker, type GradRow, type Memory, type TaskName, type ToWorker,
+  DEFAULTS,
+  TASKS,
+  TITLES,
+  defaultConfig,
+  type Config,
+  type DeviceName,
+  type EpochReport,
+  type FitPicture,
+  type FromWorker,
+  type GradRow,
+  type Memory,
+  type TaskName,
+  type ToWorker,
 } from './protocol';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>('knobs');
-const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement;
+const field = (name: string) =>
+  form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement;
 const status = $('status');
 
 // ---- configuration ⇄ knobs ⇄ URL hash -------------------------------------------------------
@@ -39,7 +51,8 @@ function readHash(): Config {
   for (const k of ['activation', 'optimizer', 'loss'] as const) {
     const v = h.get(k);
     const sel = field(k) as HTMLSelectElement;
-    if (v !== null && Array.from(sel.options).some((o) => o.value === v)) (cfg as unknown as Record<string, string>)[k] = v;
+    if (v !== null && Array.from(sel.options).some((o) => o.value === v))
+      (cfg as unknown as Record<string, string>)[k] = v;
   }
   return cfg;
 }
@@ -51,24 +64,32 @@ function writeHash(cfg: Config): void {
 }
 
 function showConfig(cfg: Config): void {
-  for (const [k, v] of Object.entries(cfg)) field(k).value = Array.isArray(v) ? v.join(',') : String(v);
+  for (const [k, v] of Object.entries(cfg))
+    field(k).value = Array.isArray(v) ? v.join(',') : String(v);
   $('title').textContent = TITLES[cfg.task];
   $('digits-panel').hidden = cfg.task !== 'digits';
   $('fit-panel').hidden = cfg.task === 'digits';
   $('grad-panel').hidden = cfg.task === 'digits';
-  $('fit-title').textContent = cfg.task === 'iris' ? 'petal length per sample: target and prediction' : 'the fit over the data';
+  $('fit-title').textContent =
+    cfg.task === 'iris'
+      ? 'petal length per sample: target and prediction'
+      : 'the fit over the data';
 }
 
 /** The knobs as a Config; throws naming the knob that does not parse. */
 function readKnobs(): Config {
   const n = (k: string, min: number, integer = false) => {
     const v = Number(field(k).value);
-    if (!Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) throw new Error(`${k} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got '${field(k).value}'`);
+    if (!Number.isFinite(v) || v < min || (integer && !Number.isInteger(v)))
+      throw new Error(
+        `${k} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got '${field(k).value}'`,
+      );
     return v;
   };
   const text = field('hidden').value.trim();
   const hidden = text === '' ? [] : text.split(',').map((s) => Number(s.trim()));
-  if (!hidden.every((s) => Number.isInteger(s) && s > 0)) throw new Error(`hidden layers must be positive integers separated by commas, got '${text}'`);
+  if (!hidden.every((s) => Number.isInteger(s) && s > 0))
+    throw new Error(`hidden layers must be positive integers separated by commas, got '${text}'`);
   return {
     task: field('task').value as TaskName,
     device: field('device').value as DeviceName,
@@ -93,7 +114,12 @@ const WIDTH = 500;
 let lossChart: uPlot | null = null;
 let fitChart: uPlot | null = null;
 let gradChart: uPlot | null = null;
-const hist: { epoch: number[]; loss: number[]; accuracy: (number | null)[]; test: (number | null)[] } = { epoch: [], loss: [], accuracy: [], test: [] };
+const hist: {
+  epoch: number[];
+  loss: number[];
+  accuracy: (number | null)[];
+  test: (number | null)[];
+} = { epoch: [], loss: [], accuracy: [], test: [] };
 
 function resetCharts(cfg: Config): void {
   for (const c of [lossChart, fitChart, gradChart]) c?.destroy();
@@ -105,20 +131,31 @@ function resetCharts(cfg: Config): void {
   const classes = cfg.task === 'digits';
   lossChart = new uPlot(
     {
-      width: WIDTH, height: 260,
+      width: WIDTH,
+      height: 260,
       scales: { x: { time: false }, loss: { distr: 3 }, acc: { range: [0, 1] } },
-      axes: [{ label: 'epoch' }, { scale: 'loss', label: cfg.loss }, ...(classes ? [{ scale: 'acc', side: 1, label: 'accuracy', grid: { show: false } }] : [])],
+      axes: [
+        { label: 'epoch' },
+        { scale: 'loss', label: cfg.loss },
+        ...(classes ? [{ scale: 'acc', side: 1, label: 'accuracy', grid: { show: false } }] : []),
+      ],
       series: [
         { label: 'epoch' },
         { label: 'loss', scale: 'loss', stroke: '#d0604a', width: 2 },
-        ...(classes ? [{ label: 'train acc', scale: 'acc', stroke: '#4a7fd0' }, { label: 'test acc', scale: 'acc', stroke: '#2a9d4a', width: 2 }] : []),
+        ...(classes
+          ? [
+              { label: 'train acc', scale: 'acc', stroke: '#4a7fd0' },
+              { label: 'test acc', scale: 'acc', stroke: '#2a9d4a', width: 2 },
+            ]
+          : []),
       ],
     },
     classes ? [[], [], [], []] : [[], []],
     $('loss-chart'),
   );
   $('grad-chart').replaceChildren();
-  $('grad-title').textContent = 'gradient check: central differences (float64) vs backprop, per weight';
+  $('grad-title').textContent =
+    'gradient check: central differences (float64) vs backprop, per weight';
 }
 
 function addEpoch(r: EpochReport, classes: boolean): void {
@@ -126,7 +163,11 @@ function addEpoch(r: EpochReport, classes: boolean): void {
   hist.loss.push(r.loss);
   hist.accuracy.push(r.accuracy ?? null);
   hist.test.push(r.testAccuracy ?? null);
-  lossChart?.setData((classes ? [hist.epoch, hist.loss, hist.accuracy, hist.test] : [hist.epoch, hist.loss]) as uPlot.AlignedData);
+  lossChart?.setData(
+    (classes
+      ? [hist.epoch, hist.loss, hist.accuracy, hist.test]
+      : [hist.epoch, hist.loss]) as uPlot.AlignedData,
+  );
 }
 
 const pointsOnly = { paths: () => null, points: { show: true, size: 6 } } as const;
@@ -136,18 +177,38 @@ function showFit(fit: FitPicture): void {
   let series: uPlot.Series[];
   if (fit.kind === 'samples') {
     data = [fit.x, fit.target, fit.prediction];
-    series = [{ label: 'sample' }, { label: 'target', stroke: '#888', ...pointsOnly }, { label: 'prediction', stroke: '#d0604a', ...pointsOnly }];
+    series = [
+      { label: 'sample' },
+      { label: 'target', stroke: '#888', ...pointsOnly },
+      { label: 'prediction', stroke: '#d0604a', ...pointsOnly },
+    ];
   } else if (fit.points) {
-    data = uPlot.join([[fit.x, fit.target, fit.prediction], [fit.points.x, fit.points.y]]);
-    series = [{ label: 'x' }, { label: 'noise-free f', stroke: '#888', dash: [4, 4] }, { label: 'net', stroke: '#d0604a', width: 2 }, { label: 'training points', stroke: '#4a7fd0', ...pointsOnly }];
+    data = uPlot.join([
+      [fit.x, fit.target, fit.prediction],
+      [fit.points.x, fit.points.y],
+    ]);
+    series = [
+      { label: 'x' },
+      { label: 'noise-free f', stroke: '#888', dash: [4, 4] },
+      { label: 'net', stroke: '#d0604a', width: 2 },
+      { label: 'training points', stroke: '#4a7fd0', ...pointsOnly },
+    ];
   } else {
     data = [fit.x, fit.target, fit.prediction];
-    series = [{ label: 'x' }, { label: 'target', stroke: '#888', width: 2 }, { label: 'net', stroke: '#d0604a', width: 2 }];
+    series = [
+      { label: 'x' },
+      { label: 'target', stroke: '#888', width: 2 },
+      { label: 'net', stroke: '#d0604a', width: 2 },
+    ];
   }
   if (fitChart && fitChart.series.length === series.length) fitChart.setData(data);
   else {
     fitChart?.destroy();
-    fitChart = new uPlot({ width: WIDTH, height: 260, scales: { x: { time: false } }, series }, data, $('fit-chart'));
+    fitChart = new uPlot(
+      { width: WIDTH, height: 260, scales: { x: { time: false } }, series },
+      data,
+      $('fit-chart'),
+    );
   }
 }
 
@@ -157,14 +218,21 @@ function showGradcheck(rows: GradRow[], maxRelError: number): void {
   gradChart?.destroy();
   gradChart = new uPlot(
     {
-      width: WIDTH, height: 260, scales: { x: { time: false } },
+      width: WIDTH,
+      height: 260,
+      scales: { x: { time: false } },
       axes: [{ label: 'backprop ∂L/∂w' }, { label: 'numerical' }],
-      series: [{ label: 'backprop' }, { label: 'numerical = backprop', stroke: '#888', dash: [4, 4] }, { label: 'numerical', stroke: '#d0604a', ...pointsOnly }],
+      series: [
+        { label: 'backprop' },
+        { label: 'numerical = backprop', stroke: '#888', dash: [4, 4] },
+        { label: 'numerical', stroke: '#d0604a', ...pointsOnly },
+      ],
     },
     [bp, bp, sorted.map((r) => r.numerical)],
     $('grad-chart'),
   );
-  $('grad-title').textContent = `gradient check, ${rows.length} weights: central differences (float64) vs backprop; max relative error ${maxRelError.toExponential(2)}`;
+  $('grad-title').textContent =
+    `gradient check, ${rows.length} weights: central differences (float64) vs backprop; max relative error ${maxRelError.toExponential(2)}`;
 }
 
 // ---- the digit pad --------------------------------------------------------------------------
@@ -217,7 +285,13 @@ pad.addEventListener('pointermove', (e) => {
   const r = pad.getBoundingClientRect();
   ctx.fillStyle = '#fff';
   ctx.beginPath();
-  ctx.arc(((e.clientX - r.left) * pad.width) / r.width, ((e.clientY - r.top) * pad.height) / r.height, 14, 0, 2 * Math.PI);
+  ctx.arc(
+    ((e.clientX - r.left) * pad.width) / r.width,
+    ((e.clientY - r.top) * pad.height) / r.height,
+    14,
+    0,
+    2 * Math.PI,
+  );
   ctx.fill();
 });
 pad.addEventListener('pointerup', () => {
@@ -231,12 +305,17 @@ $('clear').addEventListener('click', clearPad);
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (m: ToWorker) => worker.postMessage(m);
 let lastMemory: Memory | null = null;
-let running: { cfg: Config; resolve: (r: { loss: number; accuracy?: number }) => void; reject: (e: Error) => void } | null = null;
+let running: {
+  cfg: Config;
+  resolve: (r: { loss: number; accuracy?: number }) => void;
+  reject: (e: Error) => void;
+} | null = null;
 let settled: Promise<unknown> = Promise.resolve();
 
 function showMemory(m: Memory): void {
   lastMemory = m;
-  $('memory').textContent = `memory(): ${m.tensors} live tensors, ${(m.bytes / 1024).toFixed(1)} KiB`;
+  $('memory').textContent =
+    `memory(): ${m.tensors} live tensors, ${(m.bytes / 1024).toFixed(1)} KiB`;
 }
 
 worker.onmessage = (e: MessageEvent<FromWorker>) => {
@@ -250,8 +329,11 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       addEpoch(m.report, classes);
       if (m.fit) showFit(m.fit);
       showMemory(m.memory);
-      status.textContent = `epoch ${m.report.epoch}/${m.report.epochs}: loss ${m.report.loss.toPrecision(4)}` +
-        (m.report.testAccuracy !== undefined ? `, test accuracy ${(100 * m.report.testAccuracy).toFixed(1)}%` : '');
+      status.textContent =
+        `epoch ${m.report.epoch}/${m.report.epochs}: loss ${m.report.loss.toPrecision(4)}` +
+        (m.report.testAccuracy !== undefined
+          ? `, test accuracy ${(100 * m.report.testAccuracy).toFixed(1)}%`
+          : '');
       break;
     case 'tape':
       $('tape').replaceChildren(drawTape(m.tape));
@@ -265,10 +347,14 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     case 'done':
       showMemory(m.memory);
-      status.textContent = `${m.stopped ? 'stopped' : 'done'} in ${m.seconds.toFixed(1)} s: loss ${m.loss.toPrecision(4)}` +
+      status.textContent =
+        `${m.stopped ? 'stopped' : 'done'} in ${m.seconds.toFixed(1)} s: loss ${m.loss.toPrecision(4)}` +
         (m.accuracy !== undefined ? `, test accuracy ${(100 * m.accuracy).toFixed(2)}%` : '');
       finish();
-      running?.resolve({ loss: m.loss, ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}) });
+      running?.resolve({
+        loss: m.loss,
+        ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}),
+      });
       running = null;
       break;
     case 'error':
@@ -341,13 +427,24 @@ $('reset').addEventListener('click', () => {
 const initial = readHash();
 showConfig(initial);
 resetCharts(initial);
-$('isolation').textContent = globalThis.crossOriginIsolated ? 'cross-origin isolated (CPU worker threads on)' : 'not cross-origin isolated (CPU on one thread)';
+$('isolation').textContent = globalThis.crossOriginIsolated
+  ? 'cross-origin isolated (CPU worker threads on)'
+  : 'not cross-origin isolated (CPU on one thread)';
 
 /** For automation and tests. */
 const api = {
   /** Train a task with its tutorial's settings (epochs and device overridable). */
-  train(opts: { task: TaskName; device?: DeviceName; epochs?: number }): Promise<{ loss: number; accuracy?: number }> {
-    if (!isTask(opts.task)) return Promise.reject(new Error(`playground.train: unknown task '${String(opts.task)}' (one of ${TASKS.join(', ')})`));
+  train(opts: {
+    task: TaskName;
+    device?: DeviceName;
+    epochs?: number;
+  }): Promise<{ loss: number; accuracy?: number }> {
+    if (!isTask(opts.task))
+      return Promise.reject(
+        new Error(
+          `playground.train: unknown task '${String(opts.task)}' (one of ${TASKS.join(', ')})`,
+        ),
+      );
     const cfg = defaultConfig(opts.task, opts.device ?? 'cpu');
     if (opts.epochs !== undefined) cfg.epochs = opts.epochs;
     return run(cfg);

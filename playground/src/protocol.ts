@@ -30,12 +30,66 @@ export interface Config {
  * gradient descent needs 10,000+ epochs to bend, too slow to watch.
  */
 export const DEFAULTS: Record<TaskName, Omit<Config, 'task' | 'device' | 'seed'>> = {
-  neuron: { hidden: [], activation: 'none', optimizer: 'sgd', lr: 0.01, momentum: 0.9, batch: 1, epochs: 1, loss: 'half-mse' },
-  'linear-sine': { hidden: [2], activation: 'none', optimizer: 'sgd', lr: 0.01, momentum: 0.9, batch: 1, epochs: 3, loss: 'half-mse' },
-  'relu-sine': { hidden: [100], activation: 'relu', optimizer: 'momentum', lr: 0.01, momentum: 0.9, batch: 100, epochs: 100, loss: 'half-mse' },
-  iris: { hidden: [3], activation: 'sigmoid', optimizer: 'sgd', lr: 0.01, momentum: 0.9, batch: 0, epochs: 2000, loss: 'half-sse' },
-  'tanh-sine': { hidden: [20], activation: 'tanh', optimizer: 'adam', lr: 0.01, momentum: 0.9, batch: 0, epochs: 2000, loss: 'half-sse' },
-  digits: { hidden: [128], activation: 'relu', optimizer: 'adam', lr: 0.001, momentum: 0.9, batch: 64, epochs: 2, loss: 'cross-entropy' },
+  neuron: {
+    hidden: [],
+    activation: 'none',
+    optimizer: 'sgd',
+    lr: 0.01,
+    momentum: 0.9,
+    batch: 1,
+    epochs: 1,
+    loss: 'half-mse',
+  },
+  'linear-sine': {
+    hidden: [2],
+    activation: 'none',
+    optimizer: 'sgd',
+    lr: 0.01,
+    momentum: 0.9,
+    batch: 1,
+    epochs: 3,
+    loss: 'half-mse',
+  },
+  'relu-sine': {
+    hidden: [100],
+    activation: 'relu',
+    optimizer: 'momentum',
+    lr: 0.01,
+    momentum: 0.9,
+    batch: 100,
+    epochs: 100,
+    loss: 'half-mse',
+  },
+  iris: {
+    hidden: [3],
+    activation: 'sigmoid',
+    optimizer: 'sgd',
+    lr: 0.01,
+    momentum: 0.9,
+    batch: 0,
+    epochs: 2000,
+    loss: 'half-sse',
+  },
+  'tanh-sine': {
+    hidden: [20],
+    activation: 'tanh',
+    optimizer: 'adam',
+    lr: 0.01,
+    momentum: 0.9,
+    batch: 0,
+    epochs: 2000,
+    loss: 'half-sse',
+  },
+  digits: {
+    hidden: [128],
+    activation: 'relu',
+    optimizer: 'adam',
+    lr: 0.001,
+    momentum: 0.9,
+    batch: 64,
+    epochs: 2,
+    loss: 'cross-entropy',
+  },
 };
 
 export const TITLES: Record<TaskName, string> = {
@@ -105,5 +159,12 @@ export type FromWorker =
   | { type: 'tape'; tape: TapeSummary }
   | { type: 'gradcheck'; rows: GradRow[]; maxRelError: number }
   | { type: 'probabilities'; probs: number[]; label?: number; pixels?: number[] }
-  | { type: 'done'; loss: number; accuracy?: number; stopped: boolean; memory: Memory; seconds: number }
+  | {
+      type: 'done';
+      loss: number;
+      accuracy?: number;
+      stopped: boolean;
+      memory: Memory;
+      seconds: number;
+    }
   | { type: 'error'; message: string };

@@ -6,8 +6,16 @@ import { grad, tidy, type Loss, type Sequential, type Tensor } from '../../src';
 import type { TapeNode, TapeSummary } from './protocol';
 
 /** ‖∂loss/∂t‖₂ of each layer output and parameter for one step on (x, y); the net is unchanged. */
-export async function tapeSummary(net: Sequential, loss: Loss, lossLabel: string, x: Tensor, y: Tensor): Promise<TapeSummary> {
-  const nodes: TapeNode[] = [{ id: 'x', label: 'input', shape: x.shape, kind: 'input', gradNorm: null }];
+export async function tapeSummary(
+  net: Sequential,
+  loss: Loss,
+  lossLabel: string,
+  x: Tensor,
+  y: Tensor,
+): Promise<TapeSummary> {
+  const nodes: TapeNode[] = [
+    { id: 'x', label: 'input', shape: x.shape, kind: 'input', gradNorm: null },
+  ];
   const edges: [string, string][] = [];
   const norms = tidy(() => {
     const tracked: Tensor[] = [];
@@ -23,13 +31,25 @@ export async function tapeSummary(net: Sequential, loss: Loss, lossLabel: string
         tracked.push(p);
       }
       h = layer.forward(h);
-      nodes.push({ id, label: layer.describe(), shape: h.shape, kind: 'activation', gradNorm: null });
+      nodes.push({
+        id,
+        label: layer.describe(),
+        shape: h.shape,
+        kind: 'activation',
+        gradNorm: null,
+      });
       edges.push([prev, id]);
       tracked.push(h);
       prev = id;
     }
     const l = loss.forward(h, y);
-    nodes.push({ id: 'loss', label: `loss: ${lossLabel}`, shape: l.shape, kind: 'loss', gradNorm: 1 });
+    nodes.push({
+      id: 'loss',
+      label: `loss: ${lossLabel}`,
+      shape: l.shape,
+      kind: 'loss',
+      gradNorm: 1,
+    });
     edges.push([prev, 'loss']);
     const gs = grad(l, tracked);
     // −1 marks a tensor the loss does not depend on
@@ -38,8 +58,10 @@ export async function tapeSummary(net: Sequential, loss: Loss, lossLabel: string
   const values = await Promise.all(norms.map(async (n) => (await n.data())[0]!));
   norms.forEach((n) => n.dispose());
   // the tracked tensors in order are exactly the non-input, non-loss nodes
-  nodes.filter((n) => n.kind === 'parameter' || n.kind === 'activation').forEach((n, i) => {
-    n.gradNorm = values[i]! < 0 ? null : values[i]!;
-  });
+  nodes
+    .filter((n) => n.kind === 'parameter' || n.kind === 'activation')
+    .forEach((n, i) => {
+      n.gradNorm = values[i]! < 0 ? null : values[i]!;
+    });
   return { nodes, edges };
 }
