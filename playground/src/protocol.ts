@@ -1,0 +1,170 @@
+// What the page and the training worker say to each other, and the knobs of each task.
+
+export const TASKS = ['neuron', 'linear-sine', 'relu-sine', 'iris', 'tanh-sine', 'digits'] as const;
+export type TaskName = (typeof TASKS)[number];
+export type DeviceName = 'cpu' | 'webgpu';
+export type Activation = 'none' | 'relu' | 'tanh' | 'sigmoid';
+export type OptimizerName = 'sgd' | 'momentum' | 'adam' | 'rmsprop';
+export type LossName = 'half-mse' | 'mse' | 'half-sse' | 'l1' | 'cross-entropy';
+
+/** One run's configuration: what the knobs show and the URL hash holds. */
+export interface Config {
+  task: TaskName;
+  device: DeviceName;
+  /** hidden layer sizes, input to output */
+  hidden: number[];
+  activation: Activation;
+  optimizer: OptimizerName;
+  lr: number;
+  momentum: number;
+  /** rows per step; 0 = the whole data set */
+  batch: number;
+  epochs: number;
+  loss: LossName;
+  seed: number;
+}
+
+/**
+ * Each tutorial's own settings (see examples/tutorials/t1…t5 and examples/07-digits.ts). Tanh-sine
+ * uses the tutorial's Adam schedule (0.01 hidden, a tenth of it on the output layer): its plain
+ * gradient descent needs 10,000+ epochs to bend, too slow to watch.
+ */
+export const DEFAULTS: Record<TaskName, Omit<Config, 'task' | 'device' | 'seed'>> = {
+  neuron: {
+    hidden: [],
+    activation: 'none',
+    optimizer: 'sgd',
+    lr: 0.01,
+    momentum: 0.9,
+    batch: 1,
+    epochs: 1,
+    loss: 'half-mse',
+  },
+  'linear-sine': {
+    hidden: [2],
+    activation: 'none',
+    optimizer: 'sgd',
+    lr: 0.01,
+    momentum: 0.9,
+    batch: 1,
+    epochs: 3,
+    loss: 'half-mse',
+  },
+  'relu-sine': {
+    hidden: [100],
+    activation: 'relu',
+    optimizer: 'momentum',
+    lr: 0.01,
+    momentum: 0.9,
+    batch: 100,
+    epochs: 100,
+    loss: 'half-mse',
+  },
+  iris: {
+    hidden: [3],
+    activation: 'sigmoid',
+    optimizer: 'sgd',
+    lr: 0.01,
+    momentum: 0.9,
+    batch: 0,
+    epochs: 2000,
+    loss: 'half-sse',
+  },
+  'tanh-sine': {
+    hidden: [20],
+    activation: 'tanh',
+    optimizer: 'adam',
+    lr: 0.01,
+    momentum: 0.9,
+    batch: 0,
+    epochs: 2000,
+    loss: 'half-sse',
+  },
+  digits: {
+    hidden: [128],
+    activation: 'relu',
+    optimizer: 'adam',
+    lr: 0.001,
+    momentum: 0.9,
+    batch: 64,
+    epochs: 2,
+    loss: 'cross-entropy',
+  },
+};
+
+export const TITLES: Record<TaskName, string> = {
+  neuron: '1 · one neuron restores y = 2x + 3',
+  'linear-sine': '2 · a linear net on 2 sin x + 5 (it cannot bend)',
+  'relu-sine': '3 · a ReLU net with momentum on 2 sin x + 5',
+  iris: '4 · iris: petal length from the sepals',
+  'tanh-sine': '5 · a tanh net on a noisy sine',
+  digits: 'digits: the mnist package, 8,000 / 2,000',
+};
+
+export function defaultConfig(task: TaskName, device: DeviceName = 'cpu'): Config {
+  const d = DEFAULTS[task];
+  return { task, device, seed: 0, ...d, hidden: [...d.hidden] };
+}
+
+/** A curve drawn over the data: x, the target, the net's prediction, and optional sample points. */
+export interface FitPicture {
+  kind: 'curve' | 'samples';
+  x: number[];
+  target: number[];
+  prediction: number[];
+  points?: { x: number[]; y: number[] };
+}
+
+/** One node of the drawn tape: a tensor of one training step and the 2-norm of ∂loss/∂it. */
+export interface TapeNode {
+  id: string;
+  label: string;
+  shape: readonly number[];
+  kind: 'input' | 'activation' | 'parameter' | 'loss';
+  gradNorm: number | null;
+}
+export interface TapeSummary {
+  nodes: TapeNode[];
+  /** [from, to] ids: the data flow of the forward pass */
+  edges: [string, string][];
+}
+
+export interface GradRow {
+  name: string;
+  backprop: number;
+  numerical: number;
+}
+
+export interface Memory {
+  tensors: number;
+  bytes: number;
+}
+
+export type ToWorker =
+  | { type: 'train'; config: Config; digitsUrl: string }
+  | { type: 'stop' }
+  | { type: 'predict'; pixels: number[] };
+
+export interface EpochReport {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  accuracy?: number;
+  testAccuracy?: number;
+}
+
+export type FromWorker =
+  | { type: 'status'; text: string }
+  | { type: 'epoch'; report: EpochReport; fit?: FitPicture; memory: Memory }
+  | { type: 'tape'; tape: TapeSummary }
+  | { type: 'gradcheck'; rows: GradRow[]; maxRelError: number }
+  | { type: 'probabilities'; probs: number[]; label?: number; pixels?: number[] }
+  | {
+      type: 'done';
+      loss: number;
+      accuracy?: number;
+      stopped: boolean;
+      memory: Memory;
+      seconds: number;
+    }
+  | { type: 'error'; message: string };
