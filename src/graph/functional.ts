@@ -413,3 +413,6 @@ export function mse(p: Tensor, t: Tensor): Tensor {
 
 /** Inner product of two vectors of one length, or of the last axes as matmul. */
 export const dot = matmul;
+
+// convolution and pooling (windows, fold, conv2d, maxPool2d, avgPool2d) live in conv.ts
+export * from './conv';

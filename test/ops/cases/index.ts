@@ -5,3 +5,4 @@ export { matmulCases } from './matmul';
 export { movementCases } from './movement';
 export { reduceCases } from './reduce';
 export { unaryCases } from './unary';
+export { convCases } from './conv';
