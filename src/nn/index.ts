@@ -10,3 +10,4 @@ export { Flatten } from './flatten';
 export { Dropout } from './dropout';
 export { BatchNorm1d, BatchNorm2d, LayerNorm, type BatchNormOptions, type LayerNormOptions } from './normalization';
 export { accuracy } from './metrics';
+export { Conv2d, MaxPool2d, AvgPool2d, type Conv2dLayerOptions, type MaxPool2dLayerOptions, type AvgPool2dLayerOptions } from './conv';
