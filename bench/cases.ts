@@ -17,7 +17,7 @@ export interface CaseResult {
 
 export interface Case {
   name: string;
-  group: 'matmul' | 'elementwise' | 'reduction' | 'training' | 'overhead';
+  group: 'matmul' | 'elementwise' | 'reduction' | 'convolution' | 'training' | 'overhead';
   /** `expected`: a peer's losses; a training case that disagrees throws before it is timed */
   run(lib: Lib, expected?: number[]): CaseResult;
 }
@@ -177,8 +177,109 @@ const overhead: Case = {
   },
 };
 
+/** Naive float64 conv2d (stride 1, valid) of NCHW x by OIHW w: the reference for the conv rows. */
+function naiveConv(x: Float32Array, [N, C, H, W]: number[], w: Float32Array, [O, , k]: number[]): Float64Array {
+  const oH = H - k + 1;
+  const oW = W - k + 1;
+  const y = new Float64Array(N * O * oH * oW);
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < O; o++)
+      for (let c = 0; c < C; c++)
+        for (let a = 0; a < k; a++)
+          for (let e = 0; e < k; e++) {
+            const wv = w[((o * C + c) * k + a) * k + e]!;
+            for (let i = 0; i < oH; i++) {
+              const yr = ((n * O + o) * oH + i) * oW;
+              const xr = ((n * C + c) * H + i + a) * W + e;
+              for (let j = 0; j < oW; j++) y[yr + j]! += wv * x[xr + j]!;
+            }
+          }
+  return y;
+}
+
+/**
+ * conv2d forward + backward (dx and dw) of a batch, k×k, stride 1, valid. Checked before timing:
+ * y against the naive loops, and dw against the same loops read as a correlation of x with cot
+ * (dw[o, c, a, e] = Σ cot[n, o, i, j]·x[n, c, i + a, j + e]). Figure: ms per forward + backward.
+ */
+function convCase(n: number, c: number, o: number, hw: number, k: number): Case {
+  return {
+    name: `conv2d fwd+bwd b${n} ${c}→${o} ${k}×${k} on ${hw}×${hw}`,
+    group: 'convolution',
+    run(lib) {
+      const xs = [n, c, hw, hw];
+      const ws = [o, c, k, k];
+      const cs = [n, o, hw - k + 1, hw - k + 1];
+      const x = uniform(n * c * hw * hw, 21);
+      const w = uniform(o * c * k * k, 22, -0.2, 0.2);
+      const cot = uniform(cs.reduce((p, d) => p * d, 1), 23);
+      const [X, W, COT] = lib.convInputs(x, xs, w, ws, cot, cs);
+      const [y, dw] = lib.convGrad(X, W, COT);
+      let error = maxRelError(lib.convRead(y, false), naiveConv(x, xs, w, ws));
+      // dw: for each (o, c), the correlation of x[:, c] with cot[:, o] (a conv of x by cot, summed over n)
+      const want = new Float64Array(o * c * k * k);
+      const oh = hw - k + 1;
+      for (let b = 0; b < n; b++)
+        for (let oo = 0; oo < o; oo++)
+          for (let cc = 0; cc < c; cc++)
+            for (let a = 0; a < k; a++)
+              for (let e = 0; e < k; e++) {
+                let s = 0;
+                for (let i = 0; i < oh; i++)
+                  for (let j = 0; j < oh; j++) s += cot[((b * o + oo) * oh + i) * oh + j]! * x[((b * c + cc) * hw + i + a) * hw + j + e]!;
+                want[((oo * c + cc) * k + a) * k + e]! += s;
+              }
+      // dw sums n·oh² products: compare relative to its scale
+      const got = lib.convRead(dw, true);
+      const scale = Math.max(...want.map(Math.abs));
+      error = Math.max(error, ...Array.from(got, (g, i) => Math.abs(g - want[i]!) / scale));
+      lib.dispose(y);
+      lib.dispose(dw);
+      const timing = time(() => {
+        const [a, b] = lib.convGrad(X, W, COT);
+        lib.dispose(a);
+        lib.dispose(b);
+      }, { budget: 3 });
+      for (const t of [X, W, COT]) lib.dispose(t);
+      return { value: timing.median * 1e3, unit: 'ms', lowerIsBetter: true, timing, relError: error };
+    },
+  };
+}
+
+/** 2×2 max pooling (stride 2) forward + backward, the forward checked against plain loops. */
+function poolCase(n: number, c: number, hw: number): Case {
+  return {
+    name: `maxPool2d 2×2 fwd+bwd b${n}×${c}×${hw}×${hw}`,
+    group: 'convolution',
+    run(lib) {
+      const xs = [n, c, hw, hw];
+      const h = hw / 2;
+      const cs = [n, c, h, h];
+      const x = uniform(n * c * hw * hw, 31);
+      const cot = uniform(n * c * h * h, 32);
+      const [X, dummy, COT] = lib.convInputs(x, xs, Float32Array.of(0), [1, 1, 1, 1], cot, cs);
+      lib.dispose(dummy);
+      const y = lib.poolGrad(X, COT);
+      const want = new Float64Array(n * c * h * h);
+      for (let p = 0; p < n * c; p++)
+        for (let i = 0; i < h; i++)
+          for (let j = 0; j < h; j++) {
+            const at = p * hw * hw + 2 * i * hw + 2 * j;
+            want[(p * h + i) * h + j] = Math.max(x[at]!, x[at + 1]!, x[at + hw]!, x[at + hw + 1]!);
+          }
+      const error = maxRelError(lib.convRead(y, false), want);
+      lib.dispose(y);
+      const timing = time(() => lib.dispose(lib.poolGrad(X, COT)), { budget: 3 });
+      lib.dispose(X);
+      lib.dispose(COT);
+      return { value: timing.median * 1e3, unit: 'ms', lowerIsBetter: true, timing, relError: error };
+    },
+  };
+}
+
 export const CASES: Case[] = [
   matmulCase(128), matmulCase(256), matmulCase(512), matmulCase(1024),
   add, biasAdd, relu, sumAll, sumCols, sumRows,
+  convCase(64, 1, 8, 28, 5), convCase(64, 8, 16, 12, 5), poolCase(64, 16, 24),
   mlp, tiny, overhead,
 ];

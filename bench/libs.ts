@@ -46,6 +46,18 @@ export interface Lib {
   relu(x: unknown): unknown;
   sum(x: unknown, axis?: number): unknown;
   trainer(spec: NetSpec): Trainer;
+  /**
+   * conv2d (stride 1, no padding) of x [N, C, H, W] by w [O, C, k, k], then backward of
+   * Σ y·cot: returns y [N, O, oH, oW] and dL/dw [O, C, k, k] (dL/dx is computed too, not returned).
+   * Inputs and results in NCHW/OIHW whatever the library's own layout (converted outside timing).
+   */
+  convGrad(x: unknown, w: unknown, cot: unknown): [unknown, unknown];
+  /** the inputs of convGrad in the library's layout, from NCHW x, OIHW w and NCHW cot */
+  convInputs(x: Float32Array, xs: number[], w: Float32Array, ws: number[], cot: Float32Array, cs: number[]): unknown[];
+  /** NCHW values of a convGrad result (y, or dw when `weight`) */
+  convRead(t: unknown, weight: boolean): Float32Array;
+  /** 2×2 max pooling (stride 2) of x, then backward of Σ y·cot: returns y; inputs as convInputs */
+  poolGrad(x: unknown, cot: unknown): unknown;
 }
 
 /**
@@ -75,6 +87,34 @@ async function loadOurs(impl: Impl, fromSource: boolean): Promise<Lib> {
     mul: (a, b) => (a as T).mul(b as T),
     relu: (x) => (x as T).relu(),
     sum: (x, axis) => (x as T).sum(axis),
+    convInputs: (x, xs, w, ws, cot, cs) => [
+      tg.tensor(x, { shape: xs, requiresGrad: true }),
+      tg.tensor(w, { shape: ws, requiresGrad: true }),
+      tg.tensor(cot, { shape: cs }),
+    ],
+    convGrad(x, w, cot) {
+      const [X, W] = [x as T, w as T];
+      const y = tg.tidy(() => {
+        const y = X.conv2d(W);
+        y.mul(cot as T).sum().backward();
+        return y;
+      });
+      const dw = W.grad!;
+      W.grad = null;
+      X.zeroGrad();
+      return [y, dw];
+    },
+    convRead: (t) => (t as T).dataSync() as Float32Array,
+    poolGrad(x, cot) {
+      const X = x as T;
+      const y = tg.tidy(() => {
+        const y = X.maxPool2d(2);
+        y.mul(cot as T).sum().backward();
+        return y;
+      });
+      X.zeroGrad();
+      return y;
+    },
     trainer(spec) {
       const W = spec.weights.map((w, i) => tg.tensor(w, { shape: [spec.sizes[i]!, spec.sizes[i + 1]!], requiresGrad: true }));
       const b = spec.biases.map((v) => tg.tensor(v, { shape: [v.length], requiresGrad: true }));
@@ -137,6 +177,38 @@ async function loadTfjs(impl: Impl): Promise<Lib> {
     mul: (a, b) => tf.mul(a as T, b as T),
     relu: (x) => tf.relu(x as T),
     sum: (x, axis) => tf.sum(x as T, axis),
+    // tfjs convolves NHWC inputs with HWIO filters: the data is transposed before timing
+    convInputs: (x, xs, w, ws, cot, cs) => [
+      tf.transpose(tf.tensor(x, xs), [0, 2, 3, 1]),
+      tf.transpose(tf.tensor(w, ws), [2, 3, 1, 0]),
+      tf.transpose(tf.tensor(cot, cs), [0, 2, 3, 1]),
+    ],
+    convGrad(x, w, cot) {
+      let y: T | null = null;
+      const dw = tf.tidy(() => {
+        const f = (a: T, b: T) => {
+          const out = tf.conv2d(a as import('@tensorflow/tfjs').Tensor4D, b as import('@tensorflow/tfjs').Tensor4D, 1, 'valid');
+          y = tf.keep(out.clone());
+          return tf.sum(tf.mul(out, cot as T));
+        };
+        const [, gw] = tf.grads(f)([x as T, w as T]);
+        return gw!;
+      });
+      return [y!, dw];
+    },
+    convRead: (t, weight) => tf.tidy(() => tf.transpose(t as T, weight ? [3, 2, 0, 1] : [0, 3, 1, 2]).dataSync() as Float32Array),
+    poolGrad(x, cot) {
+      let y: T | null = null;
+      tf.tidy(() => {
+        const f = (a: T) => {
+          const out = tf.maxPool(a as import('@tensorflow/tfjs').Tensor4D, 2, 2, 'valid');
+          y = tf.keep(out.clone());
+          return tf.sum(tf.mul(out, cot as T));
+        };
+        tf.grads(f)([x as T]);
+      });
+      return y!;
+    },
     trainer(spec) {
       const W = spec.weights.map((w, i) => tf.variable(tf.tensor2d(w, [spec.sizes[i]!, spec.sizes[i + 1]!])));
       const b = spec.biases.map((v) => tf.variable(tf.tensor1d(v)));

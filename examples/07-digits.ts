@@ -5,8 +5,8 @@
 //   npx tsx examples/07-digits.ts [--epochs N] [--device cpu|webgpu] [--arch mlp|lenet] [--quick]
 //                                  [--seed N] [--batch N] [--lr X] [--out DIR] [--quiet]
 //
-// --quick: 2 epochs on 2,000 training digits (a demo in seconds). --arch lenet needs the conv
-// layers (see the ARCHITECTURE SWITCH in examples/digits-run.ts); until they exist the default is mlp.
+// --quick: 2 epochs on 2,000 training digits (a demo in seconds). --arch lenet (default) is the
+// convnet; --arch mlp a dense net to compare with.
 import { resolve } from 'node:path';
 import type { Device } from '../src';
 import { DEFAULT_ARCH, trainDigits, type Arch } from './digits-run';
@@ -27,7 +27,7 @@ interface Flags {
 const HELP = `options:
   --epochs N          epochs to train (default 10; --quick: 2)
   --device cpu|webgpu (default cpu)
-  --arch mlp|lenet    the net (default ${DEFAULT_ARCH}; lenet needs the conv layers)
+  --arch mlp|lenet    the net (default ${DEFAULT_ARCH}: the convnet)
   --quick             2 epochs on 2,000 training digits, for a demo
   --seed N            init, split and shuffling seed (default 0)
   --batch N           batch size (default 64)

@@ -22,10 +22,11 @@ export const BINARY_OPS = [
 ] as const;
 export const REDUCE_OPS = ['sum', 'max', 'min'] as const;
 /** Movement ops that only change the view (the engine applies them; no backend sees them). */
-export const VIEW_OPS = ['reshape', 'permute', 'expand', 'slice'] as const;
+export const VIEW_OPS = ['reshape', 'permute', 'expand', 'slice', 'windows'] as const;
 /** Movement ops: the view ops, and pad and concat, which copy (compute kernels). */
 export const MOVEMENT_OPS = [...VIEW_OPS, 'pad', 'concat'] as const;
-export const OTHER_OPS = ['where', 'matmul', 'cast'] as const;
+/** fold: windows' adjoint (col2im), summing every tap back into place (a compute kernel). */
+export const OTHER_OPS = ['where', 'matmul', 'cast', 'fold'] as const;
 /**
  * Indexing primitives: gather(x, index) along an axis (torch.gather), its transpose
  * scatterAdd(g, index, size) (repeated indices accumulate), and argmax/argmin (int32 results).
@@ -65,6 +66,14 @@ export interface OpAttrs {
   /** zeros before/after per axis */
   pad: { before: number[]; after: number[] };
   concat: { axis: number };
+  /**
+   * Sliding windows over `axes` (sorted, unique): each such axis of extent n becomes the
+   * windowCount(n, size, stride, dilation) window origins, and the taps are appended as trailing
+   * axes (see view.ts `windows`). Every list has one entry per window axis.
+   */
+  windows: WindowAttrs;
+  /** The adjoint of windows with these attrs: [..., o..., k...] summed back into `shape`. */
+  fold: WindowAttrs & { shape: number[] };
   cast: { dtype: DType };
   /** out[..., i, ...] = x[..., index[..., i, ...], ...] along `axis` (index of x's rank) */
   gather: { axis: number };
@@ -73,6 +82,12 @@ export interface OpAttrs {
   /** the first index of the largest (NaN counts as largest) along `axis` */
   argmax: { axis: number; keepDims: boolean };
   argmin: { axis: number; keepDims: boolean };
+}
+export interface WindowAttrs {
+  axes: number[];
+  size: number[];
+  stride: number[];
+  dilation: number[];
 }
 export type AttrsOf<K extends OpName> = K extends keyof OpAttrs ? OpAttrs[K] : Record<string, never>;
 

@@ -882,3 +882,6 @@ function checkRange(op: string, index: Tensor, n: number, what: string): void {
     }
   }
 }
+
+// convolution and pooling (windows, fold, conv2d, maxPool2d, avgPool2d) live in conv.ts
+export * from './conv';

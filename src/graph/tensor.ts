@@ -395,6 +395,16 @@ export class Tensor {
   /** One-hot rows of this int32 tensor (float32 unless opts.dtype says otherwise). */
   oneHot(numClasses: number, opts?: F.OneHotOptions) { return F.oneHot(this, numClasses, opts); }
   matmul(b: Tensor) { return F.matmul(this, b); }
+  /** Sliding windows over `axes` as a view (see functional windows). */
+  windows(axes: readonly number[], size: readonly number[], opts?: F.WindowOptions) { return F.windows(this, axes, size, opts); }
+  /** windows' adjoint: these windows summed back into `shape` (see functional fold). */
+  fold(shape: readonly number[], axes: readonly number[], size: readonly number[], opts?: F.WindowOptions) {
+    return F.fold(this, shape, axes, size, opts);
+  }
+  /** 2-D convolution of this [N, C, H, W] (see functional conv2d). */
+  conv2d(weight: Tensor, bias?: Tensor | null, opts?: F.Conv2dOptions) { return F.conv2d(this, weight, bias, opts); }
+  maxPool2d(kernelSize: F.Pair, opts?: F.MaxPool2dOptions) { return F.maxPool2d(this, kernelSize, opts); }
+  avgPool2d(kernelSize: F.Pair, opts?: F.AvgPool2dOptions) { return F.avgPool2d(this, kernelSize, opts); }
   sum(axis?: Axis, keepDims?: boolean) { return F.sum(this, axis, keepDims); }
   mean(axis?: Axis, keepDims?: boolean) { return F.mean(this, axis, keepDims); }
   max(axis?: Axis, keepDims?: boolean) { return F.max(this, axis, keepDims); }

@@ -12,3 +12,4 @@ export { Dropout } from './dropout';
 export { BatchNorm1d, BatchNorm2d, LayerNorm, type BatchNormOptions, type LayerNormOptions } from './normalization';
 export { accuracy } from './metrics';
 export type { WeightsSource } from './io';
+export { Conv2d, MaxPool2d, AvgPool2d, type Conv2dLayerOptions, type MaxPool2dLayerOptions, type AvgPool2dLayerOptions } from './conv';

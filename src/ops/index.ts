@@ -2,7 +2,7 @@
 import type { OpName } from '../backends/backend';
 import { binaryOps, reluGradOp } from './binary';
 import { linearOp, matmulOp, mseOp } from './matmul';
-import { movementOps } from './movement';
+import { foldOp, movementOps } from './movement';
 import { reduceOps } from './reduce';
 import { broadcastShapes, fmtShape, type OpSpec, type OpTable } from './registry';
 import { unaryOps } from './unary';
@@ -33,7 +33,8 @@ const otherOps = {
     shape: ([x], { dtype }) => ({ shape: [...x!], dtype }),
     vjp: ({ g, inputs: [x] }) => [x!.dtype === 'int32' ? null : g.cast(x!.dtype)],
   },
-} satisfies { [K in 'matmul' | 'where' | 'cast']: OpSpec<K> };
+  fold: foldOp,
+} satisfies { [K in 'matmul' | 'where' | 'cast' | 'fold']: OpSpec<K> };
 
 // fused ops: each with its decomposition into the primitives above (see registry's OpSpec)
 const fusedOps = { linear: linearOp, mse: mseOp, reluGrad: reluGradOp };

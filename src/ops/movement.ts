@@ -2,9 +2,30 @@
 // normalized (full-length, non-negative) from the frontend in graph/functional.ts. reshape,
 // permute, expand and slice are views: the engine applies `view` to the input's layout and no
 // backend runs a kernel; pad and concat write a new buffer (compute kernels).
-import { sizeOf, type MovementOp } from '../backends/backend';
+import { sizeOf, type MovementOp, type WindowAttrs } from '../backends/backend';
 import * as V from '../backends/view';
 import { fmtShape, type OpSpec } from './registry';
+
+/** Checks window attrs against a shape; returns windows' output shape (origins in place, taps appended). */
+function windowShape(op: string, x: readonly number[], a: WindowAttrs): number[] {
+  const { axes, size, stride, dilation } = a;
+  const k = axes.length;
+  const posInt = (v: number) => Number.isSafeInteger(v) && v >= 1;
+  const ok =
+    size.length === k &&
+    stride.length === k &&
+    dilation.length === k &&
+    axes.every((ax, i) => Number.isInteger(ax) && ax >= 0 && ax < x.length && (i === 0 || ax > axes[i - 1]!)) &&
+    [...size, ...stride, ...dilation].every(posInt);
+  if (!ok) {
+    throw new Error(
+      `${op}: axes [${axes.join(',')}], size [${size.join(',')}], stride [${stride.join(',')}], dilation [${dilation.join(',')}] do not fit shape ${fmtShape(x)} (one entry per axis; axes increasing and in range; sizes, strides, dilations positive integers)`,
+    );
+  }
+  const shape = [...x];
+  axes.forEach((ax, i) => (shape[ax] = V.windowCount(x[ax]!, size[i]!, stride[i], dilation[i])));
+  return [...shape, ...size];
+}
 
 export const movementOps = {
   reshape: {
@@ -66,6 +87,16 @@ export const movementOps = {
     // the gradient of a window is the window padded back with zeros
     vjp: ({ g, inputs: [x], attrs: { begin, end } }) => [g.pad(begin.map((b, i) => [b, x!.shape[i]! - end[i]!]))],
   },
+  // Sliding windows (im2col as a view): no data moves, windows overlap in memory when stride < size.
+  windows: {
+    view: (v, a) => V.windows(v, a),
+    saves: 'none',
+    shape: ([x], a, [dtype]) => ({ shape: windowShape('windows', x!, a), dtype: dtype! }),
+    // the adjoint of gathering overlapping taps is summing each tap back to where it came from
+    vjp: ({ g, inputs: [x], attrs: { axes, size, stride, dilation } }) => [
+      g.fold([...x!.shape], axes, size, { stride, dilation }),
+    ],
+  },
   pad: {
     saves: 'none',
     ints: true,
@@ -102,3 +133,22 @@ export const movementOps = {
     },
   },
 } satisfies { [K in MovementOp]: OpSpec<K> };
+
+/**
+ * fold, windows' adjoint (col2im): out[p] = Σ g[…, o, …, t] over every origin o and tap t with
+ * o·stride + t·dilation = p along each window axis. A compute primitive (it adds, where windows
+ * only looks); linear in g, so its VJP is windows again (and second order needs nothing more).
+ */
+export const foldOp: OpSpec<'fold'> = {
+  saves: 'none',
+  shape: ([g], a, [dtype]) => {
+    const want = windowShape('fold', a.shape, a);
+    if (!V.sameShape(g!, want)) {
+      throw new Error(
+        `fold: input ${fmtShape(g!)} is not the windows of shape ${fmtShape(a.shape)} (expected ${fmtShape(want)} for axes [${a.axes.join(',')}], size [${a.size.join(',')}], stride [${a.stride.join(',')}], dilation [${a.dilation.join(',')}])`,
+      );
+    }
+    return { shape: [...a.shape], dtype: dtype! };
+  },
+  vjp: ({ g, attrs: { axes, size, stride, dilation } }) => [g.windows(axes, size, { stride, dilation })],
+};

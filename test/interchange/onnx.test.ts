@@ -6,6 +6,8 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   BINARY_OPS,
+  FUSED_OPS,
+  INDEX_OPS,
   MOVEMENT_OPS,
   OTHER_OPS,
   REDUCE_OPS,
@@ -21,8 +23,12 @@ import {
   Sigmoid,
   Softplus,
   Tanh,
+  argmax,
   concat,
+  conv2d,
   exportOnnx,
+  gather,
+  maxPool2d,
   manualSeed,
   memory,
   noGrad,
@@ -541,16 +547,43 @@ describe.skipIf(!WEBGPU.available)('exportOnnx on WebGPU', () => {
   });
 });
 
+/**
+ * Ops that landed after the exporter and have no mapping yet: the convolution family (windows is
+ * a view with no single ONNX counterpart: Conv/MaxPool/AveragePool need a pattern match over
+ * pad → windows → matmul/max/mean; fold is Col2Im, opset 18) and the indexing ops (GatherElements,
+ * ScatterElements, ArgMax/ArgMin). Listed here so the gap is explicit: exporting any of them is a
+ * clear error naming the op (tested below), and a mapping added for one must come off this list.
+ */
+const UNMAPPED: readonly OpName[] = ['windows', 'fold', 'gather', 'scatterAdd', 'argmax', 'argmin'];
+
 describe('exportOnnx: coverage', () => {
-  it('every primitive op has a mapping, and the tests above ran each one through onnxruntime', () => {
-    const all: OpName[] = [
-      ...UNARY_OPS,
-      ...BINARY_OPS,
-      ...REDUCE_OPS,
-      ...MOVEMENT_OPS,
-      ...OTHER_OPS,
+  const all: OpName[] = [
+    ...UNARY_OPS,
+    ...BINARY_OPS,
+    ...REDUCE_OPS,
+    ...MOVEMENT_OPS,
+    ...OTHER_OPS,
+    ...INDEX_OPS,
+    ...FUSED_OPS,
+  ];
+  it('every primitive op has a mapping (but the listed ones), and the tests above ran each one through onnxruntime', () => {
+    expect(all.filter((op) => !ONNX_OPS[op])).toEqual(UNMAPPED);
+    expect(all.filter((op) => !UNMAPPED.includes(op) && !exercised.has(op))).toEqual([]);
+  });
+
+  it('exporting an unmapped op is a clear error naming it, and leaks nothing', async () => {
+    const x = randn([1, 1, 6, 6]);
+    const w = randn([2, 1, 3, 3]);
+    const models: [string, (t: Tensor) => Tensor][] = [
+      ['windows', (t) => conv2d(t, w)],
+      ['windows', (t) => maxPool2d(t, 2)],
+      ['gather', (t) => gather(t, 3, tensor([[[[0, 1]]]], { dtype: 'int32' }))],
+      ['argmax', (t) => argmax(t, 3).cast('float32')],
     ];
-    expect(all.filter((op) => !ONNX_OPS[op])).toEqual([]);
-    expect(all.filter((op) => !exercised.has(op))).toEqual([]);
+    for (const [op, fn] of models) {
+      const before = memory().tensors;
+      await expect(exportOnnx(fn, x)).rejects.toThrow(new RegExp(`op '${op}' .* has no ONNX mapping`));
+      expect(memory().tensors).toBe(before);
+    }
   });
 });

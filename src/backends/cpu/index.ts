@@ -15,6 +15,7 @@ import { linear, matmul } from './matmul';
 import { readyWorkers, startPool, stopThreads, whenThreadsReady } from './pool';
 import { wasm, wasmReady } from './wasm';
 import { mse, reduce } from './reduce';
+import { fold } from './fold';
 import {
   alloc, contiguous, copyInto, discard, dtypeOf, fresh, gather as gatherView, makeView, release, stats, view,
   type CpuStorage,
@@ -51,6 +52,7 @@ const kernels = {
   max: ([x], { axes }, out) => reduce('max', x!, axes, out),
   min: ([x], { axes }, out) => reduce('min', x!, axes, out),
   matmul: ([a, b], _, out) => matmul(a!, b!, out),
+  fold: ([g], attrs, out) => fold(g!, attrs, out),
 
   pad: ([x], { before }, out) => {
     const res = fresh(alloc(out.dtype, sizeOf(out.shape), true), out.shape);

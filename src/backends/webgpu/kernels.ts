@@ -3,15 +3,15 @@
 // every kernel reads its inputs through (offset, strides), so it accepts any view.
 import {
   BINARY_OPS, UNARY_OPS, rowMajorStrides, sizeOf, tableOf,
-  type KernelTable, type OutInfo, type ReduceOp,
+  type KernelTable, type OutInfo, type ReduceOp, type WindowAttrs,
 } from '../backend';
 import { fmtShape } from '../../ops/registry';
-import { broadcastStrides, coalesce } from '../view';
+import { broadcastStrides, coalesce, windowCount } from '../view';
 import type { GpuStorage } from './layout';
 import type { Runtime } from './runtime';
 import {
   BINARY_WGSL, INT_WGSL, TO_FLOAT_WGSL, TO_INT_WGSL, UNARY_WGSL, WHERE_INT_COND_WGSL, WHERE_WGSL, WORKGROUP,
-  argSource, elementwiseSource, gatherSource, matmulSource, reduceSource, scatterAddSource, type Elem,
+  argSource, elementwiseSource, foldSource, gatherSource, matmulSource, reduceSource, scatterAddSource, type Elem,
 } from './wgsl';
 
 export function makeKernels(rt: Runtime) {
@@ -104,6 +104,31 @@ export function makeKernels(rt: Runtime) {
 
   // int32 inputs reach only the ops the engine allows on them (ints: true), each with an i32 snippet
   const snippet = (op: keyof typeof INT_WGSL, float: string, x: GpuStorage) => (x.dtype === 'int32' ? INT_WGSL[op]! : float);
+
+  /** fold (col2im): see foldSource; one invocation per output element. */
+  function fold(g: GpuStorage, a: WindowAttrs, out: OutInfo): GpuStorage {
+    const res = rt.fresh(out.shape);
+    const n = sizeOf(out.shape);
+    if (n === 0) return res;
+    const r = out.shape.length;
+    const A = a.axes.length;
+    const T = sizeOf(a.size);
+    if (T === 0 || sizeOf(g.view.shape) === 0) {
+      rt.clear(res.buf, n * 4);
+      return res;
+    }
+    const isWin = out.shape.map((_, d) => (a.axes.includes(d) ? 1 : 0));
+    const tapStrides = rowMajorStrides(a.size);
+    const perAxis = a.axes.flatMap((ax, w) => [
+      ax, a.size[w]!, a.stride[w]!, a.dilation[w]!,
+      windowCount(out.shape[ax]!, a.size[w]!, a.stride[w], a.dilation[w]), tapStrides[w]!,
+    ]);
+    const meta = [n, r, A, g.view.offset, T, ...out.shape, ...rowMajorStrides(out.shape), ...isWin, ...g.view.strides, ...perAxis];
+    const code = source('fold', foldSource);
+    rt.dispatch(code, [rt.meta(meta), res.buf.buffer, g.buf.buffer], Math.ceil(n / WORKGROUP));
+    return res;
+  }
+
   const unary = tableOf(UNARY_OPS, (op) => ([x]: GpuStorage[], _: unknown, out: OutInfo) =>
     elementwise(['x'], snippet(op, UNARY_WGSL[op], x!), [x!], out.shape, undefined, gpuDtype(out)),
   );
@@ -157,6 +182,7 @@ export function makeKernels(rt: Runtime) {
     max: ([x], { axes }, out) => reduce('max', x!, axes, out),
     min: ([x], { axes }, out) => reduce('min', x!, axes, out),
     matmul: ([a, b], _, out) => matmul(a!, b!, out),
+    fold: ([g], attrs, out) => fold(g!, attrs, out),
     // the bias is added as the matmul kernel writes C
     linear: ([x, w, b], _, out) => matmul(x!, w!, out, b!),
     // mse runs as its composition within one kernel call (no tape, no tensors)

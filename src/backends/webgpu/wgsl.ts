@@ -543,3 +543,55 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   o_[o] = i32(best);
 }`;
 }
+
+/**
+ * fold (col2im) as a gather, one invocation per output element, so no two invocations write one
+ * place (no atomics): out[p] = Σ over taps t of g[…, o, …, t] where, on every window axis,
+ * o = (p − t·dilation) / stride is a whole number in [0, count). meta = [n, rank, A (window
+ * axes), gOffset, T (taps per window), outShape[rank], outRowStrides[rank], isWindowAxis[rank],
+ * gStrides[rank + A], then per window axis: axis, size, stride, dilation, count, tapRowStride].
+ */
+export function foldSource(): string {
+  return /* wgsl */ `
+@group(0) @binding(0) var<storage, read> dims: array<u32>;
+@group(0) @binding(1) var<storage, read_write> o_: array<f32>;
+@group(0) @binding(2) var<storage, read> g_: array<f32>;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * ${WORKGROUP}u;
+  if (i >= dims[0]) { return; }
+  let r = dims[1];
+  let A = dims[2];
+  let T = dims[4];
+  let SH = 5u;
+  let RS = 5u + r;
+  let WIN = 5u + 2u * r;
+  let GS = 5u + 3u * r;
+  let AX = 5u + 4u * r + A;
+  // g's offset from the axes that are not windowed (batch, channels)
+  var base = dims[3];
+  for (var d = 0u; d < r; d++) {
+    if (dims[WIN + d] == 0u) { base += ((i / dims[RS + d]) % dims[SH + d]) * dims[GS + d]; }
+  }
+  var acc = 0.0;
+  for (var t = 0u; t < T; t++) {
+    var p = base;
+    var ok = true;
+    for (var w = 0u; w < A; w++) {
+      let e = AX + w * 6u;
+      let a = dims[e];
+      let tap = (t / dims[e + 5u]) % dims[e + 1u];
+      let c = (i / dims[RS + a]) % dims[SH + a];
+      let back = tap * dims[e + 3u];
+      let s = dims[e + 2u];
+      if (back > c) { ok = false; break; }
+      let q = c - back;
+      if (q % s != 0u || q / s >= dims[e + 4u]) { ok = false; break; }
+      p += (q / s) * dims[GS + a] + tap * dims[GS + r + w];
+    }
+    if (ok) { acc += g_[p]; }
+  }
+  o_[i] = acc;
+}`;
+}

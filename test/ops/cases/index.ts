@@ -6,3 +6,4 @@ export { movementCases } from './movement';
 export { reduceCases } from './reduce';
 export { unaryCases } from './unary';
 export { indexingCases } from './indexing';
+export { convCases } from './conv';
