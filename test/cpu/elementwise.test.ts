@@ -33,7 +33,8 @@ const BINARY_REF: Record<BinaryOp | 'reluGrad', (a: number, b: number) => number
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
-  pow: Math.pow,
+  // IEEE 754 pow: 1^y = 1 for any y (NaN too) and (−1)^±inf = 1, where Math.pow gives NaN
+  pow: (a, b) => (a === 1 || (a === -1 && Math.abs(b) === Infinity) ? 1 : Math.pow(a, b)),
   maximum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : a > b ? a : b),
   minimum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : a < b ? a : b),
   eq: (a, b) => (a === b ? 1 : 0),
