@@ -87,6 +87,9 @@ function windowAttrs(op: string, rank: number, shape: readonly number[], axes: u
  * Sliding windows (unfold, im2col) as a view, without copying: each of `axes` (extent n) becomes
  * the ⌊(n − dilation·(size − 1) − 1) / stride⌋ + 1 window origins, and each window's taps are
  * appended as trailing axes. For [N, C, H, W], axes [2, 3] and size [kH, kW]: [N, C, oH, oW, kH, kW].
+ *
+ * @example
+ * windows(arange(5), [0], [3]);   // [[0, 1, 2], [1, 2, 3], [2, 3, 4]]
  */
 export function windows(x: Tensor, axes: readonly number[], size: readonly number[], opts: WindowOptions = {}): Tensor {
   tensorArg('windows', x, 1);
@@ -96,6 +99,9 @@ export function windows(x: Tensor, axes: readonly number[], size: readonly numbe
 /**
  * The adjoint of windows (col2im): g, shaped like windows(x) for an x of `shape`, summed back
  * into `shape`: each tap lands on the element it was read from, overlapping taps add up.
+ *
+ * @example
+ * fold(ones([3, 3]), [5], [0], [3]);   // [1, 2, 3, 2, 1]: how often each element is read
  */
 export function fold(
   g: Tensor,
@@ -131,6 +137,11 @@ const spatialPad = (p: number[]) => [[0, 0], [0, 0], [p[0]!, p[0]!], [p[1]!, p[1
  * bias [O] or none; returns [N, O, oH, oW]. Computed as im2col: the windows of the padded input
  * copied row-major as columns [N·oH·oW, C·kH·kW] and multiplied by the weight seen as
  * [C·kH·kW, O] (groups: one batched product per group).
+ *
+ * @example
+ * const x = randn([8, 1, 28, 28]);
+ * const w = randn([16, 1, 5, 5], { requiresGrad: true });
+ * conv2d(x, w, null, { padding: 2 }).shape;   // [8, 16, 28, 28]
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
   tensorArg('conv2d', x, 1);
@@ -227,6 +238,9 @@ function insideMask(x: Tensor, padding: number[]): Tensor {
 /**
  * Max over each kernelSize window of x [N, C, H, W] → [N, C, oH, oW]. Padding is −∞ (never the
  * max). The gradient goes to each window's max; tied maxima share it evenly (as max does).
+ *
+ * @example
+ * maxPool2d(randn([8, 16, 24, 24]), 2).shape;   // [8, 16, 12, 12]
  */
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = {}): Tensor {
   const o = optionsArg('maxPool2d', opts);
@@ -239,6 +253,9 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = 
 /**
  * Mean over each kernelSize window of x [N, C, H, W] → [N, C, oH, oW]. Padding is zeros; with
  * countIncludePad false a window is divided only by its taps inside x.
+ *
+ * @example
+ * avgPool2d(ones([1, 1, 4, 4]), 2, { stride: 1 });   // [1, 1, 3, 3] of ones
  */
 export function avgPool2d(x: Tensor, kernelSize: Pair, opts: AvgPool2dOptions = {}): Tensor {
   const o = optionsArg('avgPool2d', opts);

@@ -32,6 +32,10 @@ function outDim(d: Dim, k: number, s: number, p: number, dil: number): Dim {
 /**
  * 2-D convolution: weight [outChannels, inChannels/groups, kH, kW] and bias [outChannels], both
  * drawn from U(−1/√fan_in, 1/√fan_in), fan_in = inChannels/groups·kH·kW (PyTorch's default).
+ *
+ * @example
+ * const conv = new Conv2d(1, 16, 5, { padding: 2 });
+ * conv.forward(randn([8, 1, 28, 28])).shape;   // [8, 16, 28, 28]
  */
 export class Conv2d extends Module {
   readonly weight: Tensor;
@@ -110,7 +114,12 @@ export interface MaxPool2dLayerOptions {
   dilation?: Pair;
 }
 
-/** Max over kernelSize windows (see functional maxPool2d). No parameters. */
+/**
+ * Max over kernelSize windows (see functional maxPool2d). No parameters.
+ *
+ * @example
+ * new Sequential(new Conv2d(1, 8, 3), new ReLU(), new MaxPool2d(2));
+ */
 export class MaxPool2d extends Module {
   constructor(
     readonly kernelSize: Pair,
@@ -143,7 +152,12 @@ export interface AvgPool2dLayerOptions {
   countIncludePad?: boolean;
 }
 
-/** Mean over kernelSize windows (see functional avgPool2d). No parameters. */
+/**
+ * Mean over kernelSize windows (see functional avgPool2d). No parameters.
+ *
+ * @example
+ * new AvgPool2d(2).forward(ones([1, 1, 4, 4])).shape;   // [1, 1, 2, 2]
+ */
 export class AvgPool2d extends Module {
   constructor(
     readonly kernelSize: Pair,
