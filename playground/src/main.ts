@@ -3,7 +3,6 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
-import { drawTape } from './draw-tape';
 import {
   DEFAULTS,
   TASKS,
@@ -48,12 +47,14 @@ function readHash(): Config {
     const sizes = hidden === '' ? [] : hidden.split(',').map(Number);
     if (sizes.every((s) => Number.isInteger(s) && s > 0)) cfg.hidden = sizes;
   }
-  for (const k of ['activation', 'optimizer', 'loss'] as const) {
+  for (const k of ['net', 'activation', 'optimizer', 'loss'] as const) {
     const v = h.get(k);
     const sel = field(k) as HTMLSelectElement;
     if (v !== null && Array.from(sel.options).some((o) => o.value === v))
       (cfg as unknown as Record<string, string>)[k] = v;
   }
+  // a shared link cannot ask for the convnet on a task without images
+  if (cfg.net === 'convnet' && cfg.task !== 'digits') cfg.net = 'mlp';
   return cfg;
 }
 
@@ -90,9 +91,14 @@ function readKnobs(): Config {
   const hidden = text === '' ? [] : text.split(',').map((s) => Number(s.trim()));
   if (!hidden.every((s) => Number.isInteger(s) && s > 0))
     throw new Error(`hidden layers must be positive integers separated by commas, got '${text}'`);
+  const task = field('task').value as TaskName;
+  const net = field('net').value as Config['net'];
+  if (net === 'convnet' && task !== 'digits')
+    throw new Error(`net 'convnet' takes 28×28 images: only task 'digits' has them, not '${task}'`);
   return {
-    task: field('task').value as TaskName,
+    task,
     device: field('device').value as DeviceName,
+    net,
     hidden,
     activation: field('activation').value as Config['activation'],
     optimizer: field('optimizer').value as Config['optimizer'],
@@ -235,6 +241,30 @@ function showGradcheck(rows: GradRow[], maxRelError: number): void {
     `gradient check, ${rows.length} weights: central differences (float64) vs backprop; max relative error ${maxRelError.toExponential(2)}`;
 }
 
+// ---- the tape ---------------------------------------------------------------------------------
+
+/** toDot's graph as renderDot drew it (Graphviz SVG), or the DOT text if Graphviz could not load. */
+function showTape(dot: string, svg?: string, error?: string): void {
+  const box = $('tape');
+  if (svg !== undefined) {
+    const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+    const root = doc.documentElement;
+    if (root.nodeName === 'svg') {
+      root.removeAttribute('width');
+      root.removeAttribute('height');
+      box.replaceChildren(document.importNode(root, true));
+      return;
+    }
+    error = `the SVG did not parse: ${root.textContent ?? ''}`;
+  }
+  const note = document.createElement('p');
+  note.className = 'error';
+  note.textContent = `could not draw the tape (${error}); its DOT:`;
+  const pre = document.createElement('pre');
+  pre.textContent = dot;
+  box.replaceChildren(note, pre);
+}
+
 // ---- the digit pad --------------------------------------------------------------------------
 
 const pad = $<HTMLCanvasElement>('pad');
@@ -336,7 +366,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
           : '');
       break;
     case 'tape':
-      $('tape').replaceChildren(drawTape(m.tape));
+      showTape(m.dot, m.svg, m.error);
       break;
     case 'gradcheck':
       showGradcheck(m.rows, m.maxRelError);

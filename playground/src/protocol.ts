@@ -6,12 +6,19 @@ export type DeviceName = 'cpu' | 'webgpu';
 export type Activation = 'none' | 'relu' | 'tanh' | 'sigmoid';
 export type OptimizerName = 'sgd' | 'momentum' | 'adam' | 'rmsprop';
 export type LossName = 'half-mse' | 'mse' | 'half-sse' | 'l1' | 'cross-entropy';
+/**
+ * The net's shape: 'mlp' is Linear layers of the hidden sizes with the activation between;
+ * 'convnet' (digits only) is the convolution issue's net of examples/digits-run.ts: conv 1→16 5×5,
+ * max-pool 2, conv 16→32 5×5, max-pool 2, then the hidden Linear layers (512 → 128 → 10).
+ */
+export type NetName = 'mlp' | 'convnet';
 
 /** One run's configuration: what the knobs show and the URL hash holds. */
 export interface Config {
   task: TaskName;
   device: DeviceName;
-  /** hidden layer sizes, input to output */
+  net: NetName;
+  /** hidden layer sizes (of the dense part after a convnet's convolutions), input to output */
   hidden: number[];
   activation: Activation;
   optimizer: OptimizerName;
@@ -31,6 +38,7 @@ export interface Config {
  */
 export const DEFAULTS: Record<TaskName, Omit<Config, 'task' | 'device' | 'seed'>> = {
   neuron: {
+    net: 'mlp',
     hidden: [],
     activation: 'none',
     optimizer: 'sgd',
@@ -41,6 +49,7 @@ export const DEFAULTS: Record<TaskName, Omit<Config, 'task' | 'device' | 'seed'>
     loss: 'half-mse',
   },
   'linear-sine': {
+    net: 'mlp',
     hidden: [2],
     activation: 'none',
     optimizer: 'sgd',
@@ -51,6 +60,7 @@ export const DEFAULTS: Record<TaskName, Omit<Config, 'task' | 'device' | 'seed'>
     loss: 'half-mse',
   },
   'relu-sine': {
+    net: 'mlp',
     hidden: [100],
     activation: 'relu',
     optimizer: 'momentum',
@@ -61,6 +71,7 @@ export const DEFAULTS: Record<TaskName, Omit<Config, 'task' | 'device' | 'seed'>
     loss: 'half-mse',
   },
   iris: {
+    net: 'mlp',
     hidden: [3],
     activation: 'sigmoid',
     optimizer: 'sgd',
@@ -71,6 +82,7 @@ export const DEFAULTS: Record<TaskName, Omit<Config, 'task' | 'device' | 'seed'>
     loss: 'half-sse',
   },
   'tanh-sine': {
+    net: 'mlp',
     hidden: [20],
     activation: 'tanh',
     optimizer: 'adam',
@@ -81,6 +93,7 @@ export const DEFAULTS: Record<TaskName, Omit<Config, 'task' | 'device' | 'seed'>
     loss: 'half-sse',
   },
   digits: {
+    net: 'convnet',
     hidden: [128],
     activation: 'relu',
     optimizer: 'adam',
@@ -115,20 +128,6 @@ export interface FitPicture {
   points?: { x: number[]; y: number[] };
 }
 
-/** One node of the drawn tape: a tensor of one training step and the 2-norm of ∂loss/∂it. */
-export interface TapeNode {
-  id: string;
-  label: string;
-  shape: readonly number[];
-  kind: 'input' | 'activation' | 'parameter' | 'loss';
-  gradNorm: number | null;
-}
-export interface TapeSummary {
-  nodes: TapeNode[];
-  /** [from, to] ids: the data flow of the forward pass */
-  edges: [string, string][];
-}
-
 export interface GradRow {
   name: string;
   backprop: number;
@@ -156,7 +155,8 @@ export interface EpochReport {
 export type FromWorker =
   | { type: 'status'; text: string }
   | { type: 'epoch'; report: EpochReport; fit?: FitPicture; memory: Memory }
-  | { type: 'tape'; tape: TapeSummary }
+  /** the tape of one step: toDot's DOT, and its SVG from renderDot (or why that failed) */
+  | { type: 'tape'; dot: string; svg?: string; error?: string }
   | { type: 'gradcheck'; rows: GradRow[]; maxRelError: number }
   | { type: 'probabilities'; probs: number[]; label?: number; pixels?: number[] }
   | {

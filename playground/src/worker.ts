@@ -4,10 +4,12 @@
 // until the next run (the digit canvas asks it for predictions), then everything is disposed.
 import {
   Adam,
+  Conv2d,
   CrossEntropy,
   Flatten,
   L1,
   Linear,
+  MaxPool2d,
   MSE,
   Momentum,
   ReLU,
@@ -26,7 +28,9 @@ import {
   permutation,
   rand,
   randomNormal,
+  renderDot,
   tensor,
+  toDot,
   tidy,
   warmCpu,
   type Loss,
@@ -34,7 +38,6 @@ import {
   type Optimizer,
   type Tensor,
 } from '../../src';
-import { tapeSummary } from './tape';
 import type {
   Config,
   FitPicture,
@@ -144,29 +147,53 @@ async function taskData(task: TaskName, seed: number): Promise<Data> {
   }
 }
 
-/** The net: [Flatten] → Linear → activation → … → Linear, with each tutorial's initialization. */
+/**
+ * The net. 'mlp': [Flatten] → Linear → activation → … → Linear, with each tutorial's
+ * initialization. 'convnet' (digits): the convolution issue's net of examples/digits-run.ts, conv
+ * 1→16 5×5 → act → max-pool 2 → conv 16→32 5×5 → act → max-pool 2 → Flatten (32·4·4 = 512), then
+ * the dense layers of the hidden sizes (default 128) → 10.
+ */
 function buildNet(
   cfg: Config,
   data: Data,
   dtype: 'float32' | 'float64' = 'float32',
   device = cfg.device,
 ): Sequential {
-  const sizes = [data.features, ...cfg.hidden, data.outputs];
+  const convnet = cfg.net === 'convnet';
+  if (convnet && cfg.task !== 'digits')
+    throw new Error(
+      `buildNet: the convnet takes 28×28 images (task 'digits'); task '${cfg.task}' has ${data.features} input feature(s): use net 'mlp'`,
+    );
   const init =
     cfg.task === 'tanh-sine'
       ? { initScheme: 'uniform' as const, wscale: 0.1 }
       : cfg.task === 'relu-sine' || cfg.task === 'linear-sine' || cfg.task === 'iris'
         ? { initScheme: 'gaussian' as const }
         : {};
-  const layers: Module[] = cfg.task === 'digits' ? [new Flatten()] : [];
+  const activation = () => {
+    const act = { none: null, relu: ReLU, tanh: Tanh, sigmoid: Sigmoid }[cfg.activation];
+    return act ? [new act()] : [];
+  };
+  // 28 → conv5 24 → pool 12 → conv5 8 → pool 4
+  const layers: Module[] = convnet
+    ? [
+        new Conv2d(1, 16, 5, { dtype, device }),
+        ...activation(),
+        new MaxPool2d(2),
+        new Conv2d(16, 32, 5, { dtype, device }),
+        ...activation(),
+        new MaxPool2d(2),
+        new Flatten(),
+      ]
+    : cfg.task === 'digits'
+      ? [new Flatten()]
+      : [];
+  const sizes = [convnet ? 32 * 4 * 4 : data.features, ...cfg.hidden, data.outputs];
   for (let i = 0; i + 1 < sizes.length; i++) {
     layers.push(
       new Linear(sizes[i]!, sizes[i + 1]!, { bias: cfg.task !== 'iris', dtype, device, ...init }),
     );
-    if (i + 2 < sizes.length) {
-      const act = { none: null, relu: ReLU, tanh: Tanh, sigmoid: Sigmoid }[cfg.activation];
-      if (act) layers.push(new act());
-    }
+    if (i + 2 < sizes.length) layers.push(...activation());
   }
   const net = new Sequential(...layers);
   // tutorial 5 also starts its biases at U(−0.1, 0.1)
@@ -275,6 +302,43 @@ async function fitPicture(
     };
   }
   return { kind: 'curve', x: grid, target: Array.from(data.y), prediction: pred };
+}
+
+/**
+ * The tape of one training step on (xs, ys) as DOT (the library's toDot), each parameter labelled
+ * with ‖∂loss/∂it‖₂. toDot reads gradients synchronously, so a WebGPU run draws the step of a CPU
+ * copy of the net with the same weights. The net's gradients are left zero, as the Trainer leaves them.
+ */
+async function tapeDot(
+  cfg: Config,
+  data: Data,
+  net: Sequential,
+  loss: Loss,
+  xs: Tensor,
+  ys: Tensor,
+): Promise<string> {
+  const onCpu = cfg.device === 'cpu';
+  const copy = onCpu ? net : buildNet({ ...cfg, device: 'cpu' }, data, 'float32', 'cpu');
+  const [xc, yc] = onCpu ? [xs, ys] : [await xs.toAsync('cpu'), await ys.toAsync('cpu')];
+  try {
+    if (!onCpu) {
+      const from = net.parameters();
+      const to = copy.parameters();
+      for (let i = 0; i < from.length; i++) {
+        const v = await from[i]!.data();
+        tidy(() => void to[i]!.assign(tensor(v, { shape: to[i]!.shape, device: 'cpu' })));
+      }
+    }
+    copy.zeroGrad();
+    return tidy(() => {
+      const l = loss.forward(copy.forward(xc), yc);
+      l.backward();
+      return toDot(l, { params: copy, gradNorms: true });
+    });
+  } finally {
+    copy.zeroGrad();
+    if (!onCpu) for (const t of [xc, yc, ...copy.parameters()]) t.dispose();
+  }
 }
 
 /** Backprop against central differences, (L(w+ε) − L(w−ε)) / 2ε, per weight, in float64 on the CPU. */
@@ -386,12 +450,20 @@ async function train(cfg: Config): Promise<void> {
     progress: false,
   });
 
-  // the tape of one step, on the first rows, before training
+  // the tape of one step, on the first rows, before and after training
   const sample = Math.min(rows, cfg.batch > 0 ? cfg.batch : rows, 256);
   const drawTape = async () => {
     const [xs, ys] = tidy(() => [x.slice([0], [sample]), y.slice([0], [sample])]);
     try {
-      post({ type: 'tape', tape: await tapeSummary(net, loss, cfg.loss, xs!, ys!) });
+      const dot = await tapeDot(cfg, data, net, loss, xs!, ys!);
+      let svg: string | undefined;
+      let error: string | undefined;
+      try {
+        svg = await renderDot(dot);
+      } catch (e) {
+        error = (e as Error).message;
+      }
+      post({ type: 'tape', dot, svg, error });
     } finally {
       xs!.dispose();
       ys!.dispose();
