@@ -6,14 +6,13 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectErrors, launchChromium, serveStatic, waitForFlag, type StaticServer } from './helpers/chromium';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const BIN = join(ROOT, 'node_modules/.bin');
 /**
  * A static or dynamic import of a Node module that a bundler of this code would try to resolve
@@ -87,7 +86,7 @@ describe('the packed package in a fresh project', () => {
   let dir = '';
   let app = '';
   let tarball = '';
-  let server: Server | undefined;
+  let server: StaticServer | undefined;
   let browser: import('playwright-core').Browser | undefined;
 
   beforeAll(async () => {
@@ -104,7 +103,7 @@ describe('the packed package in a fresh project', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await server?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -212,30 +211,19 @@ describe('the packed package in a fresh project', () => {
   });
 
   it('trains with the Trainer defaults in headless Chromium from that bundle', async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install -y chromium)`);
     writeFileSync(join(app, 'train.js'), TRAIN_ENTRY);
     await run(join(BIN, 'esbuild'), ['train.js', '--bundle', '--platform=browser', '--format=esm', '--outfile=out/train.js', '--log-level=error'], app);
     const bundle = readFileSync(join(app, 'out/train.js'));
     const page = `<!doctype html><meta charset="utf-8"><title>train</title><script type="module" src="/train.js"></script>`;
-    server = createServer((req, res) => {
-      if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(page);
-      else if (req.url === '/train.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
-      else if (req.url === '/favicon.ico') res.writeHead(204).end();
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const addr = server.address();
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--no-first-run', '--disable-background-networking'] });
+    server = await serveStatic({ '/': { type: 'text/html', body: page }, '/train.js': { type: 'text/javascript', body: bundle } });
+    // throws naming the missing browser: this suite does not skip
+    browser = await launchChromium();
     const tab = await browser.newPage();
-    const errors: string[] = [];
+    const errors = collectErrors(tab, { where: false });
     const lines: string[] = [];
-    tab.on('pageerror', (e) => errors.push(e.message));
-    tab.on('console', (m) => (m.type() === 'error' ? errors.push(m.text()) : lines.push(m.text())));
-    await tab.goto(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`);
-    await tab.waitForFunction(() => (window as unknown as { pageReady?: boolean }).pageReady === true, undefined, { timeout: 30_000 }).catch(() => {
-      throw new Error(`the page did not load the bundle: ${errors.join('; ') || 'no error reported'}`);
-    });
+    tab.on('console', (m) => m.type() !== 'error' && lines.push(m.text()));
+    await tab.goto(`${server.origin}/`);
+    await waitForFlag(tab, errors);
     const got = await tab.evaluate(() => (window as unknown as { train: () => Promise<Record<string, unknown>> }).train());
     await tab.close();
     expect(errors).toEqual([]);

@@ -5,18 +5,13 @@
 // imports the package and differentiates a 256×384 @ 384×256 product; Node computes the same
 // gradients from src/. The one eval the package tries (a generated elementwise loop) is refused
 // once, reported once by Chromium, and remembered: every op then runs its plain loop.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tensor, tidy } from '../../src';
+import { ROOT, browserGate, browserMissing, collectErrors, launchChromium, serveStatic, type StaticServer } from '../helpers/chromium';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BUNDLE = join(ROOT, 'dist/browser/index.js');
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update'];
 const CSP = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:";
 const [M, K, N] = [256, 384, 256];
 
@@ -52,22 +47,11 @@ window.result = await run().catch((e) => ({ error: String(e && e.stack || e) }))
 const PAGE = `<!doctype html><meta charset="utf-8"><title>tapegrad under a strict CSP</title>
 <script type="module" src="./main.js"></script>`;
 
-function missing(): string | null {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found (apt-get install -y chromium)`;
-  if (!existsSync(BUNDLE)) return `${BUNDLE} not built (npx tsup)`;
-  try {
-    execFileSync(process.execPath, ['-e', "require.resolve('playwright-core')"], { cwd: ROOT, stdio: 'ignore' });
-  } catch {
-    return 'playwright-core is not installed';
-  }
-  return null;
-}
+// skipped (never required) where the bundle is not built
+const run = browserGate('browser CSP test', browserMissing({ files: [[BUNDLE, 'npx tsup']] }), false);
 
-const why = missing();
-if (why) console.warn(`[tapegrad] browser CSP test skipped: ${why}`);
-
-(why ? describe.skip : describe)('the built bundle under a CSP without unsafe-eval', () => {
-  let server: Server;
+(run ? describe : describe.skip)('the built bundle under a CSP without unsafe-eval', () => {
+  let server: StaticServer;
   let origin = '';
   let browser: import('playwright-core').Browser;
   // the gradients in Node
@@ -75,23 +59,15 @@ if (why) console.warn(`[tapegrad] browser CSP test skipped: ${why}`);
 
   beforeAll(async () => {
     const bundle = readFileSync(BUNDLE);
-    server = createServer((req, res) => {
-      const isolated = req.url?.startsWith('/isolated/') ?? false;
-      const url = isolated ? req.url!.slice('/isolated'.length) : req.url;
-      const headers: Record<string, string> = { 'content-security-policy': CSP };
-      if (isolated) Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
-      const js = { ...headers, 'content-type': 'text/javascript' };
-      if (url === '/') res.writeHead(200, { ...headers, 'content-type': 'text/html' }).end(PAGE);
-      else if (url === '/main.js') res.writeHead(200, js).end(MAIN);
-      else if (url === '/tapegrad/index.js') res.writeHead(200, js).end(bundle);
-      else if (url === '/favicon.ico') res.writeHead(204).end();
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const addr = server.address();
-    origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    const js = (body: string | Uint8Array) => ({ type: 'text/javascript', body });
+    const files = { '/': { type: 'text/html', body: PAGE }, '/main.js': js(MAIN), '/tapegrad/index.js': js(bundle) };
+    // the same files under /isolated/, cross-origin isolated; the policy on every response
+    server = await serveStatic(
+      { ...files, ...Object.fromEntries(Object.entries(files).map(([k, v]) => [`/isolated${k}`, v])) },
+      { headers: { 'content-security-policy': CSP }, isolatedUnder: '/isolated/' },
+    );
+    origin = server.origin;
+    browser = await launchChromium();
 
     const values = new Function(`return ${VALUES}`)() as (n: number, seed: number) => Float32Array;
     want = tidy(() => {
@@ -105,14 +81,12 @@ if (why) console.warn(`[tapegrad] browser CSP test skipped: ${why}`);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await server?.close();
   });
 
   it.each([['plain', '/'], ['cross-origin isolated', '/isolated/']])('%s page: imports the package and differentiates a matmul', async (kind, path) => {
     const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && !/unsafe-eval/.test(m.text()) && errors.push(m.text()));
+    const errors = collectErrors(page, { ignore: /unsafe-eval/, where: false });
     await page.goto(`${origin}${path}`);
     // the result, or the first error (an EvalError at import, say) at once
     const failed = new Promise<never>((_, reject) => page.once('pageerror', (e) => reject(new Error(`the page failed: ${e.message}`))));

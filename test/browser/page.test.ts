@@ -5,30 +5,12 @@
 // A second, cross-origin isolated page runs a big CPU matmul split over Web Workers.
 // If dist/ is missing or older than src/, the page bundle is built from src/index.ts instead,
 // into a private folder: this test never rewrites dist/, which other suites are reading.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tensor } from '../../src';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-// What gave an adapter here (see /work/shared/WEBGPU-SETUP.md): WebGPU on SwiftShader, and no
-// sandbox, first-run UI or network chatter (root user, closed network).
-const ARGS = [
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--no-sandbox',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-];
-
-const flag = (v: string | undefined) => !!v && v !== '0' && v.toLowerCase() !== 'false';
-const REQUIRED = flag(process.env.CI) || flag(process.env.TAPEGRAD_REQUIRE_WEBGPU);
+import { ROOT, browserGate, browserMissing, collectErrors, launchChromium, serveStatic, waitForFlag, type StaticServer } from '../helpers/chromium';
 
 const INPUTS = {
   x: [[0.5, -1.25, 2], [1.5, 0.25, -0.75]],
@@ -93,20 +75,7 @@ const ISOLATED_PAGE = `<!doctype html><meta charset="utf-8"><title>tapegrad cpu 
   window.pageReady = true;
 </script>`;
 
-/** Why the browser test cannot run here, or null. */
-function missing(): string | null {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found (apt-get install -y chromium)`;
-  try {
-    execFileSync(process.execPath, ['-e', "require.resolve('playwright-core')"], { cwd: ROOT, stdio: 'ignore' });
-  } catch {
-    return 'playwright-core is not installed';
-  }
-  return null;
-}
-
-const why = missing();
-if (why && REQUIRED) throw new Error(`the browser WebGPU test is required here (CI or TAPEGRAD_REQUIRE_WEBGPU is set) but cannot run: ${why}`);
-if (why) console.warn(`[tapegrad] browser WebGPU test skipped: ${why}`);
+const run = browserGate('browser WebGPU test', browserMissing());
 
 /** Newest modification time under a folder (ms). */
 function newest(dir: string): number {
@@ -118,8 +87,8 @@ function newest(dir: string): number {
   return t;
 }
 
-(why ? describe.skip : describe)('the bundle in headless Chromium', () => {
-  let server: Server;
+(run ? describe : describe.skip)('the bundle in headless Chromium', () => {
+  let server: StaticServer;
   let origin = '';
   let out = '';
   let browser: import('playwright-core').Browser;
@@ -146,38 +115,28 @@ function newest(dir: string): number {
       external: ['webgpu', 'cli-progress', 'fs/promises', /^node:/],
     });
     const bundle = readFileSync(join(out, 'tapegrad.js'));
-    server = createServer((req, res) => {
-      // cross-origin isolation headers on everything under /isolated/ (the page and its bundle)
-      const isolated = req.url?.startsWith('/isolated/') ?? false;
-      const coi = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
-      const url = isolated ? req.url!.slice('/isolated'.length) : req.url;
-      if (url === '/' || url === '/index.html') res.writeHead(200, { 'content-type': 'text/html', ...coi }).end(isolated ? ISOLATED_PAGE : PAGE);
-      else if (url === '/tapegrad.js') res.writeHead(200, { 'content-type': 'text/javascript', ...coi }).end(bundle);
-      else if (req.url === '/favicon.ico') res.writeHead(204).end();
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const addr = server.address();
-    origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    const html = (body: string) => ({ type: 'text/html', body });
+    const js = { type: 'text/javascript', body: bundle };
+    // the isolated page and its bundle under /isolated/, with the cross-origin isolation headers
+    server = await serveStatic(
+      { '/': html(PAGE), '/index.html': html(PAGE), '/tapegrad.js': js, '/isolated/': html(ISOLATED_PAGE), '/isolated/index.html': html(ISOLATED_PAGE), '/isolated/tapegrad.js': js },
+      { isolatedUnder: '/isolated/' },
+    );
+    origin = server.origin;
+    browser = await launchChromium({ webgpu: true });
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await server?.close();
     if (out) rmSync(out, { recursive: true, force: true });
   });
 
   it('computes a gradient on WebGPU in the page equal to the CPU gradient in Node', async () => {
     const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && errors.push(`${m.text()} ${m.location().url}`));
+    const errors = collectErrors(page);
     await page.goto(`${origin}/`);
-    await page.waitForFunction(() => (window as unknown as { pageReady?: boolean }).pageReady === true, undefined, { timeout: 30_000 }).catch(() => {
-      throw new Error(`the page did not load the bundle: ${errors.join('; ') || 'no error reported'}`);
-    });
+    await waitForFlag(page, errors);
     const got = await page.evaluate((inputs) => (window as unknown as { runGradient: (i: unknown) => Promise<any> }).runGradient(inputs), INPUTS);
     await page.close();
 
@@ -200,13 +159,9 @@ function newest(dir: string): number {
   });
   it('splits a big CPU matmul over Web Workers in a cross-origin isolated page, with the Node result', async () => {
     const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && errors.push(`${m.text()} ${m.location().url}`));
+    const errors = collectErrors(page);
     await page.goto(`${origin}/isolated/`);
-    await page.waitForFunction(() => (window as unknown as { pageReady?: boolean }).pageReady === true, undefined, { timeout: 30_000 }).catch(() => {
-      throw new Error(`the page did not load the bundle: ${errors.join('; ') || 'no error reported'}`);
-    });
+    await waitForFlag(page, errors);
     const n = 384;
     const got = await page.evaluate((size) => (window as unknown as { runCpu: (n: number) => Promise<any> }).runCpu(size), n);
     await page.close();
