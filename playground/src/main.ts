@@ -160,6 +160,8 @@ function resetCharts(cfg: Config): void {
     $('loss-chart'),
   );
   $('grad-chart').replaceChildren();
+  $('filters').replaceChildren();
+  $('filters-title').textContent = '';
   $('grad-title').textContent =
     'gradient check: central differences (float64) vs backprop, per weight';
 }
@@ -250,8 +252,7 @@ function showTape(dot: string, svg?: string, error?: string): void {
     const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
     const root = doc.documentElement;
     if (root.nodeName === 'svg') {
-      root.removeAttribute('width');
-      root.removeAttribute('height');
+      // Graphviz's own size (points), shrunk to the panel's width when wider
       box.replaceChildren(document.importNode(root, true));
       return;
     }
@@ -330,6 +331,28 @@ pad.addEventListener('pointerup', () => {
 });
 $('clear').addEventListener('click', clearPad);
 
+/** The first conv layer's filters (first input channel), grey around 0, white positive, black negative. */
+function showFilters(name: string, shape: number[], values: number[]): void {
+  const [o, , kh, kw] = shape as [number, number, number, number];
+  const per = values.length / o;
+  const scale = Math.max(...values.map(Math.abs)) || 1;
+  $('filters-title').textContent = `${name}: the first conv layer's ${o} filters, ${kh}×${kw}`;
+  $('filters').replaceChildren(
+    ...Array.from({ length: o }, (_, f) => {
+      const c = document.createElement('canvas');
+      c.width = kw;
+      c.height = kh;
+      const img = c.getContext('2d')!.createImageData(kw, kh);
+      for (let i = 0; i < kh * kw; i++) {
+        const g = Math.round(127.5 + (127.5 * values[f * per + i]!) / scale);
+        img.data.set([g, g, g, 255], 4 * i);
+      }
+      c.getContext('2d')!.putImageData(img, 0, 0);
+      return c;
+    }),
+  );
+}
+
 // ---- the worker and runs ---------------------------------------------------------------------
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
@@ -371,6 +394,9 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'gradcheck':
       showGradcheck(m.rows, m.maxRelError);
       break;
+    case 'filters':
+      showFilters(m.name, m.shape, m.values);
+      break;
     case 'probabilities':
       if (m.pixels && m.label !== undefined) showDigit(m.pixels);
       showProbs(m.probs, m.label);
@@ -405,7 +431,7 @@ function finish(): void {
 }
 
 /** Start a run with cfg once any current run has stopped; resolves when it ends. */
-async function run(cfg: Config): Promise<{ loss: number; accuracy?: number }> {
+async function run(cfg: Config, rows?: number): Promise<{ loss: number; accuracy?: number }> {
   if (running) send({ type: 'stop' });
   await settled.catch(() => undefined);
   showConfig(cfg);
@@ -418,7 +444,12 @@ async function run(cfg: Config): Promise<{ loss: number; accuracy?: number }> {
     running = { cfg, resolve, reject };
   });
   settled = p;
-  send({ type: 'train', config: cfg, digitsUrl: new URL('digits.bin', document.baseURI).href });
+  send({
+    type: 'train',
+    config: cfg,
+    digitsUrl: new URL('digits.bin', document.baseURI).href,
+    ...(rows !== undefined ? { rows } : {}),
+  });
   return p;
 }
 
@@ -463,11 +494,16 @@ $('isolation').textContent = globalThis.crossOriginIsolated
 
 /** For automation and tests. */
 const api = {
-  /** Train a task with its tutorial's settings (epochs and device overridable). */
+  /**
+   * Train a task with its tutorial's settings (epochs, device and the digits net overridable);
+   * `rows` trains digits on the first rows of the split only (and tests on a quarter as many).
+   */
   train(opts: {
     task: TaskName;
     device?: DeviceName;
     epochs?: number;
+    net?: Config['net'];
+    rows?: number;
   }): Promise<{ loss: number; accuracy?: number }> {
     if (!isTask(opts.task))
       return Promise.reject(
@@ -477,7 +513,12 @@ const api = {
       );
     const cfg = defaultConfig(opts.task, opts.device ?? 'cpu');
     if (opts.epochs !== undefined) cfg.epochs = opts.epochs;
-    return run(cfg);
+    if (opts.net !== undefined) cfg.net = opts.net;
+    if (opts.rows !== undefined && !(Number.isInteger(opts.rows) && opts.rows > 0))
+      return Promise.reject(
+        new Error(`playground.train: rows must be a positive integer, got ${String(opts.rows)}`),
+      );
+    return run(cfg, opts.rows);
   },
   stop: () => send({ type: 'stop' }),
   memory: () => lastMemory,

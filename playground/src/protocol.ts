@@ -140,7 +140,8 @@ export interface Memory {
 }
 
 export type ToWorker =
-  | { type: 'train'; config: Config; digitsUrl: string }
+  /** rows: train on the first rows of the training set (and test on a quarter as many), for short runs */
+  | { type: 'train'; config: Config; digitsUrl: string; rows?: number }
   | { type: 'stop' }
   | { type: 'predict'; pixels: number[] };
 
@@ -158,6 +159,8 @@ export type FromWorker =
   /** the tape of one step: toDot's DOT, and its SVG from renderDot (or why that failed) */
   | { type: 'tape'; dot: string; svg?: string; error?: string }
   | { type: 'gradcheck'; rows: GradRow[]; maxRelError: number }
+  /** the first conv layer's weights [out, in, kH, kW], row-major */
+  | { type: 'filters'; name: string; shape: number[]; values: number[] }
   | { type: 'probabilities'; probs: number[]; label?: number; pixels?: number[] }
   | {
       type: 'done';

@@ -69,7 +69,7 @@ interface Data {
 const range = (n: number, f: (i: number) => number) =>
   Float32Array.from({ length: n }, (_, i) => f(i));
 
-async function digitsData(seed: number): Promise<Data> {
+async function digitsData(seed: number, rows = 8000): Promise<Data> {
   const res = await fetch(digitsUrl);
   if (!res.ok) throw new Error(`digits: fetching ${digitsUrl} gave HTTP ${res.status}`);
   const bytes = new Uint8Array(await res.arrayBuffer());
@@ -85,11 +85,12 @@ async function digitsData(seed: number): Promise<Data> {
     ),
     y: Float32Array.from(rows, (r) => bytes[r]!),
   });
-  const train = take(order.slice(0, 8000));
-  return { ...train, features: 784, outputs: 10, test: take(order.slice(8000, 10000)) };
+  const train = take(order.slice(0, Math.min(rows, 8000)));
+  const test = take(order.slice(8000, 8000 + Math.min(2000, Math.ceil(rows / 4))));
+  return { ...train, features: 784, outputs: 10, test };
 }
 
-async function taskData(task: TaskName, seed: number): Promise<Data> {
+async function taskData(task: TaskName, seed: number, rows?: number): Promise<Data> {
   const sine = (x: number) => 2 * Math.sin(x) + 5;
   switch (task) {
     case 'neuron': {
@@ -143,7 +144,7 @@ async function taskData(task: TaskName, seed: number): Promise<Data> {
       };
     }
     case 'digits':
-      return digitsData(seed);
+      return digitsData(seed, rows);
   }
 }
 
@@ -396,7 +397,7 @@ async function gradientCheck(
   }
 }
 
-async function train(cfg: Config): Promise<void> {
+async function train(cfg: Config, subset?: number): Promise<void> {
   release();
   stopRequested = false;
   const t0 = performance.now();
@@ -408,7 +409,7 @@ async function train(cfg: Config): Promise<void> {
   }
   post({ type: 'status', text: 'loading data…' });
   manualSeed(cfg.seed);
-  const data = await taskData(cfg.task, cfg.seed);
+  const data = await taskData(cfg.task, cfg.seed, subset);
   manualSeed(cfg.seed);
   const rows = data.y.length;
   const dev = { device: cfg.device };
@@ -510,6 +511,9 @@ async function train(cfg: Config): Promise<void> {
     post({ type: 'status', text: 'gradient check…' });
     post({ type: 'gradcheck', ...(await gradientCheck(cfg, data, net)) });
   }
+  const [firstName, first] = net.namedParameters()[0]!;
+  if (first.rank === 4)
+    post({ type: 'filters', name: firstName, shape: [...first.shape], values: Array.from(await first.data()) });
   if (classes && data.test) await predict(Array.from(data.test.x.subarray(0, 784)), data.test.y[0]);
   post({
     type: 'done',
@@ -543,7 +547,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   if (m.type === 'stop') stopRequested = true;
   else if (m.type === 'train') {
     digitsUrl = m.digitsUrl;
-    train(m.config).catch((err) => {
+    train(m.config, m.rows).catch((err) => {
       release();
       fail(err);
     });
