@@ -220,6 +220,8 @@ function showFit(fit: FitPicture): void {
   }
 }
 
+const ticks = (_: uPlot, splits: number[]) => splits.map((v) => String(+v.toPrecision(3)));
+
 function showGradcheck(rows: GradRow[], maxRelError: number): void {
   const sorted = [...rows].sort((a, b) => a.backprop - b.backprop);
   const bp = sorted.map((r) => r.backprop);
@@ -229,7 +231,11 @@ function showGradcheck(rows: GradRow[], maxRelError: number): void {
       width: WIDTH,
       height: 260,
       scales: { x: { time: false } },
-      axes: [{ label: 'backprop ∂L/∂w' }, { label: 'numerical' }],
+      // three significant digits: gradients of 1e-4 would otherwise tick as '-0'
+      axes: [
+        { label: 'backprop ∂L/∂w', values: ticks },
+        { label: 'numerical', values: ticks, size: 60 },
+      ],
       series: [
         { label: 'backprop' },
         { label: 'numerical = backprop', stroke: '#888', dash: [4, 4] },

@@ -157,6 +157,9 @@ interface Playground {
     expect(errors).toEqual([]);
   }, 120_000);
 
+  /** live tensors after a one-epoch neuron run on the CPU: its net and data only */
+  let neuronTensors = -1;
+
   it('trains the other tutorials and leaks nothing between runs', async () => {
     const counts: number[] = [];
     for (const [task, epochs] of [
@@ -175,6 +178,7 @@ interface Playground {
     }
     // the same task twice, with others between: the same live tensors (the last run's net and data)
     expect(counts.at(-1)).toBe(counts[0]);
+    neuronTensors = counts[0]!;
     expect(errors).toEqual([]);
   }, 180_000);
 
@@ -209,6 +213,9 @@ interface Playground {
     expect(d.accuracy).toBeLessThanOrEqual(1);
     await page.waitForFunction(() => document.querySelectorAll('#probs .bar').length === 10);
     await shoot('digits-webgpu');
+    // the WebGPU runs (and their tapes' CPU copies) leave nothing behind
+    await train({ task: 'neuron', device: 'cpu', epochs: 1 });
+    expect((await memory())!.tensors).toBe(neuronTensors);
     expect(errors).toEqual([]);
   }, 600_000);
 });
