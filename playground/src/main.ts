@@ -234,7 +234,7 @@ function showGradcheck(rows: GradRow[], maxRelError: number): void {
       // three significant digits: gradients of 1e-4 would otherwise tick as '-0'
       axes: [
         { label: 'backprop ∂L/∂w', values: ticks },
-        { label: 'numerical', values: ticks, size: 60 },
+        { label: 'numerical', values: ticks, size: 80 },
       ],
       series: [
         { label: 'backprop' },
