@@ -4,13 +4,17 @@
 // when a model is exported, so the main entry stays light for everyone else.
 import type { DType, OpName } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
+import { convCallOf } from '../graph/composites';
 import { noGrad, tidy, traceOps, type TraceEntry } from '../graph/engine';
 import { Tensor } from '../graph/tensor';
 import { Module } from '../nn/module';
 import {
   defaultBatch,
+  ONNX_CALLS,
   ONNX_OPS,
+  type CallOp,
   type OnnxAttr,
+  type OnnxCallMapping,
   type OnnxMapping,
   type OnnxWriter,
 } from './onnx-ops';
@@ -79,8 +83,11 @@ export async function exportOnnx(
   // leaves by tensor: inputs first, then parameters (a module's, or named by the caller)
   const leaves = new Map<Tensor, Leaf>();
   inputs.forEach((t, i) => leaves.set(t, { t, name: inputNames[i]!, kind: 'input' }));
+  // a module's buffers (BatchNorm's running statistics) are initializers under their names too
   const paramList: [string, Tensor][] =
-    model instanceof Module ? model.namedParameters() : Object.entries(options.names ?? {});
+    model instanceof Module
+      ? [...model.namedParameters(), ...model.namedBuffers()]
+      : Object.entries(options.names ?? {});
   for (const [name, t] of paramList) if (!leaves.has(t)) leaves.set(t, { t, name, kind: 'param' });
   const taken = new Set([...leaves.values()].map((l) => l.name));
   if (taken.size !== leaves.size)
@@ -233,19 +240,38 @@ function checkArgs(model: Module | Fn, inputs: Tensor[], o: OnnxExportOptions): 
   });
 }
 
-/** The traced ops the outputs depend on, found from the outputs back, in trace (run) order. */
-function reachable(outputs: Tensor[], trace: TraceEntry[]): TraceEntry[] {
-  const maker = new Map<Tensor, TraceEntry>();
-  for (const e of trace) maker.set(e.out, e);
-  const used = new Set<TraceEntry>();
+/**
+ * One node-writing step: a traced primitive, or a whole conv2d / pooling call (ONNX_CALLS) whose
+ * output the trace made; then the primitives inside it are not visited (unless something else
+ * reads them) and the call's inputs are what the step reads.
+ */
+type Step = { e: TraceEntry; call: null } | { e: Pick<TraceEntry, 'inputs' | 'out' | 'attrs'>; call: CallOp };
+
+/** The call that made t, when it may be written as one node: made in this trace, not assigned to since. */
+function callStep(t: Tensor): Step | null {
+  const c = convCallOf(t);
+  if (!c || c.version !== t._version.v) return null;
+  const m = ONNX_CALLS[c.op] as OnnxCallMapping;
+  const args = { inputs: c.inputs, out: t, attrs: c.attrs as never, batchIn: [] };
+  if (!m.fits(args)) return null;
+  return { e: { inputs: c.inputs, out: t, attrs: c.attrs as never }, call: c.op };
+}
+
+/** The steps the outputs depend on, found from the outputs back, in trace (run) order. */
+function reachable(outputs: Tensor[], trace: TraceEntry[]): Step[] {
+  const maker = new Map<Tensor, number>();
+  trace.forEach((e, i) => maker.set(e.out, i));
+  const used = new Map<number, Step>();
   const stack = [...outputs];
   while (stack.length) {
-    const e = maker.get(stack.pop()!);
-    if (!e || used.has(e)) continue;
-    used.add(e);
-    stack.push(...e.inputs);
+    const t = stack.pop()!;
+    const i = maker.get(t);
+    if (i === undefined || used.has(i)) continue;
+    const step = callStep(t) ?? { e: trace[i]!, call: null };
+    used.set(i, step);
+    stack.push(...step.e.inputs);
   }
-  return trace.filter((e) => used.has(e));
+  return [...used.entries()].sort(([a], [b]) => a - b).map(([, step]) => step);
 }
 
 /** Leaves the graph reads that are neither inputs nor parameters: constants to write out. */
@@ -255,12 +281,12 @@ function graphConsts(outputs: Tensor[], trace: TraceEntry[], leaves: Map<Tensor,
   const consider = (t: Tensor) => {
     if (!made.has(t) && !leaves.has(t)) found.add(t);
   };
-  for (const e of reachable(outputs, trace)) e.inputs.forEach(consider);
+  for (const { e } of reachable(outputs, trace)) e.inputs.forEach(consider);
   outputs.forEach(consider);
   return [...found];
 }
 
-// int32 is ONNX's INT32 (6); its initializers are untested here (the exporter's own branch)
+// ONNX's FLOAT, DOUBLE, INT32
 const DTYPE_CODES: Record<DType, number> = { float32: 1, float64: 11, int32: 6 };
 const INT64 = 7;
 const BOOL = 9;
@@ -295,10 +321,14 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
     initializers.push({ name, dataType, dims: [...dims], rawData });
     return name;
   };
-  const floatBytes = (v: ArrayLike<number>, dtype: DType) => {
-    const a = dtype === 'float64' ? Float64Array.from(v) : Float32Array.from(v);
-    return littleEndian(a);
-  };
+  const bytesOf = (v: ArrayLike<number>, dtype: DType) =>
+    littleEndian(
+      dtype === 'float64'
+        ? Float64Array.from(v)
+        : dtype === 'int32'
+          ? Int32Array.from(v)
+          : Float32Array.from(v),
+    );
   const attr = (name: string, v: OnnxAttr): OnnxNs.IAttributeProto => {
     const T = onnx.AttributeProto.AttributeType;
     if (typeof v === 'number') return { name, type: T.INT, i: v };
@@ -335,8 +365,16 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
       }
       return name;
     },
+    intTensor(values, dims) {
+      return init(
+        fresh('index'),
+        INT64,
+        dims,
+        littleEndian(BigInt64Array.from(values, (v) => BigInt(v))),
+      );
+    },
     scalar(value, dtype) {
-      return init(fresh('scalar'), DTYPE_CODES[dtype], [], floatBytes([value], dtype));
+      return init(fresh('scalar'), DTYPE_CODES[dtype], [], bytesOf([value], dtype));
     },
     bool(name) {
       let b = bools.get(name);
@@ -372,14 +410,18 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
     batch.set(l.t, l.kind === 'input' ? p.batchAxes[inputIndex++]! : null);
     if (l.kind === 'input') graphInputs.push(valueInfo(l.name, l.t, batch.get(l.t)!));
     else if (p.values.has(l.t))
-      init(l.name, DTYPE_CODES[l.t.dtype], l.t.shape, floatBytes(p.values.get(l.t)!, l.t.dtype));
+      init(l.name, DTYPE_CODES[l.t.dtype], l.t.shape, bytesOf(p.values.get(l.t)!, l.t.dtype));
   }
 
-  for (const e of reachable(p.outputs, p.trace)) {
-    const mapping = ONNX_OPS[e.op] as OnnxMapping | undefined;
+  for (const { e, call } of reachable(p.outputs, p.trace)) {
+    const op = call ?? (e as TraceEntry).op;
+    const mapping = (call ? ONNX_CALLS[call] : ONNX_OPS[op as OpName]) as
+      | OnnxMapping
+      | OnnxCallMapping
+      | undefined;
     if (!mapping) {
       throw new Error(
-        `exportOnnx: op '${e.op}' (output ${fmtShape(e.out.shape)} ${e.out.dtype}) has no ONNX ` +
+        `exportOnnx: op '${op}' (output ${fmtShape(e.out.shape)} ${e.out.dtype}) has no ONNX ` +
           `mapping; add an entry for it to ONNX_OPS in src/interchange/onnx-ops.ts`,
       );
     }
@@ -387,14 +429,14 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
       const n = names.get(t);
       if (n === undefined)
         throw new Error(
-          `exportOnnx: '${e.op}' reads a tensor of shape ${fmtShape(t.shape)} the trace does not know`,
+          `exportOnnx: '${op}' reads a tensor of shape ${fmtShape(t.shape)} the trace does not know`,
         );
       return n;
     });
     const batchIn = e.inputs.map((t) => batch.get(t) ?? null);
     const args = { inputs: e.inputs, out: e.out, attrs: e.attrs as never, batchIn };
     const batchOut = (mapping.batch ?? defaultBatch)(args);
-    opName = e.op;
+    opName = op;
     names.set(e.out, mapping.emit(w, { ...args, x, batchOut }));
     batch.set(e.out, batchOut);
   }
@@ -423,12 +465,13 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
   return { node: nodes, initializer: initializers, input: graphInputs, output: graphOutputs };
 }
 
-function littleEndian(a: Float32Array | Float64Array | BigInt64Array): Uint8Array {
+function littleEndian(a: Float32Array | Float64Array | Int32Array | BigInt64Array): Uint8Array {
   const out = new Uint8Array(a.byteLength);
   const dv = new DataView(out.buffer);
   const n = a.BYTES_PER_ELEMENT;
   for (let i = 0; i < a.length; i++) {
     if (a instanceof BigInt64Array) dv.setBigInt64(i * n, a[i]!, true);
+    else if (a instanceof Int32Array) dv.setInt32(i * n, a[i]!, true);
     else if (n === 8) dv.setFloat64(i * n, a[i] as number, true);
     else dv.setFloat32(i * n, a[i] as number, true);
   }
