@@ -1,7 +1,8 @@
 // How each tapegrad primitive is written in ONNX (opset 17), one table entry per op: `emit`
 // writes the op's ONNX nodes, and `batch` says where the output's dynamic batch axis lies (and
 // refuses an op that would freeze the example's batch size into the model). A new op is exported
-// by adding its entry here; an op without one is an error that names it.
+// by adding its entry here; an op without one is an error that names it. ONNX_CALLS, at the end,
+// writes a whole conv2d / pooling call (remembered by graph/composites.ts) as one ONNX node.
 import type { AttrsOf, DType, OpName, WindowAttrs } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
 import type { ConvCall } from '../graph/composites';
@@ -47,7 +48,7 @@ export interface OnnxMapping<K extends OpName = OpName> {
   emit: (w: OnnxWriter, n: OnnxNodeArgs<K>) => string;
   /**
    * The output's batch axis from the inputs'; throws when the op would bake the example's batch
-   * size into the model. Default: input 0's axis (shape-preserving ops, and later conv/pool).
+   * size into the model. Default: input 0's axis (shape-preserving ops).
    */
   batch?: (n: BatchArgs<K>) => number | null;
 }

@@ -56,9 +56,11 @@ interface Leaf {
 
 /**
  * Export a Module (its `forward`) or a function of tensors as an ONNX model (opset 17): the ops
- * applied to `exampleInputs` become nodes, the module's parameters become initializers named as
- * in `namedParameters()` (`0.weight`), other tensors the function uses become constants. A module
- * is exported in evaluation mode (its mode is restored after). Resolves to the model's bytes.
+ * applied to `exampleInputs` become nodes (a conv2d or pooling call one Conv, MaxPool or
+ * AveragePool node), the module's parameters and buffers become initializers named as in
+ * `namedParameters()` and `namedBuffers()` (`0.weight`, `1.running_mean`), other tensors the
+ * function uses become constants. A module is exported in evaluation mode (its mode is restored
+ * after). Resolves to the model's bytes.
  *
  * @example
  * const net = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 2));
