@@ -38,6 +38,11 @@ export interface OnnxNodeArgs<K extends OpName = OpName> {
   attrs: AttrsOf<K>;
   /** each input's dynamic batch axis (null: none, or no dynamic batch in this export) */
   batchIn: readonly (number | null)[];
+  /**
+   * per input, how many rows its batch axis holds per batch entry: 1, or more after a reshape
+   * merged the batch with the axes after it ([batch, T] → [batch·T] has factor T)
+   */
+  factorIn: readonly number[];
   /** the output's dynamic batch axis */
   batchOut: number | null;
 }
@@ -236,22 +241,24 @@ export const ONNX_OPS: OnnxTable = {
     // the batch axis, once found, is written as −1: Reshape infers it from the element count
     emit: (w, { x, out, batchOut }) =>
       w.node('Reshape', [x[0]!, w.ints(out.shape.map((d, i) => (i === batchOut ? -1 : d)))]),
-    // the batch axis survives when it stays an axis of its own: equal products before and after it
-    batch: ({ inputs: [x], out, batchIn: [b] }) => {
+    // The batch stays the outermost part of one axis: merged with the axes after it ([B, T] →
+    // [B·T]) or split off again ([B·T] → [B, T]); the elements before it and per batch entry
+    // must stay the same. Moving it behind another axis, or splitting it, is refused.
+    batch: ({ inputs: [x], out, batchIn: [b], factorIn: [f = 1] }) => {
       if (b === null || b === undefined) return null;
+      const B = x!.shape[b]! / f;
       const before = prod(x!.shape.slice(0, b));
-      const after = prod(x!.shape.slice(b + 1));
+      const perEntry = prod(x!.shape.slice(b)) / B;
       for (let j = 0; j < out.shape.length; j++) {
-        if (
-          out.shape[j] === x!.shape[b] &&
-          prod(out.shape.slice(0, j)) === before &&
-          prod(out.shape.slice(j + 1)) === after
-        )
-          return j;
+        // equal elements before it make out[j] = B · (perEntry / elements after it): a whole
+        // number of rows per batch entry keeps each entry's rows together
+        if (prod(out.shape.slice(0, j)) !== before) continue;
+        const fo = perEntry / prod(out.shape.slice(j + 1));
+        if (Number.isInteger(fo) && fo >= 1) return j;
       }
       return fail(
         'reshape',
-        `from ${fmtShape(x!.shape)} to ${fmtShape(out.shape)} merges or splits the batch axis ${b}`,
+        `from ${fmtShape(x!.shape)} to ${fmtShape(out.shape)} splits the batch axis ${b} or moves it behind another axis`,
       );
     },
   },

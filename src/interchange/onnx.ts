@@ -254,7 +254,7 @@ function callStep(t: Tensor): Step | null {
   const c = convCallOf(t);
   if (!c || c.version !== t._version.v) return null;
   const m = ONNX_CALLS[c.op] as OnnxCallMapping;
-  const args = { inputs: c.inputs, out: t, attrs: c.attrs as never, batchIn: [] };
+  const args = { inputs: c.inputs, out: t, attrs: c.attrs as never, batchIn: [], factorIn: [] };
   if (!m.fits(args)) return null;
   return { e: { inputs: c.inputs, out: t, attrs: c.attrs as never }, call: c.op };
 }
@@ -309,6 +309,8 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
   const initializers: OnnxNs.ITensorProto[] = [];
   const names = new Map<Tensor, string>();
   const batch = new Map<Tensor, number | null>();
+  // rows per batch entry on the batch axis (1 unless a reshape merged the batch with later axes)
+  const factor = new Map<Tensor, number>();
   const bools = new Map<string, string>();
   const intCache = new Map<string, string>();
   let counter = 0;
@@ -398,7 +400,10 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
       tensorType: {
         elemType: DTYPE_CODES[t.dtype],
         shape: {
-          dim: t.shape.map((d, i) => (i === axis ? { dimParam: 'batch' } : { dimValue: d })),
+          dim: t.shape.map((d, i) => {
+            const f = factor.get(t) ?? 1;
+            return i === axis ? { dimParam: f === 1 ? 'batch' : `batch*${f}` } : { dimValue: d };
+          }),
         },
       },
     },
@@ -436,11 +441,13 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
       return n;
     });
     const batchIn = e.inputs.map((t) => batch.get(t) ?? null);
-    const args = { inputs: e.inputs, out: e.out, attrs: e.attrs as never, batchIn };
+    const factorIn = e.inputs.map((t) => factor.get(t) ?? 1);
+    const args = { inputs: e.inputs, out: e.out, attrs: e.attrs as never, batchIn, factorIn };
     const batchOut = (mapping.batch ?? defaultBatch)(args);
     opName = op;
     names.set(e.out, mapping.emit(w, { ...args, x, batchOut }));
     batch.set(e.out, batchOut);
+    if (batchOut !== null) factor.set(e.out, outFactor(op, args, batchOut));
   }
 
   // outputs: rename the value that makes each one; a leaf or a repeated output gets an Identity
@@ -465,6 +472,27 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
     n.output = n.output!.map(swap);
   }
   return { node: nodes, initializer: initializers, input: graphInputs, output: graphOutputs };
+}
+
+/**
+ * The output's rows per batch entry on its batch axis: its size there over the example's batch
+ * (read off a batched input). Not a whole number means an op moved part of the batch elsewhere.
+ */
+function outFactor(
+  op: string,
+  { inputs, out, batchIn, factorIn }: { inputs: readonly Tensor[]; out: Tensor; batchIn: readonly (number | null)[]; factorIn: readonly number[] },
+  axis: number,
+): number {
+  const i = batchIn.findIndex((b) => b !== null);
+  if (i < 0) return 1;
+  const B = inputs[i]!.shape[batchIn[i]!]! / factorIn[i]!;
+  const f = out.shape[axis]! / B;
+  if (!Number.isInteger(f) || f < 1) {
+    throw new Error(
+      `exportOnnx: ${op} gives ${fmtShape(out.shape)}, whose axis ${axis} is not a whole number of batches of ${B}`,
+    );
+  }
+  return f;
 }
 
 function littleEndian(a: Float32Array | Float64Array | Int32Array | BigInt64Array): Uint8Array {

@@ -302,6 +302,16 @@ describe('exportOnnx: functions of tensors, every mapping exercised', () => {
       expectOps: ['Reshape', 'Transpose', 'Slice', 'Pad'],
     },
     {
+      name: 'reshape merges the batch with the axes after it, and splits it off again',
+      model: (x) => {
+        const flat = x.reshape([-1]); // [B·6]
+        const rows = flat.reshape([-1, 3]).mul(tensor([1, -2, 0.5])); // [B·2, 3]
+        return [flat.mul(2), rows.sum(1), rows.reshape([-1, 2, 3]).add(x.reshape([-1, 2, 3]))];
+      },
+      shapes: [['B', 6]],
+      expectOps: ['Reshape'],
+    },
+    {
       name: 'concat, expand, unsqueeze/squeeze, a slice of the batch',
       model: (x, y) => [
         concat([x, y.mul(2)], 1)
@@ -681,7 +691,7 @@ describe('exportOnnx: the nn layers in evaluation mode', () => {
     [...net.parameters(), ...net.buffers()].forEach((t) => t.dispose());
   });
 
-  it('Embedding: a batch of single indices (dynamic batch) and of sequences (fixed batch)', async () => {
+  it('Embedding: a batch of single indices, of sequences (flattened to batch·T rows and back), and fixed', async () => {
     manualSeed(4);
     const emb = new Embedding(7, 3);
     await verify({
@@ -692,19 +702,23 @@ describe('exportOnnx: the nn layers in evaluation mode', () => {
       values: positions(7),
       expectOps: ['GatherElements'],
     });
+    const model = await verify({
+      name: 'embedding of sequences',
+      model: emb,
+      shapes: [['B', 5]],
+      dtypes: ['int32'],
+      values: positions(7),
+    });
+    const dims = model.graph.output[0]!.type.tensorType.shape.dim;
+    expect(dims.map((d) => d.dimParam || d.dimValue)).toEqual(['batch', 5, 3]);
     await verify({
-      name: 'embedding 2-D',
+      name: 'embedding, fixed batch',
       model: emb,
       shapes: [[2, 5]],
       dtypes: ['int32'],
       values: positions(7),
     });
-    // a [B, T] batch is flattened to B·T rows: refused with a dynamic batch, by name
-    const seqs = tensor([[1, 2]], { dtype: 'int32' });
-    await expect(exportOnnx(emb, seqs, { batchAxis: 0 })).rejects.toThrow(
-      /reshape from \[1,2\] to \[2\] merges or splits the batch axis 0/,
-    );
-    [emb.weight, seqs].forEach((t) => t.dispose());
+    emb.weight.dispose();
   });
 });
 
@@ -761,8 +775,14 @@ describe('exportOnnx: errors leave everything as it was', () => {
   it('ops that would freeze the example batch size into the model are refused', async () => {
     const before = memory().tensors;
     const opts = { batchAxis: 0 };
-    await expect(exportOnnx((t) => t.reshape([-1]), x, opts)).rejects.toThrow(
-      /reshape from \[3,4\] to \[12\] merges or splits the batch axis 0/,
+    await expect(exportOnnx((t) => t.reshape([4, 3]), x, opts)).rejects.toThrow(
+      /reshape from \[3,4\] to \[4,3\] splits the batch axis 0 or moves it behind another axis/,
+    );
+    await expect(exportOnnx((t) => t.reshape([3, 2, 2]).reshape([2, 3, 2]), x, opts)).rejects.toThrow(
+      /reshape from \[3,2,2\] to \[2,3,2\] splits the batch axis 0/,
+    );
+    await expect(exportOnnx((t) => t.T.reshape([-1]), x, opts)).rejects.toThrow(
+      /reshape from \[4,3\] to \[12\] splits the batch axis 1/,
     );
     await expect(exportOnnx((t) => t.mean(0), x, opts)).rejects.toThrow(
       /sum reduces over the batch axis 0/,
@@ -783,7 +803,7 @@ describe('exportOnnx: errors leave everything as it was', () => {
     fixed.dispose();
     expect(memory().tensors).toBe(before);
     // the same functions export with a fixed batch
-    await expect(exportOnnx((t) => t.reshape([-1]), x)).resolves.toBeInstanceOf(Uint8Array);
+    await expect(exportOnnx((t) => t.reshape([4, 3]), x)).resolves.toBeInstanceOf(Uint8Array);
   });
 
   it('bad arguments are named; a module keeps its training mode', async () => {
