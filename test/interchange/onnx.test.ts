@@ -654,6 +654,115 @@ describe('exportOnnx: convolution and pooling as ONNX Conv, MaxPool, AveragePool
   for (const c of cases) it(c.name, async () => void (await verify(c)));
 });
 
+/** Export fn at the example input, run it in onnxruntime on the same input, compare; false: skipped. */
+async function sameInOrt(fn: (x: Tensor) => Tensor, x: Tensor, what: string, tol = 1e-5): Promise<boolean> {
+  // a configuration tapegrad refuses (a kernel wider than the padded input, a window wholly in
+  // the padding) is skipped: it has nothing to export
+  try {
+    tidy(() => void noGrad(() => fn(x)));
+  } catch {
+    return false;
+  }
+  const bytes = await exportOnnx(fn, x, { batchAxis: 0 });
+  decode(bytes);
+  const session = await ort.InferenceSession.create(bytes);
+  const got = await session.run({
+    input: new ort.Tensor('float32', x.dataSync() as Float32Array, [...x.shape]),
+  });
+  const want = tidy(() => noGrad(() => fn(x)));
+  expect([...got.output!.dims], what).toEqual([...want.shape]);
+  close(got.output!.data as Float32Array, want.dataSync(), what, tol, tol);
+  want.dispose();
+  await session.release();
+  return true;
+}
+
+describe('exportOnnx: generated window and convolution configurations', () => {
+  it('windows and fold over generated shapes, axes, sizes, strides and dilations', async () => {
+    // per non-batch axis: extent, and whether it is a window axis with its size, stride, dilation
+    const axisArb = fc.record({
+      n: fc.integer({ min: 1, max: 7 }),
+      win: fc.boolean(),
+      k: fc.integer({ min: 1, max: 3 }),
+      s: fc.integer({ min: 1, max: 3 }),
+      d: fc.integer({ min: 1, max: 2 }),
+    });
+    const arb = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.array(axisArb, { minLength: 1, maxLength: 3 }));
+    let ran = 0;
+    await fc.assert(
+      fc.asyncProperty(arb, async ([B, spec]) => {
+        const ax = spec.map((a) => ({ ...a, k: Math.min(a.k, Math.floor((a.n - 1) / a.d) + 1) }));
+        const axes = ax.flatMap((a, i) => (a.win ? [i + 1] : []));
+        if (axes.length === 0) return;
+        const w = ax.filter((a) => a.win);
+        const opts = { stride: w.map((a) => a.s), dilation: w.map((a) => a.d) };
+        const size = w.map((a) => a.k);
+        const x = randn([B, ...ax.map((a) => a.n)]);
+        const what = `x ${fmtDims(x.shape)}, axes [${axes}], size [${size}], stride [${opts.stride}], dilation [${opts.dilation}]`;
+        if (await sameInOrt((t) => windows(t, axes, size, opts), x, `windows: ${what}`)) ran++;
+        // fold of the windows of x: every element times the number of windows that read it
+        await sameInOrt(
+          (t) => windows(t, axes, size, opts).fold([...t.shape], axes, size, opts),
+          x,
+          `fold: ${what}`,
+        );
+        x.dispose();
+      }),
+      { numRuns: 25, seed: 7 },
+    );
+    expect(ran, 'configurations exported').toBeGreaterThan(12);
+  });
+
+  it('conv2d, maxPool2d, avgPool2d over generated channels, groups, kernels, strides, padding, dilation', async () => {
+    const arb = fc.record({
+      B: fc.integer({ min: 1, max: 3 }),
+      groups: fc.integer({ min: 1, max: 3 }),
+      cg: fc.integer({ min: 1, max: 2 }),
+      og: fc.integer({ min: 1, max: 2 }),
+      H: fc.integer({ min: 4, max: 8 }),
+      W: fc.integer({ min: 4, max: 8 }),
+      k: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+      s: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+      p: fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 1 })),
+      d: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+      bias: fc.boolean(),
+      countIncludePad: fc.boolean(),
+    });
+    let [ran, ranPool] = [0, 0];
+    await fc.assert(
+      fc.asyncProperty(arb, async (c) => {
+        const C = c.groups * c.cg;
+        const x = randn([c.B, C, c.H, c.W]);
+        const w = randn([c.groups * c.og, c.cg, ...c.k]);
+        const b = c.bias ? randn([c.groups * c.og]) : null;
+        const what = JSON.stringify(c);
+        const convRan = await sameInOrt(
+          (t) => conv2d(t, w, b, { stride: c.s, padding: c.p, dilation: c.d, groups: c.groups }),
+          x,
+          `conv2d ${what}`,
+          1e-4,
+        );
+        if (convRan) ran++;
+        // pooling pads at most half the kernel
+        const pp = c.p.map((p, i) => Math.min(p, Math.floor(c.k[i]! / 2))) as [number, number];
+        if (await sameInOrt((t) => maxPool2d(t, c.k, { stride: c.s, padding: pp, dilation: c.d }), x, `maxPool2d ${what}`))
+          ranPool++;
+        await sameInOrt(
+          (t) => avgPool2d(t, c.k, { stride: c.s, padding: pp, countIncludePad: c.countIncludePad }),
+          x,
+          `avgPool2d ${what}`,
+        );
+        [x, w, ...(b ? [b] : [])].forEach((t) => t.dispose());
+      }),
+      { numRuns: 25, seed: 11 },
+    );
+    expect(ran, 'conv2d configurations exported').toBeGreaterThan(12);
+    expect(ranPool, 'maxPool2d configurations exported').toBeGreaterThan(12);
+  });
+});
+
+const fmtDims = (s: readonly number[]) => `[${s.join(',')}]`;
+
 describe('exportOnnx: the nn layers in evaluation mode', () => {
   it('Conv2d, BatchNorm2d, MaxPool2d, AvgPool2d, Dropout, Flatten, BatchNorm1d, LayerNorm', async () => {
     manualSeed(3);
