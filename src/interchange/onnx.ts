@@ -152,7 +152,11 @@ export async function exportOnnx(
       taken.add(name);
       values.set(t, await copies[i]!.data());
     }
-    for (const l of leaves.values()) if (l.kind === 'param') values.set(l.t, await l.t.data());
+    // only what the graph reads: an unused parameter or buffer (BatchNorm's num_batches_tracked)
+    // would be an initializer onnxruntime warns about and drops
+    const read = graphReads(outputs, trace);
+    for (const l of leaves.values())
+      if (l.kind === 'param' && read.has(l.t)) values.set(l.t, await l.t.data());
     for (const n of outputNames) taken.add(n);
     parts = { trace, outputs, outputNames, leaves, values, batchAxes, taken };
   } finally {
@@ -274,6 +278,13 @@ function reachable(outputs: Tensor[], trace: TraceEntry[]): Step[] {
     stack.push(...step.e.inputs);
   }
   return [...used.entries()].sort(([a], [b]) => a - b).map(([, step]) => step);
+}
+
+/** Every tensor a node of the graph reads, and the outputs. */
+function graphReads(outputs: Tensor[], trace: TraceEntry[]): Set<Tensor> {
+  const read = new Set(outputs);
+  for (const { e } of reachable(outputs, trace)) e.inputs.forEach((t) => read.add(t));
+  return read;
 }
 
 /** Leaves the graph reads that are neither inputs nor parameters: constants to write out. */

@@ -795,6 +795,8 @@ describe('exportOnnx: the nn layers in evaluation mode', () => {
     const inits = model.graph.initializer.map((t) => t.name);
     for (const n of ['0.weight', '1.running_mean', '1.running_var', '8.running_var', '10.weight'])
       expect(inits).toContain(n);
+    // a buffer the forward does not read is left out (onnxruntime would warn and drop it)
+    expect(inits).not.toContain('1.num_batches_tracked');
     // exported in eval mode, left in the mode it was in
     expect(net.training).toBe(false);
     [...net.parameters(), ...net.buffers()].forEach((t) => t.dispose());
