@@ -57,7 +57,7 @@ interface Leaf {
 /**
  * Export a Module (its `forward`) or a function of tensors as an ONNX model (opset 17): the ops
  * applied to `exampleInputs` become nodes (a conv2d or pooling call one Conv, MaxPool or
- * AveragePool node), the module's parameters and buffers become initializers named as in
+ * AveragePool node), the parameters and buffers the model reads become initializers named as in
  * `namedParameters()` and `namedBuffers()` (`0.weight`, `1.running_mean`), other tensors the
  * function uses become constants. A module is exported in evaluation mode (its mode is restored
  * after). Resolves to the model's bytes.
