@@ -8,6 +8,7 @@ import { fmtShape } from '../ops/registry';
 import { arrayArg, axisArg, booleanArg, entry, optionsArg, show, shapeArg, tensorArg } from './args';
 import { apply, noGrad } from './engine';
 import { add, div, linear, matmul, max, pad, sum, where } from './functional';
+import { recordCall } from './composites';
 import { isTensor, Tensor } from './tensor';
 
 /** One number for both spatial axes, or [h, w]. */
@@ -172,6 +173,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   }
   const k = [kH, kW];
   const [oH, oW] = outSize('conv2d', x, k, stride, padding, dilation);
+  const call = { op: 'conv2d' as const, inputs: b ? [x, weight, b] : [x, weight], attrs: { kernel: k, stride, padding, dilation, groups } };
   const xp = padding[0] || padding[1] ? pad(x, spatialPad(padding)) : x;
   const win = windows(xp, [2, 3], k, { stride, dilation }); // [N, C, oH, oW, kH, kW]
   const rows = N * oH * oW;
@@ -181,7 +183,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
     const cols = win.permute([0, 2, 3, 1, 4, 5]).reshape([rows, K]);
     const w2 = weight.reshape([O, K]).permute([1, 0]); // [K, O], a view
     const y = b ? linear(cols, w2, b) : matmul(cols, w2); // [N·oH·oW, O]
-    return y.reshape([N, oH, oW, O]).permute([0, 3, 1, 2]);
+    return recordCall(y.reshape([N, oH, oW, O]).permute([0, 3, 1, 2]), call);
   }
   const Og = O / groups;
   const K = Cg * kH * kW;
@@ -194,7 +196,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
     .reshape([groups, N, oH, oW, Og])
     .permute([1, 0, 4, 2, 3])
     .reshape([N, O, oH, oW]);
-  return b ? add(y, b.reshape([O, 1, 1])) : y;
+  return recordCall(b ? add(y, b.reshape([O, 1, 1])) : y, call);
 }
 
 /** Pooling's shared argument checks: x [N, C, H, W], kernel, stride (default kernel), padding ≤ kernel/2. */
@@ -247,7 +249,11 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = 
   const { k, stride, padding, dilation } = poolArgs('maxPool2d', x, kernelSize, o);
   let xp = x;
   if (padding[0] || padding[1]) xp = where(insideMask(x, padding), pad(x, spatialPad(padding)), -Infinity);
-  return max(windows(xp, [2, 3], k, { stride, dilation }), [4, 5]);
+  return recordCall(max(windows(xp, [2, 3], k, { stride, dilation }), [4, 5]), {
+    op: 'maxPool2d',
+    inputs: [x],
+    attrs: { kernel: k, stride, padding, dilation },
+  });
 }
 
 /**
@@ -263,9 +269,10 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, opts: AvgPool2dOptions = 
   const countIncludePad = booleanArg('avgPool2d', 'countIncludePad', o.countIncludePad ?? true);
   const padded = padding[0] || padding[1];
   const xp = padded ? pad(x, spatialPad(padding)) : x;
+  const call = { op: 'avgPool2d' as const, inputs: [x], attrs: { kernel: k, stride, padding, countIncludePad } };
   const s = sum(windows(xp, [2, 3], k, { stride }), [4, 5]);
-  if (countIncludePad || !padded) return div(s, k[0] * k[1]);
+  if (countIncludePad || !padded) return recordCall(div(s, k[0] * k[1]), call);
   // taps inside x per window: the windows of the inside mask, summed
   const count = noGrad(() => sum(windows(insideMask(x, padding), [2, 3], k, { stride }), [4, 5]));
-  return div(s, count);
+  return recordCall(div(s, count), call);
 }

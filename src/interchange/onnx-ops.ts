@@ -1,9 +1,11 @@
 // How each tapegrad primitive is written in ONNX (opset 17), one table entry per op: `emit`
 // writes the op's ONNX nodes, and `batch` says where the output's dynamic batch axis lies (and
 // refuses an op that would freeze the example's batch size into the model). A new op is exported
-// by adding its entry here; an op without one is an error that names it.
-import type { AttrsOf, DType, OpName } from '../backends/backend';
+// by adding its entry here; an op without one is an error that names it. ONNX_CALLS, at the end,
+// writes a whole conv2d / pooling call (remembered by graph/composites.ts) as one ONNX node.
+import type { AttrsOf, DType, OpName, WindowAttrs } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
+import type { ConvCall } from '../graph/composites';
 import type { Tensor } from '../graph/tensor';
 
 /** An ONNX attribute value: an int, a list of ints, a float ({ float: x }) or a string. */
@@ -15,7 +17,9 @@ export interface OnnxWriter {
   node(type: string, inputs: readonly string[], attrs?: Record<string, OnnxAttr>): string;
   /** A 1-D int64 initializer (shapes, axes, pads). */
   ints(values: readonly number[]): string;
-  /** A scalar initializer of a float dtype. */
+  /** An int64 initializer of any shape (constant Gather indices), `values` row-major. */
+  intTensor(values: readonly number[], dims: readonly number[]): string;
+  /** A scalar initializer of any dtype. */
   scalar(value: number, dtype: DType): string;
   /** The boolean form of a 0/1 tensor (Where's condition): reuses a comparison's bool output. */
   bool(name: string): string;
@@ -34,6 +38,11 @@ export interface OnnxNodeArgs<K extends OpName = OpName> {
   attrs: AttrsOf<K>;
   /** each input's dynamic batch axis (null: none, or no dynamic batch in this export) */
   batchIn: readonly (number | null)[];
+  /**
+   * per input, how many rows its batch axis holds per batch entry: 1, or more after a reshape
+   * merged the batch with the axes after it ([batch, T] → [batch·T] has factor T)
+   */
+  factorIn: readonly number[];
   /** the output's dynamic batch axis */
   batchOut: number | null;
 }
@@ -44,7 +53,7 @@ export interface OnnxMapping<K extends OpName = OpName> {
   emit: (w: OnnxWriter, n: OnnxNodeArgs<K>) => string;
   /**
    * The output's batch axis from the inputs'; throws when the op would bake the example's batch
-   * size into the model. Default: input 0's axis (shape-preserving ops, and later conv/pool).
+   * size into the model. Default: input 0's axis (shape-preserving ops).
    */
   batch?: (n: BatchArgs<K>) => number | null;
 }
@@ -140,6 +149,49 @@ const reduce = (op: Reduce, type: string, axesAsInput: boolean): OnnxMapping<Red
 });
 
 const prod = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * windows in ONNX: per window axis a Gather with a constant [origins, taps] index
+ * (o·stride + t·dilation) turns axis a into two; a Transpose then moves the tap axes to the end,
+ * as windows lays them out.
+ */
+function emitWindows(
+  w: OnnxWriter,
+  x: string,
+  shape: readonly number[],
+  { axes, size, stride, dilation }: WindowAttrs,
+): string {
+  let v = x;
+  // from the last window axis back, so the earlier ones keep their positions
+  for (let i = axes.length - 1; i >= 0; i--) {
+    const a = axes[i]!;
+    const [k, s, d] = [size[i]!, stride[i]!, dilation[i]!];
+    const o = Math.floor((shape[a]! - d * (k - 1) - 1) / s) + 1;
+    const index: number[] = [];
+    for (let j = 0; j < o; j++) for (let q = 0; q < k; q++) index.push(j * s + q * d);
+    v = w.node('Gather', [v, w.intTensor(index, [o, k])], { axis: a });
+  }
+  // window axis i now sits at a_i + i, its taps right after it
+  const rank = shape.length + axes.length;
+  const taps = axes.map((a, i) => a + i + 1);
+  const perm = [...range(rank).filter((p) => !taps.includes(p)), ...taps];
+  return w.node('Transpose', [v], { perm });
+}
+
+function argReduce(type: 'ArgMax' | 'ArgMin'): OnnxMapping<'argmax' | 'argmin'> {
+  return {
+    emit: (w, { x, attrs: { axis, keepDims } }) =>
+      w.node(
+        'Cast',
+        [w.node(type, [x[0]!], { axis, keepdims: keepDims ? 1 : 0, select_last_index: 0 })],
+        { to: w.dtypeCode('int32') },
+      ),
+    // an index along the batch axis is a number in [0, batch): fine, but that axis is gone
+    batch: ({ attrs: { axis, keepDims }, batchIn: [b] }) =>
+      b === null || b === undefined || b === axis ? null : keepDims || b < axis ? b : b - 1,
+  };
+}
 
 export const ONNX_OPS: OnnxTable = {
   neg: unary('Neg'),
@@ -189,22 +241,24 @@ export const ONNX_OPS: OnnxTable = {
     // the batch axis, once found, is written as −1: Reshape infers it from the element count
     emit: (w, { x, out, batchOut }) =>
       w.node('Reshape', [x[0]!, w.ints(out.shape.map((d, i) => (i === batchOut ? -1 : d)))]),
-    // the batch axis survives when it stays an axis of its own: equal products before and after it
-    batch: ({ inputs: [x], out, batchIn: [b] }) => {
+    // The batch stays the outermost part of one axis: merged with the axes after it ([B, T] →
+    // [B·T]) or split off again ([B·T] → [B, T]); the elements before it and per batch entry
+    // must stay the same. Moving it behind another axis, or splitting it, is refused.
+    batch: ({ inputs: [x], out, batchIn: [b], factorIn: [f = 1] }) => {
       if (b === null || b === undefined) return null;
+      const B = x!.shape[b]! / f;
       const before = prod(x!.shape.slice(0, b));
-      const after = prod(x!.shape.slice(b + 1));
+      const perEntry = prod(x!.shape.slice(b)) / B;
       for (let j = 0; j < out.shape.length; j++) {
-        if (
-          out.shape[j] === x!.shape[b] &&
-          prod(out.shape.slice(0, j)) === before &&
-          prod(out.shape.slice(j + 1)) === after
-        )
-          return j;
+        // equal elements before it make out[j] = B · (perEntry / elements after it): a whole
+        // number of rows per batch entry keeps each entry's rows together
+        if (prod(out.shape.slice(0, j)) !== before) continue;
+        const fo = perEntry / prod(out.shape.slice(j + 1));
+        if (Number.isInteger(fo) && fo >= 1) return j;
       }
       return fail(
         'reshape',
-        `from ${fmtShape(x!.shape)} to ${fmtShape(out.shape)} merges or splits the batch axis ${b}`,
+        `from ${fmtShape(x!.shape)} to ${fmtShape(out.shape)} splits the batch axis ${b} or moves it behind another axis`,
       );
     },
   },
@@ -279,6 +333,103 @@ export const ONNX_OPS: OnnxTable = {
       return b;
     },
   },
+  windows: {
+    emit: (w, { x, inputs: [t], attrs }) => emitWindows(w, x[0]!, t!.shape, attrs),
+    batch: ({ attrs: { axes }, batchIn: [b] }) => {
+      if (b === null || b === undefined) return null;
+      if (axes.includes(b)) fail('windows', `slides windows along the batch axis ${b}`);
+      return b;
+    },
+  },
+  // fold (col2im) in opset 17: ScatterElements would need the dynamic batch in its zeros and index,
+  // and Col2Im is opset 18. Per window axis, the (origin, tap) pair is flattened into one axis with
+  // a zero appended; a constant [n, J] index lists for each output position the J entries that land
+  // on it (the zero where fewer do), and a ReduceSum over J adds them.
+  fold: {
+    emit: (w, { x, inputs: [g], attrs: { axes, size, stride, dilation, shape }, batchOut }) => {
+      const r = shape.length;
+      // [..., o_i, ..., t_1..t_m] → [..., o_i, t_i, ...]: each window axis with its taps beside it
+      const perm: number[] = [];
+      for (let p = 0; p < r; p++) {
+        perm.push(p);
+        const i = axes.indexOf(p);
+        if (i >= 0) perm.push(r + i);
+      }
+      let v = w.node('Transpose', [x[0]!], { perm });
+      const cur: (number | 'B')[] = perm.map((p) => (p === batchOut ? 'B' : g!.shape[p]!));
+      for (let i = axes.length - 1; i >= 0; i--) {
+        const q = axes[i]! + i;
+        const [k, s, d, n] = [size[i]!, stride[i]!, dilation[i]!, shape[axes[i]!]!];
+        const o = cur[q] as number;
+        cur.splice(q, 2, o * k);
+        v = w.node('Reshape', [v, w.ints(cur.map((c) => (c === 'B' ? -1 : c)))]);
+        const pads = new Array<number>(2 * cur.length).fill(0);
+        pads[cur.length + q] = 1;
+        v = w.node('Pad', [v, w.ints(pads)]);
+        const lands: number[][] = Array.from({ length: n }, () => []);
+        for (let j = 0; j < o; j++) for (let t = 0; t < k; t++) lands[j * s + t * d]?.push(j * k + t);
+        const J = Math.max(1, ...lands.map((l) => l.length));
+        const index = lands.flatMap((l) => [...l, ...new Array<number>(J - l.length).fill(o * k)]);
+        v = w.node('Gather', [v, w.intTensor(index, [n, J])], { axis: q });
+        v = w.node('ReduceSum', [v, w.ints([q + 1])], { keepdims: 0 });
+        cur[q] = n;
+      }
+      return v;
+    },
+    batch: ({ attrs: { axes, shape }, batchIn: [b] }) => {
+      if (b === null || b === undefined) return null;
+      if (b >= shape.length) fail('fold', `sums over the batch axis ${b} (a tap axis)`);
+      if (axes.includes(b)) fail('fold', `folds windows along the batch axis ${b}`);
+      return b;
+    },
+  },
+  // torch.gather is GatherElements (int32 indices are allowed as they are)
+  gather: {
+    emit: (w, { x, attrs: { axis } }) => w.node('GatherElements', [x[0]!, x[1]!], { axis }),
+    batch: ({ attrs: { axis }, batchIn: [bx, bi] }) => {
+      const [a, b] = [bx ?? null, bi ?? null];
+      // a fixed index as long as the example's batch would read that many rows at any batch size
+      if (a !== null && b === null)
+        fail('gather', `reads a batched tensor (batch axis ${a}) at a fixed index`);
+      if (a !== null && b !== null && a !== b)
+        fail('gather', `meets batch axes ${a} (x) and ${b} (index)`);
+      if (b !== null && a === null && b !== axis)
+        fail('gather', `reads a fixed tensor along the batch axis ${b} of its index`);
+      return b;
+    },
+  },
+  // scatterAdd: zeros of the output's shape, then ScatterElements with reduction add (opset 16+)
+  scatterAdd: {
+    emit: (w, { x, inputs: [g], attrs: { axis, shape }, batchOut }) => {
+      let dims: string;
+      if (batchOut === null) dims = w.ints(shape);
+      else {
+        const b = batchOut;
+        const parts = [
+          ...(b > 0 ? [w.ints(shape.slice(0, b))] : []),
+          w.node('Shape', [x[0]!], { start: b, end: b + 1 }),
+          ...(b < shape.length - 1 ? [w.ints(shape.slice(b + 1))] : []),
+        ];
+        dims = parts.length === 1 ? parts[0]! : w.node('Concat', parts, { axis: 0 });
+      }
+      const zeros = w.node('Expand', [w.scalar(0, g!.dtype), dims]);
+      return w.node('ScatterElements', [zeros, x[1]!, x[0]!], { axis, reduction: 'add' });
+    },
+    batch: ({ inputs: [g], attrs: { axis, shape }, batchIn: [bg, bi] }) => {
+      const [a, b] = [bg ?? null, bi ?? null];
+      if (a === null && b === null) return null;
+      if (a !== b) fail('scatterAdd', `has values and index batched differently (${a} and ${b})`);
+      // added over the batch into a fixed output (a histogram of the batch): nothing batched remains
+      if (a === axis) return null;
+      if (shape[a!] !== g!.shape[a!])
+        fail('scatterAdd', `adds a batch of ${g!.shape[a!]} into a fixed ${shape[a!]} rows (output ${fmtShape(shape)})`);
+      return a;
+    },
+  },
+  // ONNX's ArgMax/ArgMin give int64 and, with select_last_index 0, the first extremum (as here)
+  argmax: argReduce('ArgMax'),
+  argmin: argReduce('ArgMin'),
+
   // mean((p − t)²): ReduceMean without axes reduces every axis (the batch included, dynamically)
   mse: {
     emit: (w, { x }) => {
@@ -329,3 +480,106 @@ function matmulBatch(n: BatchArgs<'matmul'>): number | null {
 }
 
 export const defaultBatch = keepBatch;
+
+/** The calls the exporter writes as one ONNX node each (see graph/composites.ts). */
+export type CallOp = ConvCall['op'];
+type CallAttrs<K extends CallOp> = Extract<ConvCall, { op: K }>['attrs'];
+
+export interface OnnxCallArgs<K extends CallOp = CallOp> {
+  x: readonly string[];
+  inputs: readonly Tensor[];
+  out: Tensor;
+  attrs: CallAttrs<K>;
+  batchIn: readonly (number | null)[];
+  batchOut: number | null;
+}
+
+export interface OnnxCallMapping<K extends CallOp = CallOp> {
+  /** false: export this call as its primitives instead (a dtype ONNX's node does not take) */
+  fits: (n: Omit<OnnxCallArgs<K>, 'x' | 'batchOut'>) => boolean;
+  emit: (w: OnnxWriter, n: OnnxCallArgs<K>) => string;
+  batch: (n: Omit<OnnxCallArgs<K>, 'x' | 'batchOut'>) => number | null;
+}
+
+/** x [N, C, H, W] may have its batch on N; the weight and the bias never. */
+const imageBatch =
+  (op: CallOp) =>
+  ({ batchIn }: { batchIn: readonly (number | null)[] }): number | null => {
+    const [b, ...rest] = batchIn;
+    if (rest.some((r) => r !== null && r !== undefined))
+      fail(op, 'has a batched weight or bias (only x [N, C, H, W] may carry the batch, on N)');
+    if (b === null || b === undefined) return null;
+    if (b !== 0) fail(op, `has the batch on axis ${b} of x [N, C, H, W] (only N may be the batch)`);
+    return 0;
+  };
+const float32 = ({ inputs }: { inputs: readonly Tensor[] }) => inputs[0]!.dtype === 'float32';
+const pads = (p: readonly number[]) => [p[0]!, p[1]!, p[0]!, p[1]!];
+
+export const ONNX_CALLS: { [K in CallOp]: OnnxCallMapping<K> } = {
+  conv2d: {
+    fits: () => true,
+    emit: (w, n) => {
+      const { kernel, stride, padding, dilation, groups } = n.attrs;
+      if (n.inputs[0]!.dtype !== 'float32') return convByMatMul(w, n);
+      return w.node('Conv', n.x, {
+        kernel_shape: kernel,
+        strides: stride,
+        pads: pads(padding),
+        dilations: dilation,
+        group: groups,
+      });
+    },
+    batch: imageBatch('conv2d'),
+  },
+  // onnxruntime's MaxPool takes float64 too; its AveragePool does not (float64: the primitives)
+  maxPool2d: {
+    fits: ({ inputs }) => inputs[0]!.dtype !== 'int32',
+    // ONNX's pads are never picked by MaxPool, as the −∞ padding here
+    emit: (w, { x, attrs: { kernel, stride, padding, dilation } }) =>
+      w.node('MaxPool', [x[0]!], {
+        kernel_shape: kernel,
+        strides: stride,
+        pads: pads(padding),
+        dilations: dilation,
+      }),
+    batch: imageBatch('maxPool2d'),
+  },
+  avgPool2d: {
+    fits: float32,
+    emit: (w, { x, attrs: { kernel, stride, padding, countIncludePad } }) =>
+      w.node('AveragePool', [x[0]!], {
+        kernel_shape: kernel,
+        strides: stride,
+        pads: pads(padding),
+        count_include_pad: countIncludePad ? 1 : 0,
+      }),
+    batch: imageBatch('avgPool2d'),
+  },
+};
+
+/**
+ * Conv for a dtype onnxruntime's Conv does not take (float64): the windows of the padded input
+ * (Gather), the taps of each group beside each other, one batched MatMul with the weight. Unlike
+ * the primitives (which fold N into the rows of one matrix) the batch stays an axis of its own.
+ */
+function convByMatMul(w: OnnxWriter, { x, inputs, out, attrs, batchOut }: OnnxCallArgs<'conv2d'>): string {
+  const { kernel, stride, padding, dilation, groups } = attrs;
+  const [N, C, H, W] = inputs[0]!.shape as [number, number, number, number];
+  const [, O, oH, oW] = out.shape as [number, number, number, number];
+  const [G, Cg, Og, K] = [groups, C / groups, O / groups, (C / groups) * kernel[0]! * kernel[1]!];
+  const n = batchOut === 0 ? -1 : N;
+  let v = x[0]!;
+  if (padding[0] || padding[1])
+    v = w.node('Pad', [v, w.ints([0, 0, padding[0]!, padding[1]!, 0, 0, padding[0]!, padding[1]!])]);
+  const shape = [N, C, H + 2 * padding[0]!, W + 2 * padding[1]!];
+  v = emitWindows(w, v, shape, { axes: [2, 3], size: kernel, stride, dilation }); // [N, C, oH, oW, kH, kW]
+  v = w.node('Reshape', [v, w.ints([n, G, Cg, oH * oW, kernel[0]! * kernel[1]!])]);
+  v = w.node('Transpose', [v], { perm: [0, 1, 3, 2, 4] }); // [N, G, oH·oW, Cg, kH·kW]
+  v = w.node('Reshape', [v, w.ints([n, G, oH * oW, K])]);
+  // weight [O, Cg, kH, kW] → [G, K, Og]
+  const wt = w.node('Transpose', [w.node('Reshape', [x[1]!, w.ints([G, Og, K])])], { perm: [0, 2, 1] });
+  v = w.node('MatMul', [v, wt]); // [N, G, oH·oW, Og]
+  v = w.node('Transpose', [v], { perm: [0, 1, 3, 2] });
+  v = w.node('Reshape', [v, w.ints([n, O, oH, oW])]);
+  return x[2] ? w.node('Add', [v, w.node('Reshape', [x[2], w.ints([O, 1, 1])])]) : v;
+}

@@ -4,13 +4,17 @@
 // when a model is exported, so the main entry stays light for everyone else.
 import type { DType, OpName } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
+import { convCallOf } from '../graph/composites';
 import { noGrad, tidy, traceOps, type TraceEntry } from '../graph/engine';
 import { Tensor } from '../graph/tensor';
 import { Module } from '../nn/module';
 import {
   defaultBatch,
+  ONNX_CALLS,
   ONNX_OPS,
+  type CallOp,
   type OnnxAttr,
+  type OnnxCallMapping,
   type OnnxMapping,
   type OnnxWriter,
 } from './onnx-ops';
@@ -52,9 +56,11 @@ interface Leaf {
 
 /**
  * Export a Module (its `forward`) or a function of tensors as an ONNX model (opset 17): the ops
- * applied to `exampleInputs` become nodes, the module's parameters become initializers named as
- * in `namedParameters()` (`0.weight`), other tensors the function uses become constants. A module
- * is exported in evaluation mode (its mode is restored after). Resolves to the model's bytes.
+ * applied to `exampleInputs` become nodes (a conv2d or pooling call one Conv, MaxPool or
+ * AveragePool node), the parameters and buffers the model reads become initializers named as in
+ * `namedParameters()` and `namedBuffers()` (`0.weight`, `1.running_mean`), other tensors the
+ * function uses become constants. A module is exported in evaluation mode (its mode is restored
+ * after). Resolves to the model's bytes.
  *
  * @example
  * const net = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 2));
@@ -79,8 +85,11 @@ export async function exportOnnx(
   // leaves by tensor: inputs first, then parameters (a module's, or named by the caller)
   const leaves = new Map<Tensor, Leaf>();
   inputs.forEach((t, i) => leaves.set(t, { t, name: inputNames[i]!, kind: 'input' }));
+  // a module's buffers (BatchNorm's running statistics) are initializers under their names too
   const paramList: [string, Tensor][] =
-    model instanceof Module ? model.namedParameters() : Object.entries(options.names ?? {});
+    model instanceof Module
+      ? [...model.namedParameters(), ...model.namedBuffers()]
+      : Object.entries(options.names ?? {});
   for (const [name, t] of paramList) if (!leaves.has(t)) leaves.set(t, { t, name, kind: 'param' });
   const taken = new Set([...leaves.values()].map((l) => l.name));
   if (taken.size !== leaves.size)
@@ -143,7 +152,11 @@ export async function exportOnnx(
       taken.add(name);
       values.set(t, await copies[i]!.data());
     }
-    for (const l of leaves.values()) if (l.kind === 'param') values.set(l.t, await l.t.data());
+    // only what the graph reads: an unused parameter or buffer (BatchNorm's num_batches_tracked)
+    // would be an initializer onnxruntime warns about and drops
+    const read = graphReads(outputs, trace);
+    for (const l of leaves.values())
+      if (l.kind === 'param' && read.has(l.t)) values.set(l.t, await l.t.data());
     for (const n of outputNames) taken.add(n);
     parts = { trace, outputs, outputNames, leaves, values, batchAxes, taken };
   } finally {
@@ -233,19 +246,45 @@ function checkArgs(model: Module | Fn, inputs: Tensor[], o: OnnxExportOptions): 
   });
 }
 
-/** The traced ops the outputs depend on, found from the outputs back, in trace (run) order. */
-function reachable(outputs: Tensor[], trace: TraceEntry[]): TraceEntry[] {
-  const maker = new Map<Tensor, TraceEntry>();
-  for (const e of trace) maker.set(e.out, e);
-  const used = new Set<TraceEntry>();
+/**
+ * One node-writing step: a traced primitive, or a whole conv2d / pooling call (ONNX_CALLS) whose
+ * output the trace made; then the primitives inside it are not visited (unless something else
+ * reads them) and the call's inputs are what the step reads.
+ */
+type Step = { e: TraceEntry; call: null } | { e: Pick<TraceEntry, 'inputs' | 'out' | 'attrs'>; call: CallOp };
+
+/** The call that made t, when it may be written as one node: made in this trace, not assigned to since. */
+function callStep(t: Tensor): Step | null {
+  const c = convCallOf(t);
+  if (!c || c.version !== t._version.v) return null;
+  const m = ONNX_CALLS[c.op] as OnnxCallMapping;
+  const args = { inputs: c.inputs, out: t, attrs: c.attrs as never, batchIn: [], factorIn: [] };
+  if (!m.fits(args)) return null;
+  return { e: { inputs: c.inputs, out: t, attrs: c.attrs as never }, call: c.op };
+}
+
+/** The steps the outputs depend on, found from the outputs back, in trace (run) order. */
+function reachable(outputs: Tensor[], trace: TraceEntry[]): Step[] {
+  const maker = new Map<Tensor, number>();
+  trace.forEach((e, i) => maker.set(e.out, i));
+  const used = new Map<number, Step>();
   const stack = [...outputs];
   while (stack.length) {
-    const e = maker.get(stack.pop()!);
-    if (!e || used.has(e)) continue;
-    used.add(e);
-    stack.push(...e.inputs);
+    const t = stack.pop()!;
+    const i = maker.get(t);
+    if (i === undefined || used.has(i)) continue;
+    const step = callStep(t) ?? { e: trace[i]!, call: null };
+    used.set(i, step);
+    stack.push(...step.e.inputs);
   }
-  return trace.filter((e) => used.has(e));
+  return [...used.entries()].sort(([a], [b]) => a - b).map(([, step]) => step);
+}
+
+/** Every tensor a node of the graph reads, and the outputs. */
+function graphReads(outputs: Tensor[], trace: TraceEntry[]): Set<Tensor> {
+  const read = new Set(outputs);
+  for (const { e } of reachable(outputs, trace)) e.inputs.forEach((t) => read.add(t));
+  return read;
 }
 
 /** Leaves the graph reads that are neither inputs nor parameters: constants to write out. */
@@ -255,12 +294,12 @@ function graphConsts(outputs: Tensor[], trace: TraceEntry[], leaves: Map<Tensor,
   const consider = (t: Tensor) => {
     if (!made.has(t) && !leaves.has(t)) found.add(t);
   };
-  for (const e of reachable(outputs, trace)) e.inputs.forEach(consider);
+  for (const { e } of reachable(outputs, trace)) e.inputs.forEach(consider);
   outputs.forEach(consider);
   return [...found];
 }
 
-// int32 is ONNX's INT32 (6); its initializers are untested here (the exporter's own branch)
+// ONNX's FLOAT, DOUBLE, INT32
 const DTYPE_CODES: Record<DType, number> = { float32: 1, float64: 11, int32: 6 };
 const INT64 = 7;
 const BOOL = 9;
@@ -281,6 +320,8 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
   const initializers: OnnxNs.ITensorProto[] = [];
   const names = new Map<Tensor, string>();
   const batch = new Map<Tensor, number | null>();
+  // rows per batch entry on the batch axis (1 unless a reshape merged the batch with later axes)
+  const factor = new Map<Tensor, number>();
   const bools = new Map<string, string>();
   const intCache = new Map<string, string>();
   let counter = 0;
@@ -295,10 +336,14 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
     initializers.push({ name, dataType, dims: [...dims], rawData });
     return name;
   };
-  const floatBytes = (v: ArrayLike<number>, dtype: DType) => {
-    const a = dtype === 'float64' ? Float64Array.from(v) : Float32Array.from(v);
-    return littleEndian(a);
-  };
+  const bytesOf = (v: ArrayLike<number>, dtype: DType) =>
+    littleEndian(
+      dtype === 'float64'
+        ? Float64Array.from(v)
+        : dtype === 'int32'
+          ? Int32Array.from(v)
+          : Float32Array.from(v),
+    );
   const attr = (name: string, v: OnnxAttr): OnnxNs.IAttributeProto => {
     const T = onnx.AttributeProto.AttributeType;
     if (typeof v === 'number') return { name, type: T.INT, i: v };
@@ -335,8 +380,16 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
       }
       return name;
     },
+    intTensor(values, dims) {
+      return init(
+        fresh('index'),
+        INT64,
+        dims,
+        littleEndian(BigInt64Array.from(values, (v) => BigInt(v))),
+      );
+    },
     scalar(value, dtype) {
-      return init(fresh('scalar'), DTYPE_CODES[dtype], [], floatBytes([value], dtype));
+      return init(fresh('scalar'), DTYPE_CODES[dtype], [], bytesOf([value], dtype));
     },
     bool(name) {
       let b = bools.get(name);
@@ -358,7 +411,10 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
       tensorType: {
         elemType: DTYPE_CODES[t.dtype],
         shape: {
-          dim: t.shape.map((d, i) => (i === axis ? { dimParam: 'batch' } : { dimValue: d })),
+          dim: t.shape.map((d, i) => {
+            const f = factor.get(t) ?? 1;
+            return i === axis ? { dimParam: f === 1 ? 'batch' : `batch*${f}` } : { dimValue: d };
+          }),
         },
       },
     },
@@ -372,14 +428,18 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
     batch.set(l.t, l.kind === 'input' ? p.batchAxes[inputIndex++]! : null);
     if (l.kind === 'input') graphInputs.push(valueInfo(l.name, l.t, batch.get(l.t)!));
     else if (p.values.has(l.t))
-      init(l.name, DTYPE_CODES[l.t.dtype], l.t.shape, floatBytes(p.values.get(l.t)!, l.t.dtype));
+      init(l.name, DTYPE_CODES[l.t.dtype], l.t.shape, bytesOf(p.values.get(l.t)!, l.t.dtype));
   }
 
-  for (const e of reachable(p.outputs, p.trace)) {
-    const mapping = ONNX_OPS[e.op] as OnnxMapping | undefined;
+  for (const { e, call } of reachable(p.outputs, p.trace)) {
+    const op = call ?? (e as TraceEntry).op;
+    const mapping = (call ? ONNX_CALLS[call] : ONNX_OPS[op as OpName]) as
+      | OnnxMapping
+      | OnnxCallMapping
+      | undefined;
     if (!mapping) {
       throw new Error(
-        `exportOnnx: op '${e.op}' (output ${fmtShape(e.out.shape)} ${e.out.dtype}) has no ONNX ` +
+        `exportOnnx: op '${op}' (output ${fmtShape(e.out.shape)} ${e.out.dtype}) has no ONNX ` +
           `mapping; add an entry for it to ONNX_OPS in src/interchange/onnx-ops.ts`,
       );
     }
@@ -387,16 +447,18 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
       const n = names.get(t);
       if (n === undefined)
         throw new Error(
-          `exportOnnx: '${e.op}' reads a tensor of shape ${fmtShape(t.shape)} the trace does not know`,
+          `exportOnnx: '${op}' reads a tensor of shape ${fmtShape(t.shape)} the trace does not know`,
         );
       return n;
     });
     const batchIn = e.inputs.map((t) => batch.get(t) ?? null);
-    const args = { inputs: e.inputs, out: e.out, attrs: e.attrs as never, batchIn };
+    const factorIn = e.inputs.map((t) => factor.get(t) ?? 1);
+    const args = { inputs: e.inputs, out: e.out, attrs: e.attrs as never, batchIn, factorIn };
     const batchOut = (mapping.batch ?? defaultBatch)(args);
-    opName = e.op;
+    opName = op;
     names.set(e.out, mapping.emit(w, { ...args, x, batchOut }));
     batch.set(e.out, batchOut);
+    if (batchOut !== null) factor.set(e.out, outFactor(op, args, batchOut));
   }
 
   // outputs: rename the value that makes each one; a leaf or a repeated output gets an Identity
@@ -423,12 +485,34 @@ function buildGraph(onnx: typeof OnnxNs, p: GraphParts): OnnxNs.IGraphProto {
   return { node: nodes, initializer: initializers, input: graphInputs, output: graphOutputs };
 }
 
-function littleEndian(a: Float32Array | Float64Array | BigInt64Array): Uint8Array {
+/**
+ * The output's rows per batch entry on its batch axis: its size there over the example's batch
+ * (read off a batched input). Not a whole number means an op moved part of the batch elsewhere.
+ */
+function outFactor(
+  op: string,
+  { inputs, out, batchIn, factorIn }: { inputs: readonly Tensor[]; out: Tensor; batchIn: readonly (number | null)[]; factorIn: readonly number[] },
+  axis: number,
+): number {
+  const i = batchIn.findIndex((b) => b !== null);
+  if (i < 0) return 1;
+  const B = inputs[i]!.shape[batchIn[i]!]! / factorIn[i]!;
+  const f = out.shape[axis]! / B;
+  if (!Number.isInteger(f) || f < 1) {
+    throw new Error(
+      `exportOnnx: ${op} gives ${fmtShape(out.shape)}, whose axis ${axis} is not a whole number of batches of ${B}`,
+    );
+  }
+  return f;
+}
+
+function littleEndian(a: Float32Array | Float64Array | Int32Array | BigInt64Array): Uint8Array {
   const out = new Uint8Array(a.byteLength);
   const dv = new DataView(out.buffer);
   const n = a.BYTES_PER_ELEMENT;
   for (let i = 0; i < a.length; i++) {
     if (a instanceof BigInt64Array) dv.setBigInt64(i * n, a[i]!, true);
+    else if (a instanceof Int32Array) dv.setInt32(i * n, a[i]!, true);
     else if (n === 8) dv.setFloat64(i * n, a[i] as number, true);
     else dv.setFloat32(i * n, a[i] as number, true);
   }
