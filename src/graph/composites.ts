@@ -1,6 +1,6 @@
-// Composite calls remembered beside their results. conv2d, maxPool2d and avgPool2d are computed
-// here from primitives (pad, windows, matmul, max, sum); an exporter that has one node for the
-// whole call (ONNX Conv, MaxPool, AveragePool) asks what call made a tensor and writes that node
+// Composite calls remembered beside their results. conv2d, maxPool2d and avgPool2d (and BatchNorm's
+// eval-mode forward) are computed from primitives (pad, windows, matmul, max, sum); an exporter that has one node for the
+// whole call (ONNX Conv, MaxPool, AveragePool, BatchNormalization) asks what call made a tensor and writes that node
 // instead of the primitives. Kept apart from conv.ts so the public `export *` does not carry it.
 import type { Tensor } from './tensor';
 
@@ -15,6 +15,9 @@ export type ConvCall = { inputs: Tensor[]; version: number } & (
     }
   | { op: 'maxPool2d'; attrs: { kernel: number[]; stride: number[]; padding: number[]; dilation: number[] } }
   | { op: 'avgPool2d'; attrs: { kernel: number[]; stride: number[]; padding: number[]; countIncludePad: boolean } }
+  // BatchNorm1d/2d in eval mode with running statistics and an affine part: inputs x, weight, bias,
+  // running_mean, running_var (ONNX BatchNormalization's order)
+  | { op: 'batchNorm'; attrs: { eps: number } }
 );
 type WithoutVersion<T> = T extends unknown ? Omit<T, 'version'> : never;
 

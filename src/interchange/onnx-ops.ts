@@ -512,6 +512,15 @@ const imageBatch =
     if (b !== 0) fail(op, `has the batch on axis ${b} of x [N, C, H, W] (only N may be the batch)`);
     return 0;
   };
+/** x [N, C, ...] may have its batch on N; the per-channel vectors never. */
+const channelBatch = ({ batchIn }: { batchIn: readonly (number | null)[] }): number | null => {
+  const [b, ...rest] = batchIn;
+  if (rest.some((r) => r !== null && r !== undefined))
+    fail('batchNorm', 'has a batched weight, bias or running statistic (only x [N, C, ...] may carry the batch, on N)');
+  if (b === null || b === undefined) return null;
+  if (b !== 0) fail('batchNorm', `has the batch on axis ${b} of x [N, C, ...] (only N may be the batch)`);
+  return 0;
+};
 const float32 = ({ inputs }: { inputs: readonly Tensor[] }) => inputs[0]!.dtype === 'float32';
 const pads = (p: readonly number[]) => [p[0]!, p[1]!, p[0]!, p[1]!];
 
@@ -554,6 +563,12 @@ export const ONNX_CALLS: { [K in CallOp]: OnnxCallMapping<K> } = {
         count_include_pad: countIncludePad ? 1 : 0,
       }),
     batch: imageBatch('avgPool2d'),
+  },
+  // eval mode (training_mode 0): (x − mean)/√(var + ε)·weight + bias with the running statistics
+  batchNorm: {
+    fits: ({ inputs }) => inputs[0]!.dtype !== 'int32',
+    emit: (w, { x, attrs: { eps } }) => w.node('BatchNormalization', [...x], { epsilon: { float: eps } }),
+    batch: channelBatch,
   },
 };
 

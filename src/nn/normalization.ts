@@ -7,6 +7,7 @@
 // with σ² the biased variance (divide by n), as PyTorch normalizes.
 import type { DType, Device } from '../backends/backend';
 import { full, ones, zeros } from '../graph/creation';
+import { recordCall } from '../graph/composites';
 import { noGrad, tidy } from '../graph/engine';
 import { Module, type Dim } from './module';
 import { fmtShape, fmtShapeOf, Tensor } from './util';
@@ -127,7 +128,15 @@ abstract class BatchNorm extends Module {
     } else {
       xhat = x.sub(this.runningMean.reshape(bshape)).div(this.runningVar!.reshape(bshape).add(this.eps).sqrt());
     }
-    return this.weight ? xhat.mul(this.weight.reshape(bshape)).add(this.bias!.reshape(bshape)) : xhat;
+    if (!this.weight) return xhat;
+    const y = xhat.mul(this.weight.reshape(bshape)).add(this.bias!.reshape(bshape));
+    if (this.training || !this.runningMean) return y;
+    // eval with running statistics: an exporter may write the whole as one BatchNormalization
+    return recordCall(y, {
+      op: 'batchNorm',
+      inputs: [x, this.weight, this.bias!, this.runningMean, this.runningVar!],
+      attrs: { eps: this.eps },
+    });
   }
 
   /**

@@ -788,10 +788,12 @@ describe('exportOnnx: the nn layers in evaluation mode', () => {
       name: 'layers',
       model: net,
       shapes: [['B', 2, 6, 6]],
-      expectOps: ['Conv', 'MaxPool', 'AveragePool', 'Gemm'],
+      expectOps: ['Conv', 'BatchNormalization', 'MaxPool', 'AveragePool', 'Gemm'],
       absentOps: ['RandomUniform', 'RandomUniformLike'],
       tol: 1e-4,
     });
+    // both BatchNorms, eval mode, are one node each
+    expect(model.graph.node.filter((n) => n.opType === 'BatchNormalization')).toHaveLength(2);
     const inits = model.graph.initializer.map((t) => t.name);
     for (const n of ['0.weight', '1.running_mean', '1.running_var', '8.running_var', '10.weight'])
       expect(inits).toContain(n);
