@@ -16,14 +16,23 @@ c.run({ ...lib, trainer: (spec) => (trainer = lib.trainer(spec)) } as typeof lib
 const t = trainer!;
 for (let i = 0; i < 20; i++) t.step();
 
+const rowMajor = (v: { shape: number[]; strides: number[] }) => {
+  let want = 1;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    if (v.shape[d] !== 1 && v.strides[d] !== want) return false;
+    want *= v.shape[d]!;
+  }
+  return true;
+};
 const totals = new Map<string, { ms: number; calls: number }>();
 const kernels = cpuBackend.kernels as unknown as Record<string, (...a: unknown[]) => unknown>;
 for (const [name, k] of Object.entries(kernels)) {
   kernels[name] = (...args: unknown[]) => {
-    const [inputs, attrs, out, shapes] = args as [unknown, unknown, unknown, number[][]];
+    const [inputs, attrs, out] = args as [{ view: { shape: number[]; strides: number[] } }[], unknown, unknown];
     const t0 = performance.now();
-    const r = k(inputs, attrs, out, shapes);
-    const key = `${name} ${shapes.map((s) => `[${s}]`).join(' ')}`;
+    const r = k(inputs, attrs, out);
+    // each input's shape, and its strides when it is not row-major (a transposed view, say)
+    const key = `${name} ${inputs.map((s) => `[${s.view.shape}]${rowMajor(s.view) ? '' : `/${s.view.strides}`}`).join(' ')}`;
     const e = totals.get(key) ?? { ms: 0, calls: 0 };
     e.ms += performance.now() - t0;
     e.calls++;

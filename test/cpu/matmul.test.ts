@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tensor, tidy } from '../../src';
 import { cpuCapabilities } from '../../src/backends/cpu';
+import { gemmStats } from '../../src/backends/cpu/gemm';
 import { PATHS, resetCpuConfig, usePath } from './paths';
 import { firstMismatch, matmulRef } from './reference';
 import { LAYOUTS, laidOut, type Layout } from './views';
@@ -120,6 +121,28 @@ describe.each(PATHS)('matmul on the $name path', (path) => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it('writes C straight into an output in the heap when its tiles are whole (and copies it out otherwise)', () => {
+    // whole tiles (m a multiple of MR = 4, n of NR: 8 for float32, 4 for float64): the kernel's
+    // writes land in the output itself; batches each at their own offset, a broadcast B packed once
+    const copied = (fn: () => void) => {
+      const before = gemmStats.copiedOut;
+      fn();
+      return gemmStats.copiedOut - before;
+    };
+    for (const dtype of ['float32', 'float64'] as const) {
+      const whole = copied(() => {
+        check([16, 24], [24, 32], dtype, 'plain', 'plain', 7);
+        check([40, 300], [300, 64], dtype, 'transposed', 'plain', 8);
+        check([3, 8, 20], [20, 16], dtype, 'plain', 'transposed', 9);
+        check([2, 1, 12, 9], [3, 9, 8], dtype, 'sliced', 'plain', 10);
+      });
+      if (path.name !== 'js') expect(whole).toBe(0);
+      // ragged tiles go through scratch
+      const ragged = copied(() => check([18, 24], [24, 33], dtype, 'plain', 'plain', 11));
+      if (path.name !== 'js') expect(ragged).toBe(18 * 33);
+    }
   });
 
   it('reads small windows of wide buffers (packed from JS, not copied whole)', () => {

@@ -95,6 +95,12 @@ export const gemmProfile = { on: false, calls: 0, pack: 0, kernel: 0, copy: 0, t
 const now = () => performance.now();
 
 /**
+ * Elements of C that gemmWasm wrote to scratch and then copied into the output, counted always
+ * (one addition per product): tests check that products whose output is in the heap skip it.
+ */
+export const gemmStats = { copiedOut: 0 };
+
+/**
  * C[cOff + i·n + j] = Σ_p A(i,p)·B(p,j) with the wasm kernel, shared with the worker threads when
  * `threaded`; false when the wasm memory cannot hold the packed operands (the caller then uses
  * gemmJs). `sameB`: B is the one that the previous call packed, with the same n and K (the next
@@ -119,15 +125,18 @@ export function gemmWasm(
   const heapB = inHeap(B.data);
   const rawA = !heapA && spanA <= 2 * m * K ? spanA : 0;
   const rawB = !heapB && spanB <= 2 * K * n ? spanB : 0;
+  // C straight into the output when that is in the heap and C has no padding (whole MR × NR
+  // tiles: the kernel writes every tile whole); otherwise into scratch, copied out after
+  const direct = m % MR === 0 && n % NR === 0 && inHeap(C);
   const bytesB = align(np * NR * K * sz);
   const bytesA = align(mp * MR * K * sz);
-  const bytesC = align(mp * MR * ldc);
+  const bytesC = direct ? 0 : align(mp * MR * ldc);
   const base = scratch(w, bytesB + bytesA + bytesC + Math.max(rawA, rawB) * sz);
   if (base < 0) return false;
   const bBase = base;
   const aBase = bBase + bytesB;
-  const cBase = aBase + bytesA;
-  const rawBase = cBase + bytesC;
+  const cBase = direct ? C.byteOffset + cOff * sz : aBase + bytesA;
+  const rawBase = aBase + bytesA + bytesC;
   const chunks = matmulChunks(mp, np, MCP, NCH);
   if (chunks > MAX_CHUNKS) return false;
   // share the chunks of C with the workers that are ready
@@ -161,11 +170,14 @@ export function gemmWasm(
   runShared(w, f64 ? w.gemmF64 : w.gemmF32, args, slots, 'matmul');
   const t2 = prof ? now() : 0;
 
-  // copy C out (its rows are padded to whole panels in the wasm memory)
-  const c0 = cBase / sz;
-  const ldcE = np * NR;
-  if (ldcE === n) C.set(mem.subarray(c0, c0 + m * n), cOff);
-  else for (let i = 0; i < m; i++) C.set(mem.subarray(c0 + i * ldcE, c0 + i * ldcE + n), cOff + i * n);
+  if (!direct) {
+    // copy C out (its rows are padded to whole panels in the wasm memory)
+    const c0 = cBase / sz;
+    const ldcE = np * NR;
+    if (ldcE === n) C.set(mem.subarray(c0, c0 + m * n), cOff);
+    else for (let i = 0; i < m; i++) C.set(mem.subarray(c0 + i * ldcE, c0 + i * ldcE + n), cOff + i * n);
+    gemmStats.copiedOut += m * n;
+  }
   if (prof) {
     const p = gemmProfile;
     p.calls++;
