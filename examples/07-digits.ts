@@ -3,13 +3,14 @@
 // misclassified digits, the first layer's weights.
 //
 //   npx tsx examples/07-digits.ts [--epochs N] [--device cpu|webgpu] [--arch mlp|lenet] [--quick]
-//                                  [--seed N] [--batch N] [--lr X] [--out DIR] [--quiet]
+//                                  [--seed N] [--batch N] [--lr X] [--schedule cosine|constant]
+//                                  [--dropout P] [--shift N] [--out DIR] [--quiet]
 //
 // --quick: 2 epochs on 2,000 training digits (a demo in seconds). --arch lenet (default) is the
 // convnet; --arch mlp a dense net to compare with.
 import { resolve } from 'node:path';
 import type { Device } from '../src';
-import { DEFAULT_ARCH, trainDigits, type Arch } from './digits-run';
+import { DEFAULT_ARCH, DEFAULT_DROPOUT, DEFAULT_SHIFT, trainDigits, type Arch } from './digits-run';
 import { setupDevice } from './run';
 
 interface Flags {
@@ -20,6 +21,9 @@ interface Flags {
   seed: number;
   batch: number;
   lr: number;
+  schedule: 'cosine' | 'constant';
+  dropout: number | undefined;
+  shift: number | undefined;
   out: string;
   quiet: boolean;
 }
@@ -32,11 +36,14 @@ const HELP = `options:
   --seed N            init, split and shuffling seed (default 0)
   --batch N           batch size (default 64)
   --lr X              Adam's learning rate (default 0.001)
+  --schedule S        cosine (default: the lr falls to 0 over the epochs) or constant
+  --dropout P         the convnet's dropout before its 128-unit layer (default ${DEFAULT_DROPOUT}; 0: none)
+  --shift N           training batches move by up to N pixels (default ${DEFAULT_SHIFT}; 0: none)
   --out DIR           folder for the pictures (default out)
   --quiet             no progress bar`;
 
 function parse(argv: string[]): Flags {
-  const f: Flags = { epochs: null, device: 'cpu', arch: DEFAULT_ARCH, quick: false, seed: 0, batch: 64, lr: 1e-3, out: 'out', quiet: false };
+  const f: Flags = { epochs: null, device: 'cpu', arch: DEFAULT_ARCH, quick: false, seed: 0, batch: 64, lr: 1e-3, schedule: 'cosine', dropout: undefined, shift: undefined, out: 'out', quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const [k, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const val = () => {
@@ -56,6 +63,9 @@ function parse(argv: string[]): Flags {
     else if (k === '--seed') f.seed = int('--seed', 0);
     else if (k === '--batch') f.batch = int('--batch', 1);
     else if (k === '--lr') f.lr = Number(val());
+    else if (k === '--schedule') f.schedule = val() as Flags['schedule'];
+    else if (k === '--dropout') f.dropout = Number(val());
+    else if (k === '--shift') f.shift = int('--shift', 0);
     else if (k === '--out') f.out = val();
     else if (k === '--quiet') f.quiet = true;
     else if (k === '--help' || k === '-h') {
@@ -66,6 +76,8 @@ function parse(argv: string[]): Flags {
   if (f.device !== 'cpu' && f.device !== 'webgpu') throw new Error(`--device must be cpu or webgpu, got '${f.device}'`);
   if (f.arch !== 'mlp' && f.arch !== 'lenet') throw new Error(`--arch must be mlp or lenet, got '${f.arch}'`);
   if (!(f.lr > 0)) throw new Error('--lr must be a positive number');
+  if (f.schedule !== 'cosine' && f.schedule !== 'constant') throw new Error(`--schedule must be cosine or constant, got '${f.schedule}'`);
+  if (f.dropout !== undefined && !(f.dropout >= 0 && f.dropout < 1)) throw new Error('--dropout must be a number in [0, 1)');
   return f;
 }
 
@@ -81,6 +93,9 @@ const r = await trainDigits({
   seed: flags.seed,
   batchSize: flags.batch,
   lr: flags.lr,
+  schedule: flags.schedule,
+  dropout: flags.dropout,
+  shift: flags.shift,
   outDir: flags.out,
   progress: flags.quiet ? false : 'auto',
 });
