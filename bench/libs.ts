@@ -300,7 +300,7 @@ async function loadTfjs(impl: Impl): Promise<Lib> {
         }
         let z: T2 = h.reshape([spec.batch, -1]);
         dense.forEach(({ w, b }, l) => {
-          z = tf.fused.matMul({ a: z, b: w as T2, bias: b, activation: l < dense.length - 1 ? 'relu' : 'linear' });
+          z = tf.fused.matMul({ a: z, b: w as T2, bias: b, activation: l < dense.length - 1 ? 'relu' : 'linear' }) as T2;
         });
         return tf.losses.softmaxCrossEntropy(y, z) as import('@tensorflow/tfjs').Scalar;
       };

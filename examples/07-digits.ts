@@ -32,7 +32,8 @@ const HELP = `options:
   --epochs N          epochs to train (default 10; --quick: 2)
   --device cpu|webgpu (default cpu)
   --arch mlp|lenet    the net (default ${DEFAULT_ARCH}: the convnet)
-  --quick             2 epochs on 2,000 training digits, for a demo
+  --quick             2 epochs on 2,000 training digits, for a demo (no shifts or dropout
+                      unless given: a short run is better off without them)
   --seed N            init, split and shuffling seed (default 0)
   --batch N           batch size (default 64)
   --lr X              Adam's learning rate (default 0.001)
@@ -94,8 +95,8 @@ const r = await trainDigits({
   batchSize: flags.batch,
   lr: flags.lr,
   schedule: flags.schedule,
-  dropout: flags.dropout,
-  shift: flags.shift,
+  dropout: flags.dropout ?? (flags.quick ? 0 : undefined),
+  shift: flags.shift ?? (flags.quick ? 0 : undefined),
   outDir: flags.out,
   progress: flags.quiet ? false : 'auto',
 });
