@@ -10,7 +10,7 @@
 // convnet; --arch mlp a dense net to compare with.
 import { resolve } from 'node:path';
 import type { Device } from '../src';
-import { DEFAULT_ARCH, DEFAULT_DROPOUT, DEFAULT_SHIFT, trainDigits, type Arch } from './digits-run';
+import { DEFAULT_ARCH, DEFAULT_DROPOUT, DEFAULT_EPOCHS, DEFAULT_SHIFT, trainDigits, type Arch } from './digits-run';
 import { setupDevice } from './run';
 
 interface Flags {
@@ -29,7 +29,7 @@ interface Flags {
 }
 
 const HELP = `options:
-  --epochs N          epochs to train (default 10; --quick: 2)
+  --epochs N          epochs to train (default ${DEFAULT_EPOCHS}; --quick: 2)
   --device cpu|webgpu (default cpu)
   --arch mlp|lenet    the net (default ${DEFAULT_ARCH}: the convnet)
   --quick             2 epochs on 2,000 training digits, for a demo (no shifts or dropout
@@ -88,7 +88,7 @@ const t0 = performance.now();
 const r = await trainDigits({
   arch: flags.arch,
   device: flags.device,
-  epochs: flags.epochs ?? (flags.quick ? 2 : 10),
+  epochs: flags.epochs ?? (flags.quick ? 2 : DEFAULT_EPOCHS),
   train: flags.quick ? 2000 : 8000,
   test: 2000,
   seed: flags.seed,

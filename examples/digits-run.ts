@@ -14,8 +14,14 @@ import { linesChart, longRows, panels, savePlot } from './plot';
 export type Arch = 'mlp' | 'lenet';
 export const DEFAULT_ARCH: Arch = 'lenet';
 
-/** The convnet's dropout on the 512 pooled features, before the 128-unit layer (see trainDigits). */
-export const DEFAULT_DROPOUT = 0.25;
+/**
+ * The convnet's dropout on the 512 pooled features, before the 128-unit layer: off by default (with
+ * the shifts the net no longer fits the training digits exactly, and dropout on top kept it from
+ * fitting them enough in the epochs given: 97.8% on seed 0 either way); `--dropout` turns it on.
+ */
+export const DEFAULT_DROPOUT = 0;
+/** Epochs of the full run: the shifted digits take longer to fit (≥ 98% from epoch 11 on, seeds 0 and 1). */
+export const DEFAULT_EPOCHS = 15;
 /** The convnet's training batches are shifted by up to this many pixels (see RandomShift). */
 export const DEFAULT_SHIFT = 2;
 
@@ -23,8 +29,8 @@ export const DEFAULT_SHIFT = 2;
  * Data augmentation as a layer: in training mode each batch [N, C, H, W] is moved by a random
  * whole number of pixels in [−max, max] along H and along W (one offset per batch, drawn from its
  * own seeded generator), with zeros coming in at the edges; the identity in eval mode. A digit
- * seen in ten epochs is seen at up to ten positions, which the 8,000 training digits need (the
- * net fits them almost exactly without it, and the test digits are not centred exactly alike).
+ * seen in 15 epochs is seen at up to 15 positions: without it the net fits the 8,000 training
+ * digits almost exactly (99.3% against 97.5% on the test digits after 10 epochs).
  */
 export class RandomShift extends Module {
   readonly #rand: () => number;
@@ -160,7 +166,7 @@ async function firstLayerPictures(net: Module): Promise<{ pictures: Picture[]; w
 
 /** Train the digit classifier and draw its pictures. */
 export async function trainDigits(o: DigitsOptions = {}): Promise<DigitsResult> {
-  const { arch = DEFAULT_ARCH, epochs = 10, device = 'cpu', seed = 0, batchSize = 64, lr = 1e-3, outDir = 'out', progress = false } = o;
+  const { arch = DEFAULT_ARCH, epochs = DEFAULT_EPOCHS, device = 'cpu', seed = 0, batchSize = 64, lr = 1e-3, outDir = 'out', progress = false } = o;
   const { schedule = 'cosine', dropout = DEFAULT_DROPOUT, shift = DEFAULT_SHIFT } = o;
   const log = o.log ?? ((l: string) => console.log(l));
   manualSeed(seed);
