@@ -1,7 +1,7 @@
 // The bench cases. Each builds its inputs from seeded data, checks the library's result against a
 // float64 reference (or reports a loss that the parent compares across libraries), then times it.
 import { checkMatmul, rng, time, uniform, type Timing } from './common';
-import type { Lib, NetSpec } from './libs';
+import type { ConvNetSpec, Lib, NetSpec, Trainer } from './libs';
 
 export interface CaseResult {
   /** the figure reported: bigger is better unless `lowerIsBetter` */
@@ -127,12 +127,12 @@ function netSpec(sizes: number[], batch: number, lr: number, target: (x: Float32
   return { sizes, weights, biases, x, y, batch, lr };
 }
 
-function trainCase(name: string, spec: () => NetSpec): Case {
+function trainCase(name: string, make: (lib: Lib) => Trainer): Case {
   return {
     name,
     group: 'training',
     run(lib, expected) {
-      const t = lib.trainer(spec());
+      const t = make(lib);
       // losses before and after three steps: every library must agree before it is timed
       const losses = [t.loss()];
       for (let i = 0; i < 3; i++) t.step();
@@ -148,16 +148,37 @@ function trainCase(name: string, spec: () => NetSpec): Case {
   };
 }
 
-const mlp = trainCase('train step 784-256-128-10 b128', () => {
+const mlp = trainCase('train step 784-256-128-10 b128', (lib) => {
   const r = rng(5);
   const labels = Array.from({ length: 128 }, () => Math.floor(r() * 10));
   // one-hot targets of a random labelling
-  return netSpec([784, 256, 128, 10], 128, 0.05, (_x, i) => (labels[Math.floor(i / 10)] === i % 10 ? 1 : 0));
+  return lib.trainer(netSpec([784, 256, 128, 10], 128, 0.05, (_x, i) => (labels[Math.floor(i / 10)] === i % 10 ? 1 : 0)));
 });
 
-const tiny = trainCase('train step 1-100-1 b100 (tutorial)', () =>
-  netSpec([1, 100, 1], 100, 0.05, (x, i) => Math.sin(3 * x[i]!)),
+const tiny = trainCase('train step 1-100-1 b100 (tutorial)', (lib) =>
+  lib.trainer(netSpec([1, 100, 1], 100, 0.05, (x, i) => Math.sin(3 * x[i]!))),
 );
+
+/**
+ * The digit example's convnet (see ConvNetSpec), batch 64: weights and biases U(±1/√fan_in) as
+ * PyTorch's defaults, inputs in [0, 1) like the digits, a random labelling; SGD with lr 0.05.
+ */
+function convnetSpec(batch: number): ConvNetSpec {
+  const conv = ([[16, 1, 5, 5], [32, 16, 5, 5]] as [number, number, number, number][]).map((shape, l) => {
+    const a = 1 / Math.sqrt(shape[1] * shape[2] * shape[3]);
+    return { shape, w: uniform(shape.reduce((p, d) => p * d, 1), 400 + l, -a, a), b: uniform(shape[0], 410 + l, -a, a) };
+  });
+  const dense = ([[512, 128], [128, 10]] as [number, number][]).map((shape, l) => {
+    const a = 1 / Math.sqrt(shape[0]);
+    return { shape, w: uniform(shape[0] * shape[1], 420 + l, -a, a), b: uniform(shape[1], 430 + l, -a, a) };
+  });
+  const r = rng(6);
+  const y = new Float32Array(batch * 10);
+  for (let i = 0; i < batch; i++) y[i * 10 + Math.floor(r() * 10)] = 1;
+  return { conv, dense, x: uniform(batch * 784, 440, 0, 1), y, batch, lr: 0.05 };
+}
+
+const convnet = trainCase('train step digit convnet b64', (lib) => lib.convnet(convnetSpec(64)));
 
 /** A tiny op (4 + 4 elements) applied 1000 times: the per-op cost of allocation and dispatch. */
 const overhead: Case = {
@@ -281,5 +302,5 @@ export const CASES: Case[] = [
   matmulCase(128), matmulCase(256), matmulCase(512), matmulCase(1024),
   add, biasAdd, relu, sumAll, sumCols, sumRows,
   convCase(64, 1, 8, 28, 5), convCase(64, 8, 16, 12, 5), poolCase(64, 16, 24),
-  mlp, tiny, overhead,
+  mlp, tiny, convnet, overhead,
 ];

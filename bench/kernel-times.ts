@@ -1,6 +1,6 @@
 // Where a training step's time goes, kernel by kernel: wraps every CPU kernel with a timer and
 // prints the total per op and input shapes, next to the whole step's time.
-//   npx tsx bench/kernel-times.ts mlp|tiny [steps]
+//   npx tsx bench/kernel-times.ts mlp|tiny|convnet [steps]
 import { performance } from 'node:perf_hooks';
 import { cpuBackend } from '../src/backends/cpu';
 import { gemmProfile } from '../src/backends/cpu/gemm';
@@ -9,10 +9,10 @@ import { load } from './libs';
 
 const which = process.argv[2] ?? 'mlp';
 const steps = Number(process.argv[3] ?? 50);
-const c = CASES.find((k) => (which === 'mlp' ? k.name.startsWith('train step 784') : k.name.includes('tutorial')))!;
+const c = CASES.find((k) => (which === 'mlp' ? k.name.startsWith('train step 784') : which === 'convnet' ? k.name.includes('convnet') : k.name.includes('tutorial')))!;
 const lib = await load('tapegrad', true);
 let trainer: ReturnType<typeof lib.trainer> | undefined;
-c.run({ ...lib, trainer: (spec) => (trainer = lib.trainer(spec)) } as typeof lib);
+c.run({ ...lib, trainer: (spec) => (trainer = lib.trainer(spec)), convnet: (spec) => (trainer = lib.convnet(spec)) } as typeof lib);
 const t = trainer!;
 for (let i = 0; i < 20; i++) t.step();
 
@@ -28,11 +28,12 @@ const totals = new Map<string, { ms: number; calls: number }>();
 const kernels = cpuBackend.kernels as unknown as Record<string, (...a: unknown[]) => unknown>;
 for (const [name, k] of Object.entries(kernels)) {
   kernels[name] = (...args: unknown[]) => {
-    const [inputs, attrs, out] = args as [{ view: { shape: number[]; strides: number[] } }[], unknown, unknown];
+    // kernels take (input storages, attrs, { shape, dtype } of the output)
+    const [inputs, attrs, out] = args as [{ view: { shape: number[]; strides: number[] } }[], unknown, { shape: readonly number[] }];
     const t0 = performance.now();
     const r = k(inputs, attrs, out);
     // each input's shape, and its strides when it is not row-major (a transposed view, say)
-    const key = `${name} ${inputs.map((s) => `[${s.view.shape}]${rowMajor(s.view) ? '' : `/${s.view.strides}`}`).join(' ')}`;
+    const key = `${name} ${inputs.map((s) => `[${s.view.shape}]${rowMajor(s.view) ? '' : `/${s.view.strides}`}`).join(' ')} → [${out.shape}]`;
     const e = totals.get(key) ?? { ms: 0, calls: 0 };
     e.ms += performance.now() - t0;
     e.calls++;

@@ -25,6 +25,22 @@ export interface NetSpec {
   lr: number;
 }
 
+/**
+ * The digit example's convnet (examples/digits-run.ts, without its dropout): conv 1→16 5×5, relu,
+ * max-pool 2, conv 16→32 5×5, relu, max-pool 2, flatten (C, H, W order) → 512, linear → 128,
+ * relu, linear → 10, softmax cross-entropy against one-hot targets (mean over the batch).
+ * Weights in PyTorch's layouts (conv OIHW, linear [in, out]); x is NCHW [batch, 1, 28, 28].
+ */
+export interface ConvNetSpec {
+  conv: { w: Float32Array; b: Float32Array; shape: [number, number, number, number] }[];
+  dense: { w: Float32Array; b: Float32Array; shape: [number, number] }[];
+  x: Float32Array;
+  /** one-hot targets [batch, 10] */
+  y: Float32Array;
+  batch: number;
+  lr: number;
+}
+
 export interface Trainer {
   /** forward + backward + SGD update, nothing read back */
   step(): void;
@@ -46,6 +62,8 @@ export interface Lib {
   relu(x: unknown): unknown;
   sum(x: unknown, axis?: number): unknown;
   trainer(spec: NetSpec): Trainer;
+  /** one training step of the digit convnet: forward, backward, SGD on every parameter */
+  convnet(spec: ConvNetSpec): Trainer;
   /**
    * conv2d (stride 1, no padding) of x [N, C, H, W] by w [O, C, k, k], then backward of
    * Σ y·cot: returns y [N, O, oH, oW] and dL/dw [O, C, k, k] (dL/dx is computed too, not returned).
@@ -114,6 +132,38 @@ async function loadOurs(impl: Impl, fromSource: boolean): Promise<Lib> {
       });
       X.zeroGrad();
       return y;
+    },
+    convnet(spec) {
+      const conv = spec.conv.map((c) => [tg.tensor(c.w, { shape: c.shape, requiresGrad: true }), tg.tensor(c.b, { shape: [c.shape[0]], requiresGrad: true })] as const);
+      const dense = spec.dense.map((d) => [tg.tensor(d.w, { shape: d.shape, requiresGrad: true }), tg.tensor(d.b, { shape: [d.shape[1]], requiresGrad: true })] as const);
+      const x = tg.tensor(spec.x, { shape: [spec.batch, 1, 28, 28] });
+      const y = tg.tensor(spec.y, { shape: [spec.batch, 10] });
+      const params = [...conv, ...dense].flat();
+      // what the example's Conv2d, ReLU, MaxPool2d, Flatten, Linear and CrossEntropy layers run
+      const forward = () => {
+        let h = x;
+        for (const [w, b] of conv) h = h.conv2d(w, b).relu().maxPool2d(2);
+        h = h.reshape([spec.batch, -1]);
+        dense.forEach(([w, b], l) => {
+          h = h.linear(w, b);
+          if (l < dense.length - 1) h = h.relu();
+        });
+        return tg.crossEntropyLoss(h, y);
+      };
+      return {
+        step() {
+          tg.tidy(() => {
+            forward().backward();
+            tg.noGrad(() => {
+              for (const p of params) {
+                p.assign(p.sub(p.grad!.mul(spec.lr)));
+                p.zeroGrad();
+              }
+            });
+          });
+        },
+        loss: () => tg.tidy(() => tg.noGrad(() => forward().item())),
+      };
     },
     trainer(spec) {
       const W = spec.weights.map((w, i) => tg.tensor(w, { shape: [spec.sizes[i]!, spec.sizes[i + 1]!], requiresGrad: true }));
@@ -208,6 +258,61 @@ async function loadTfjs(impl: Impl): Promise<Lib> {
         tf.grads(f)([x as T]);
       });
       return y!;
+    },
+    convnet(spec) {
+      type T4 = import('@tensorflow/tfjs').Tensor4D;
+      type T2 = import('@tensorflow/tfjs').Tensor2D;
+      // NHWC data, HWIO filters; the first dense layer's rows reordered from our (C, H, W) flatten
+      // order to tfjs's (H, W, C), so both compute the same function of the same weights
+      const conv = spec.conv.map((c) => ({
+        w: tf.variable(tf.tidy(() => tf.transpose(tf.tensor4d(c.w, c.shape), [2, 3, 1, 0]))),
+        b: tf.variable(tf.tensor1d(c.b)),
+      }));
+      const last = spec.conv[spec.conv.length - 1]!.shape[0];
+      const dense = spec.dense.map((d, l) => {
+        let w = d.w;
+        if (l === 0) {
+          const side = Math.round(Math.sqrt(d.shape[0] / last));
+          w = new Float32Array(d.w.length);
+          for (let c = 0; c < last; c++)
+            for (let p = 0; p < side * side; p++) w.set(d.w.subarray((c * side * side + p) * d.shape[1], (c * side * side + p + 1) * d.shape[1]), (p * last + c) * d.shape[1]);
+        }
+        return { w: tf.variable(tf.tensor2d(w, d.shape)), b: tf.variable(tf.tensor1d(d.b)) };
+      });
+      const x = tf.tidy(() => tf.transpose(tf.tensor4d(spec.x, [spec.batch, 1, 28, 28]), [0, 2, 3, 1]));
+      const y = tf.tensor2d(spec.y, [spec.batch, 10]);
+      const params = [...conv, ...dense].flatMap((p) => [p.w, p.b]);
+      // the wasm backend has no Conv2DBackpropFilter: there each conv runs as a conv3d of depth 1
+      // (Conv3DBackpropFilterV2 and Conv3DBackpropInputV2 are there), with the bias and relu apart
+      const asConv3d = impl === 'tfjs-wasm';
+      const forward = () => {
+        let h: T4 = x as T4;
+        for (const { w, b } of conv) {
+          if (asConv3d) {
+            const [n, hh, ww, c] = h.shape;
+            const f = w.shape as [number, number, number, number];
+            const y3 = tf.conv3d(h.reshape([n, 1, hh, ww, c]) as import('@tensorflow/tfjs').Tensor5D, w.reshape([1, ...f]) as import('@tensorflow/tfjs').Tensor5D, 1, 'valid');
+            h = tf.relu(tf.add(y3.reshape([n, y3.shape[2], y3.shape[3], f[3]]), b)) as T4;
+          } else {
+            h = tf.fused.conv2d({ x: h, filter: w as T4, strides: 1, pad: 'valid', bias: b, activation: 'relu' });
+          }
+          h = tf.maxPool(h, 2, 2, 'valid');
+        }
+        let z: T2 = h.reshape([spec.batch, -1]);
+        dense.forEach(({ w, b }, l) => {
+          z = tf.fused.matMul({ a: z, b: w as T2, bias: b, activation: l < dense.length - 1 ? 'relu' : 'linear' }) as T2;
+        });
+        return tf.losses.softmaxCrossEntropy(y, z) as import('@tensorflow/tfjs').Scalar;
+      };
+      return {
+        step() {
+          tf.tidy(() => {
+            const { grads } = tf.variableGrads(forward, params);
+            for (const p of params) p.assign(tf.sub(p, tf.mul(grads[p.name]!, spec.lr)));
+          });
+        },
+        loss: () => tf.tidy(() => forward().dataSync()[0]!),
+      };
     },
     trainer(spec) {
       const W = spec.weights.map((w, i) => tf.variable(tf.tensor2d(w, [spec.sizes[i]!, spec.sizes[i + 1]!])));

@@ -1,5 +1,5 @@
 // Run one of our training steps in a loop for a profiler:
-//   node --cpu-prof --cpu-prof-dir=out/prof --import tsx bench/profile.ts mlp|tiny [seconds] [impl]
+//   node --cpu-prof --cpu-prof-dir=out/prof --import tsx bench/profile.ts mlp|tiny|convnet [seconds] [impl]
 //   npx tsx bench/profile-summary.ts out/prof/<file>.cpuprofile
 import { CASES } from './cases';
 import { load, type Impl } from './libs';

@@ -9,8 +9,10 @@ import type { Tensor } from './util';
  * - `he`: N(0, √(2/fan))
  * - `gaussian`: N(0, wscale)
  * - `uniform`: U(−wscale, wscale)
+ * - `pytorch`: U(−1/√fan, 1/√fan), PyTorch's default for nn.Linear and nn.Conv2d
+ *   (kaiming_uniform with a = √5); Linear then draws its bias from the same range, as PyTorch does
  */
-export type InitScheme = 'xavierUniform' | 'xavier' | 'xavierNormal' | 'he' | 'gaussian' | 'uniform';
+export type InitScheme = 'xavierUniform' | 'xavier' | 'xavierNormal' | 'he' | 'gaussian' | 'uniform' | 'pytorch';
 
 /**
  * The names of the init schemes Linear and initWeight accept.
@@ -18,7 +20,7 @@ export type InitScheme = 'xavierUniform' | 'xavier' | 'xavierNormal' | 'he' | 'g
  * @example
  * new Linear(4, 2, { initScheme: INIT_SCHEMES[3] });   // 'he'
  */
-export const INIT_SCHEMES: readonly InitScheme[] = ['xavierUniform', 'xavier', 'xavierNormal', 'he', 'gaussian', 'uniform'];
+export const INIT_SCHEMES: readonly InitScheme[] = ['xavierUniform', 'xavier', 'xavierNormal', 'he', 'gaussian', 'uniform', 'pytorch'];
 
 /**
  * A tensor of `shape` drawn with `scheme` for a layer whose input size is `fan`.
@@ -47,6 +49,10 @@ export function initWeight(
       return randn(shape, { ...opts, std: wscale });
     case 'uniform':
       return rand(shape, { ...opts, low: -wscale, high: wscale });
+    case 'pytorch': {
+      const a = 1 / Math.sqrt(fan);
+      return rand(shape, { ...opts, low: -a, high: a });
+    }
     default:
       throw new Error(`init: unknown scheme '${String(scheme)}' (known: ${INIT_SCHEMES.join(', ')})`);
   }

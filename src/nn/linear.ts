@@ -6,7 +6,7 @@ import { Module, type Dim } from './module';
 import type { Tensor } from './util';
 
 export interface LinearOptions {
-  /** add a bias vector (starts at zero); default true */
+  /** add a bias vector (starts at zero; with initScheme 'pytorch', U(±1/√inSize) as PyTorch); default true */
   bias?: boolean;
   /** how the weights are drawn; default 'xavierUniform' (see InitScheme) */
   initScheme?: InitScheme;
@@ -41,7 +41,9 @@ export class Linear extends Module {
     this.inSize = inSize;
     this.outSize = outSize;
     this.weight = this.registerParameter('weight', initWeight(initScheme, [inSize, outSize], inSize, wscale, { dtype, device }))!;
-    this.bias = this.registerParameter('bias', bias ? zeros([outSize], { dtype, device }) : null);
+    // PyTorch's nn.Linear draws its bias from the weight's range; PuzzleLib's start at zero
+    const b = !bias ? null : initScheme === 'pytorch' ? initWeight('pytorch', [outSize], inSize, 1, { dtype, device }) : zeros([outSize], { dtype, device });
+    this.bias = this.registerParameter('bias', b);
   }
 
   /** PyTorch's nn.Linear keeps its weight as (out, in) and computes x Wᵀ + b; ours is (in, out). */

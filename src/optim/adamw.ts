@@ -1,4 +1,5 @@
 import type { Tensor } from '../graph/tensor';
+import { adamStep, checkAdamGroup } from './adam';
 import { Optimizer, type BaseOptions, type ParamGroup, type ParamState, type ParamsArg } from './optimizer';
 
 export interface AdamWOptions extends BaseOptions {
@@ -26,21 +27,12 @@ export class AdamW extends Optimizer<AdamWOptions> {
   }
   protected override validate(g: ParamGroup<AdamWOptions>, gi: number): void {
     super.validate(g, gi);
-    const [b1, b2] = Array.isArray(g.betas) ? g.betas : [];
-    if (!(b1! >= 0 && b1! < 1 && b2! >= 0 && b2! < 1)) throw new Error(`AdamW: group ${gi}: betas must be in [0, 1), got ${JSON.stringify(g.betas)}`);
-    if (!(g.eps >= 0)) throw new Error(`AdamW: group ${gi}: eps must be ≥ 0, got ${g.eps}`);
-    if (!(g.weightDecay >= 0)) throw new Error(`AdamW: group ${gi}: weightDecay must be ≥ 0, got ${g.weightDecay}`);
+    checkAdamGroup('AdamW', g, gi);
   }
-  protected update(p: Tensor, g: Tensor, { lr, betas: [b1, b2], eps, weightDecay }: ParamGroup<AdamWOptions>, state: ParamState): Tensor {
-    const decayed = weightDecay ? p.mul(1 - lr * weightDecay) : p;
-    const { m: m0, v: v0 } = state.tensors;
-    const m = m0 ? m0.mul(b1).add(g.mul(1 - b1)) : g.mul(1 - b1);
-    const v = v0 ? v0.mul(b2).add(g.square().mul(1 - b2)) : g.square().mul(1 - b2);
-    state.tensors.m = m;
-    state.tensors.v = v;
-    const t = state.step;
-    // lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + eps), in PyTorch's order of operations
-    const denom = v.sqrt().div(Math.sqrt(1 - b2 ** t)).add(eps);
-    return decayed.sub(m.div(denom).mul(lr / (1 - b1 ** t)));
+  protected override get stateNames(): readonly string[] {
+    return ['m', 'v'];
+  }
+  protected update(p: Tensor, g: Tensor, { lr, betas, eps, weightDecay }: ParamGroup<AdamWOptions>, state: ParamState): Tensor {
+    return adamStep(weightDecay ? p.mul(1 - lr * weightDecay) : p, g, lr, betas, eps, state);
   }
 }

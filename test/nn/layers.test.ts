@@ -49,6 +49,7 @@ describe('Linear', () => {
     ['he', 1, Math.sqrt(2 / 400), Infinity],
     ['gaussian', 0.3, 0.3, Infinity],
     ['uniform', 0.1, 0.1 / Math.sqrt(3), 0.1],
+    ['pytorch', 1, 1 / Math.sqrt(400) / Math.sqrt(3), 1 / Math.sqrt(400)],
   ] as const)('init %s (wscale %s) draws with the documented spread', (scheme, wscale, sd, bound) => {
     manualSeed(11);
     const w = new Linear(400, 250, { initScheme: scheme, wscale }).weight;
@@ -57,6 +58,16 @@ describe('Linear', () => {
     expect(s.sd / sd).toBeGreaterThan(0.98);
     expect(s.sd / sd).toBeLessThan(1.02);
     expect(s.max).toBeLessThanOrEqual(bound);
+  });
+
+  it("initScheme 'pytorch' draws the bias as PyTorch's nn.Linear does, U(±1/√in); the other schemes start it at zero", () => {
+    manualSeed(12);
+    const b = vals(new Linear(400, 3000, { initScheme: 'pytorch' }).bias!);
+    const s = stats(tensor(b));
+    expect(s.max).toBeLessThanOrEqual(1 / 20);
+    expect(s.sd / (1 / 20 / Math.sqrt(3))).toBeGreaterThan(0.95);
+    expect(s.sd / (1 / 20 / Math.sqrt(3))).toBeLessThan(1.05);
+    expect(new Set(vals(new Linear(400, 30, { initScheme: 'he' }).bias!))).toEqual(new Set([0]));
   });
 
   it('init is reproducible under manualSeed', () => {
