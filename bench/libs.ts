@@ -91,6 +91,21 @@ export async function load(impl: Impl, fromSource = false): Promise<Lib> {
 
 async function loadOurs(impl: Impl, fromSource: boolean): Promise<Lib> {
   const tg: typeof import('../src/index') = fromSource ? await import('../src/index') : await import(distEntry());
+  // plain SGD on the tape, as both peers' rows step: p ← p − lr·∂loss/∂p, gradients cleared
+  const sgdTrainer = (forward: () => ReturnType<typeof tg.tensor>, params: ReturnType<typeof tg.tensor>[], lr: number): Trainer => ({
+    step() {
+      tg.tidy(() => {
+        forward().backward();
+        tg.noGrad(() => {
+          for (const p of params) {
+            p.assign(p.sub(p.grad!.mul(lr)));
+            p.zeroGrad();
+          }
+        });
+      });
+    },
+    loss: () => tg.tidy(() => tg.noGrad(() => forward().item())),
+  });
   if (impl === 'tapegrad-js') tg.configureCpu({ wasm: false, threads: 1 });
   if (impl === 'tapegrad-wasm1') tg.configureCpu({ wasm: true, threads: 1 });
   type T = InstanceType<typeof tg.Tensor>;
@@ -150,20 +165,7 @@ async function loadOurs(impl: Impl, fromSource: boolean): Promise<Lib> {
         });
         return tg.crossEntropyLoss(h, y);
       };
-      return {
-        step() {
-          tg.tidy(() => {
-            forward().backward();
-            tg.noGrad(() => {
-              for (const p of params) {
-                p.assign(p.sub(p.grad!.mul(spec.lr)));
-                p.zeroGrad();
-              }
-            });
-          });
-        },
-        loss: () => tg.tidy(() => tg.noGrad(() => forward().item())),
-      };
+      return sgdTrainer(forward, params, spec.lr);
     },
     trainer(spec) {
       const W = spec.weights.map((w, i) => tg.tensor(w, { shape: [spec.sizes[i]!, spec.sizes[i + 1]!], requiresGrad: true }));
@@ -180,20 +182,7 @@ async function loadOurs(impl: Impl, fromSource: boolean): Promise<Lib> {
         }
         return h.mse(y);
       };
-      return {
-        step() {
-          tg.tidy(() => {
-            forward().backward();
-            tg.noGrad(() => {
-              for (const p of params) {
-                p.assign(p.sub(p.grad!.mul(spec.lr)));
-                p.zeroGrad();
-              }
-            });
-          });
-        },
-        loss: () => tg.tidy(() => tg.noGrad(() => forward().item())),
-      };
+      return sgdTrainer(forward, params, spec.lr);
     },
   };
 }

@@ -501,26 +501,18 @@ export interface OnnxCallMapping<K extends CallOp = CallOp> {
   batch: (n: Omit<OnnxCallArgs<K>, 'x' | 'batchOut'>) => number | null;
 }
 
-/** x [N, C, H, W] may have its batch on N; the weight and the bias never. */
-const imageBatch =
-  (op: CallOp) =>
+/** x [N, C, ...] may have its batch on N; the other inputs (weights, per-channel vectors) never. */
+const firstInputBatch =
+  (op: CallOp, x: string, others: string) =>
   ({ batchIn }: { batchIn: readonly (number | null)[] }): number | null => {
     const [b, ...rest] = batchIn;
     if (rest.some((r) => r !== null && r !== undefined))
-      fail(op, 'has a batched weight or bias (only x [N, C, H, W] may carry the batch, on N)');
+      fail(op, `has a batched ${others} (only x ${x} may carry the batch, on N)`);
     if (b === null || b === undefined) return null;
-    if (b !== 0) fail(op, `has the batch on axis ${b} of x [N, C, H, W] (only N may be the batch)`);
+    if (b !== 0) fail(op, `has the batch on axis ${b} of x ${x} (only N may be the batch)`);
     return 0;
   };
-/** x [N, C, ...] may have its batch on N; the per-channel vectors never. */
-const channelBatch = ({ batchIn }: { batchIn: readonly (number | null)[] }): number | null => {
-  const [b, ...rest] = batchIn;
-  if (rest.some((r) => r !== null && r !== undefined))
-    fail('batchNorm', 'has a batched weight, bias or running statistic (only x [N, C, ...] may carry the batch, on N)');
-  if (b === null || b === undefined) return null;
-  if (b !== 0) fail('batchNorm', `has the batch on axis ${b} of x [N, C, ...] (only N may be the batch)`);
-  return 0;
-};
+const imageBatch = (op: CallOp) => firstInputBatch(op, '[N, C, H, W]', 'weight or bias');
 const float32 = ({ inputs }: { inputs: readonly Tensor[] }) => inputs[0]!.dtype === 'float32';
 const pads = (p: readonly number[]) => [p[0]!, p[1]!, p[0]!, p[1]!];
 
@@ -568,7 +560,7 @@ export const ONNX_CALLS: { [K in CallOp]: OnnxCallMapping<K> } = {
   batchNorm: {
     fits: ({ inputs }) => inputs[0]!.dtype !== 'int32',
     emit: (w, { x, attrs: { eps } }) => w.node('BatchNormalization', [...x], { epsilon: { float: eps } }),
-    batch: channelBatch,
+    batch: firstInputBatch('batchNorm', '[N, C, ...]', 'weight, bias or running statistic'),
   },
 };
 
