@@ -205,6 +205,16 @@ async function loadTfjs(impl: Impl): Promise<Lib> {
   console.log = log;
   if (tf.getBackend() !== impl.slice(5)) throw new Error(`tfjs backend is ${tf.getBackend()}, wanted ${impl}`);
   type T = import('@tensorflow/tfjs').Tensor;
+  // plain SGD through tfjs's own gradients, as our rows step
+  const sgdTrainer = (forward: () => import('@tensorflow/tfjs').Scalar, params: import('@tensorflow/tfjs').Variable[], lr: number): Trainer => ({
+    step() {
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(forward, params);
+        for (const p of params) p.assign(tf.sub(p, tf.mul(grads[p.name]!, lr)));
+      });
+    },
+    loss: () => tf.tidy(() => forward().dataSync()[0]!),
+  });
   return {
     name: impl,
     from: (data, shape) => tf.tensor(data, shape, 'float32'),
@@ -293,15 +303,7 @@ async function loadTfjs(impl: Impl): Promise<Lib> {
         });
         return tf.losses.softmaxCrossEntropy(y, z) as import('@tensorflow/tfjs').Scalar;
       };
-      return {
-        step() {
-          tf.tidy(() => {
-            const { grads } = tf.variableGrads(forward, params);
-            for (const p of params) p.assign(tf.sub(p, tf.mul(grads[p.name]!, spec.lr)));
-          });
-        },
-        loss: () => tf.tidy(() => forward().dataSync()[0]!),
-      };
+      return sgdTrainer(forward, params, spec.lr);
     },
     trainer(spec) {
       const W = spec.weights.map((w, i) => tf.variable(tf.tensor2d(w, [spec.sizes[i]!, spec.sizes[i + 1]!])));
@@ -318,15 +320,7 @@ async function loadTfjs(impl: Impl): Promise<Lib> {
         }
         return tf.losses.meanSquaredError(y, h) as import('@tensorflow/tfjs').Scalar;
       };
-      return {
-        step() {
-          tf.tidy(() => {
-            const { grads } = tf.variableGrads(forward, params);
-            for (const p of params) p.assign(tf.sub(p, tf.mul(grads[p.name]!, spec.lr)));
-          });
-        },
-        loss: () => tf.tidy(() => forward().dataSync()[0]!),
-      };
+      return sgdTrainer(forward, params, spec.lr);
     },
   };
 }
