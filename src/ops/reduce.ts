@@ -17,7 +17,8 @@ function keepShape(t: Tensor, inShape: readonly number[], axes: number[], keepDi
 const extremumVjp = <K extends 'max' | 'min'>(): Vjp<K> => ({ g, inputs: [x], out, attrs: { axes, keepDims } }) => {
   const hit = x!.eq(keepShape(out, x!.shape, axes, keepDims));
   const count = hit.sum(axes, true);
-  return [hit.div(count).mul(keepShape(g, x!.shape, axes, keepDims))];
+  // g/count is the reduced size: one full-size pass (the mask times it), not two
+  return [hit.mul(keepShape(g, x!.shape, axes, keepDims).div(count))];
 };
 
 export const reduceOps = {
