@@ -181,12 +181,21 @@ function emitWindows(
 
 function argReduce(type: 'ArgMax' | 'ArgMin'): OnnxMapping<'argmax' | 'argmin'> {
   return {
-    emit: (w, { x, attrs: { axis, keepDims } }) =>
-      w.node(
-        'Cast',
-        [w.node(type, [x[0]!], { axis, keepdims: keepDims ? 1 : 0, select_last_index: 0 })],
-        { to: w.dtypeCode('int32') },
-      ),
+    emit: (w, { x, inputs: [t], attrs: { axis, keepDims } }) => {
+      const attrs = { axis, keepdims: keepDims ? 1 : 0, select_last_index: 0 };
+      let index = w.node(type, [x[0]!], attrs);
+      if (t!.dtype !== 'int32') {
+        // ONNX's ArgMax/ArgMin skip NaN; here the first NaN wins (as PyTorch): where a row
+        // holds a NaN, the first position of the NaN mask's max is the answer
+        const nan = w.node('Cast', [w.node('IsNaN', [x[0]!])], { to: w.dtypeCode(t!.dtype) });
+        const has = w.node('Greater', [
+          w.node('ReduceMax', [nan], { axes: [axis], keepdims: attrs.keepdims }),
+          w.scalar(0, t!.dtype),
+        ]);
+        index = w.node('Where', [has, w.node('ArgMax', [nan], attrs), index]);
+      }
+      return w.node('Cast', [index], { to: w.dtypeCode('int32') });
+    },
     // an index along the batch axis is a number in [0, batch): fine, but that axis is gone
     batch: ({ attrs: { axis, keepDims }, batchIn: [b] }) =>
       b === null || b === undefined || b === axis ? null : keepDims || b < axis ? b : b - 1,
@@ -241,24 +250,28 @@ export const ONNX_OPS: OnnxTable = {
     // the batch axis, once found, is written as −1: Reshape infers it from the element count
     emit: (w, { x, out, batchOut }) =>
       w.node('Reshape', [x[0]!, w.ints(out.shape.map((d, i) => (i === batchOut ? -1 : d)))]),
-    // The batch stays the outermost part of one axis: merged with the axes after it ([B, T] →
-    // [B·T]) or split off again ([B·T] → [B, T]); the elements before it and per batch entry
+    // The batch stays the outermost part of one axis: merged with whole axes after it
+    // ([B, T, C] → [B·T, C]) or split off again ([B·T, C] → [B, T, C]); the elements before it
     // must stay the same. Moving it behind another axis, or splitting it, is refused.
     batch: ({ inputs: [x], out, batchIn: [b], factorIn: [f = 1] }) => {
       if (b === null || b === undefined) return null;
       const B = x!.shape[b]! / f;
       const before = prod(x!.shape.slice(0, b));
-      const perEntry = prod(x!.shape.slice(b)) / B;
+      // One batch entry is the f elements already merged with the batch (flat), then the axes
+      // after the batch. The output's axes after the batch must cover whole axes of those, or
+      // a part of the merged f: the batch never takes a part of an axis it was not merged
+      // with, since at batch 3, [3, 6] → [6, 3] may as well be [B, 6] → [6, B] as [B·2, 3].
+      const post = x!.shape.slice(b + 1);
+      const whole = new Set(post.map((_, i) => prod(post.slice(i))).concat(1));
+      const P = prod(post);
+      const fits = (s: number) => whole.has(s) || (s % P === 0 && f % (s / P) === 0);
       for (let j = 0; j < out.shape.length; j++) {
-        // equal elements before it make out[j] = B · (perEntry / elements after it): a whole
-        // number of rows per batch entry keeps each entry's rows together
-        if (prod(out.shape.slice(0, j)) !== before) continue;
-        const fo = perEntry / prod(out.shape.slice(j + 1));
-        if (Number.isInteger(fo) && fo >= 1) return j;
+        if (prod(out.shape.slice(0, j)) === before && fits(prod(out.shape.slice(j + 1)))) return j;
       }
       return fail(
         'reshape',
-        `from ${fmtShape(x!.shape)} to ${fmtShape(out.shape)} splits the batch axis ${b} or moves it behind another axis`,
+        `from ${fmtShape(x!.shape)} to ${fmtShape(out.shape)} splits the batch axis ${b} or moves it behind another axis` +
+          ' (to merge the batch with part of an axis, split that axis off first: [B, 6] → [B, 2, 3] → [B·2, 3])',
       );
     },
   },
@@ -426,7 +439,8 @@ export const ONNX_OPS: OnnxTable = {
       return a;
     },
   },
-  // ONNX's ArgMax/ArgMin give int64 and, with select_last_index 0, the first extremum (as here)
+  // ONNX's ArgMax/ArgMin give int64 and, with select_last_index 0, the first extremum (as here);
+  // NaN is handled in argReduce
   argmax: argReduce('ArgMax'),
   argmin: argReduce('ArgMin'),
 

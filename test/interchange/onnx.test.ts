@@ -306,7 +306,9 @@ describe('exportOnnx: functions of tensors, every mapping exercised', () => {
       model: (x) => {
         const flat = x.reshape([-1]); // [B·6]
         const rows = flat.reshape([-1, 3]).mul(tensor([1, -2, 0.5])); // [B·2, 3]
-        return [flat.mul(2), rows.sum(1), rows.reshape([-1, 2, 3]).add(x.reshape([-1, 2, 3]))];
+        // [B, 2, 3] → [B·2, 3]: the batch merged with a whole axis
+        const split = x.reshape([-1, 2, 3]).reshape([-1, 3]);
+        return [flat.mul(2), rows.sum(1), rows.reshape([-1, 2, 3]).add(x.reshape([-1, 2, 3])), split];
       },
       shapes: [['B', 6]],
       expectOps: ['Reshape'],
@@ -572,6 +574,28 @@ describe('exportOnnx: windows, fold and the indexing ops as primitives', () => {
     },
   ];
   for (const c of cases) it(c.name, async () => void (await verify(c)));
+
+  it('argmax and argmin pick the first NaN, as tapegrad does (ONNX ArgMax alone skips NaN)', async () => {
+    const N = Number.NaN;
+    const x = tensor([
+      [1, N, 3, 0],
+      [N, 2, N, -1],
+      [4, 4, -2, -2],
+      [0, 5, 2, N],
+    ]);
+    const fn = (t: Tensor) => [argmax(t, 1), argmin(t, 1), argmax(t, 0, true), argmin(t, 0, true)];
+    const want = tidy(() => fn(x).map((r) => [...r.dataSync()]));
+    // tapegrad's convention, spelled out: the first NaN along the axis wins both ways
+    expect(want[0]).toEqual([1, 0, 0, 3]);
+    expect(want[1]).toEqual([1, 0, 2, 3]);
+    const bytes = await exportOnnx(fn, x, { batchAxis: 0 });
+    const session = await ort.InferenceSession.create(bytes);
+    const got = await session.run({ input: new ort.Tensor('float32', x.dataSync() as Float32Array, [4, 4]) });
+    const outs = decode(bytes).graph.output.map((o) => [...(got[o.name!]!.data as Int32Array)]);
+    expect(outs).toEqual(want);
+    x.dispose();
+    await session.release();
+  });
 });
 
 describe('exportOnnx: convolution and pooling as ONNX Conv, MaxPool, AveragePool', () => {
@@ -896,6 +920,13 @@ describe('exportOnnx: errors leave everything as it was', () => {
     await expect(exportOnnx((t) => t.reshape([3, 2, 2]).reshape([2, 3, 2]), x, opts)).rejects.toThrow(
       /reshape from \[3,2,2\] to \[2,3,2\] splits the batch axis 0/,
     );
+    // at batch 3, [3, 6] → [6, 3] may be [B, 6] → [6, B]: the batch takes part of an axis
+    // it was not merged with; writing [−1, 3] would give [B·2, 3] at other batch sizes
+    const wide = randn([3, 6]);
+    await expect(exportOnnx((t) => t.reshape([t.shape[1]!, t.shape[0]!]), wide, opts)).rejects.toThrow(
+      /reshape from \[3,6\] to \[6,3\] splits the batch axis 0 .*split that axis off first/,
+    );
+    wide.dispose();
     await expect(exportOnnx((t) => t.T.reshape([-1]), x, opts)).rejects.toThrow(
       /reshape from \[4,3\] to \[12\] splits the batch axis 1/,
     );
