@@ -1,7 +1,11 @@
-// Composite calls remembered beside their results. conv2d, maxPool2d and avgPool2d (and BatchNorm's
-// eval-mode forward) are computed from primitives (pad, windows, matmul, max, sum); an exporter that has one node for the
-// whole call (ONNX Conv, MaxPool, AveragePool, BatchNormalization) asks what call made a tensor and writes that node
-// instead of the primitives. Kept apart from conv.ts so the public `export *` does not carry it.
+// Composite calls remembered beside their results. conv2d, maxPool2d, avgPool2d, softmax, logSoftmax,
+// leakyRelu, softplus, Flatten and BatchNorm's eval-mode forward are computed from primitives (pad, windows,
+// matmul, max, sum, exp, where, reshape); an exporter that has one node for the whole call (ONNX Conv, MaxPool,
+// AveragePool, Softmax, LogSoftmax, LeakyRelu, Softplus, Flatten, BatchNormalization) asks what call made a
+// tensor and writes that node instead of the primitives. Calls are remembered only while a trace runs
+// (an export), so training pays nothing and keeps no call's inputs alive. Kept apart from conv.ts so
+// the public `export *` does not carry it.
+import { tracing } from './engine';
 import type { Tensor } from './tensor';
 
 /**
@@ -18,6 +22,10 @@ export type ConvCall = { inputs: Tensor[]; version: number } & (
   // BatchNorm1d/2d in eval mode with running statistics and an affine part: inputs x, weight, bias,
   // running_mean, running_var (ONNX BatchNormalization's order)
   | { op: 'batchNorm'; attrs: { eps: number } }
+  | { op: 'softmax' | 'logSoftmax'; attrs: { axis: number } }
+  | { op: 'leakyRelu'; attrs: { slope: number } }
+  // Flatten(1, -1) of a rank ≥ 2 input, [N, ...] → [N, rest]: ONNX Flatten with axis 1
+  | { op: 'softplus' | 'flatten'; attrs: Record<string, never> }
 );
 type WithoutVersion<T> = T extends unknown ? Omit<T, 'version'> : never;
 
@@ -29,8 +37,8 @@ export function convCallOf(t: Tensor): ConvCall | undefined {
   return calls.get(t);
 }
 
-/** @internal Remember that `call` made `out`; returns `out`. */
+/** @internal Remember that `call` made `out` (while a trace runs); returns `out`. */
 export function recordCall(out: Tensor, call: WithoutVersion<ConvCall>): Tensor {
-  calls.set(out, { ...call, version: out._version.v } as ConvCall);
+  if (tracing()) calls.set(out, { ...call, version: out._version.v } as ConvCall);
   return out;
 }

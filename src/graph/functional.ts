@@ -5,6 +5,7 @@ import { fmtShape, normAxis } from '../ops/registry';
 import { arrayArg, axisArg, booleanArg, countArg, entry, likeArg, numberArg, show, tensorArg, tensorList } from './args';
 import { arange } from './creation';
 import { apply, noGrad } from './engine';
+import { recordCall } from './composites';
 import { isTensor, Tensor } from './tensor';
 
 export type TensorLike = Tensor | number;
@@ -262,7 +263,7 @@ export function clamp(x: Tensor, lo?: TensorLike, hi?: TensorLike): Tensor {
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   tensorArg('leakyRelu', x, 1);
   numberArg('leakyRelu', 'slope', slope);
-  return where(gt(x, 0), x, mul(x, slope));
+  return recordCall(where(gt(x, 0), x, mul(x, slope)), { op: 'leakyRelu', inputs: [x], attrs: { slope } });
 }
 
 /**
@@ -277,7 +278,7 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
 export function softplus(x: Tensor): Tensor {
   tensorArg('softplus', x, 1);
   const big = gt(x, 40);
-  return where(big, x, log1p(exp(where(big, 40, x))));
+  return recordCall(where(big, x, log1p(exp(where(big, 40, x)))), { op: 'softplus', inputs: [x], attrs: {} });
 }
 
 /**
@@ -422,7 +423,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   // the plain max: a row with +inf or all −inf is NaN throughout, as in PyTorch
   const m = noGrad(() => rowMax(x, axis));
   const e = exp(sub(x, m));
-  return div(e, sum(e, axis, true));
+  return recordCall(div(e, sum(e, axis, true)), { op: 'softmax', inputs: [x], attrs: { axis } });
 }
 
 /**
@@ -436,7 +437,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   axis = axisArg('logSoftmax', axis, tensorArg('logSoftmax', x, 1).shape.length, x.shape);
   const z = sub(x, shift(x, axis));
-  return sub(z, log(sum(exp(z), axis, true)));
+  return recordCall(sub(z, log(sum(exp(z), axis, true))), { op: 'logSoftmax', inputs: [x], attrs: { axis } });
 }
 
 // ---------------------------------------------------------------- movement

@@ -2,7 +2,8 @@
 // writes the op's ONNX nodes, and `batch` says where the output's dynamic batch axis lies (and
 // refuses an op that would freeze the example's batch size into the model). A new op is exported
 // by adding its entry here; an op without one is an error that names it. ONNX_CALLS, at the end,
-// writes a whole conv2d / pooling call (remembered by graph/composites.ts) as one ONNX node.
+// writes a whole composite call (conv2d, pooling, softmax, leakyRelu, softplus, Flatten, BatchNorm in eval
+// mode; remembered by graph/composites.ts during the export) as one ONNX node.
 import type { AttrsOf, DType, OpName, WindowAttrs } from '../backends/backend';
 import { fmtShape } from '../ops/registry';
 import type { ConvCall } from '../graph/composites';
@@ -97,7 +98,7 @@ function broadcastBatch({ inputs, out, batchIn }: BatchArgs, op: string): number
   return at;
 }
 
-const keepBatch = ({ batchIn }: BatchArgs): number | null => batchIn[0] ?? null;
+const keepBatch = ({ batchIn }: Pick<BatchArgs, 'batchIn'>): number | null => batchIn[0] ?? null;
 const unary = (type: string): OnnxMapping => ({ emit: (w, { x }) => w.node(type, [x[0]!]) });
 const binary = (type: string, op: string): OnnxMapping => ({
   emit: (w, { x }) => w.node(type, [x[0]!, x[1]!]),
@@ -575,6 +576,35 @@ export const ONNX_CALLS: { [K in CallOp]: OnnxCallMapping<K> } = {
     fits: ({ inputs }) => inputs[0]!.dtype !== 'int32',
     emit: (w, { x, attrs: { eps } }) => w.node('BatchNormalization', [...x], { epsilon: { float: eps } }),
     batch: firstInputBatch('batchNorm', '[N, C, ...]', 'weight, bias or running statistic'),
+  },
+  // opset 13 on: Softmax/LogSoftmax normalize along the one axis given, as here; over the batch
+  // axis too, at any batch size (the primitives' ReduceSum with keepdims would be as dynamic)
+  softmax: {
+    fits: ({ inputs }) => inputs[0]!.dtype !== 'int32',
+    emit: (w, { x, attrs: { axis } }) => w.node('Softmax', [x[0]!], { axis }),
+    batch: keepBatch,
+  },
+  logSoftmax: {
+    fits: ({ inputs }) => inputs[0]!.dtype !== 'int32',
+    emit: (w, { x, attrs: { axis } }) => w.node('LogSoftmax', [x[0]!], { axis }),
+    batch: keepBatch,
+  },
+  // onnxruntime's LeakyRelu and Softplus take float32 only (float64: the primitives)
+  leakyRelu: {
+    fits: float32,
+    emit: (w, { x, attrs: { slope } }) => w.node('LeakyRelu', [x[0]!], { alpha: { float: slope } }),
+    batch: keepBatch,
+  },
+  // ONNX's Softplus is log(eˣ + 1); onnxruntime evaluates it without overflow, as softplus here
+  softplus: { fits: float32, emit: (w, { x }) => w.node('Softplus', [x[0]!]), batch: keepBatch },
+  // [N, ...] → [N, rest]; the batch may only be N (Flatten's axis 1 keeps axis 0 whole)
+  flatten: {
+    fits: () => true,
+    emit: (w, { x }) => w.node('Flatten', [x[0]!], { axis: 1 }),
+    batch: ({ inputs: [x], batchIn: [b] }) => {
+      if (b === null || b === undefined || b === 0) return b ?? null;
+      return fail('flatten', `merges the batch axis ${b} of ${fmtShape(x!.shape)} with the axes beside it`);
+    },
   },
 };
 

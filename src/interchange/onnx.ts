@@ -247,7 +247,7 @@ function checkArgs(model: Module | Fn, inputs: Tensor[], o: OnnxExportOptions): 
 }
 
 /**
- * One node-writing step: a traced primitive, or a whole conv2d / pooling call (ONNX_CALLS) whose
+ * One node-writing step: a traced primitive, or a whole composite call (ONNX_CALLS) whose
  * output the trace made; then the primitives inside it are not visited (unless something else
  * reads them) and the call's inputs are what the step reads.
  */

@@ -1,4 +1,5 @@
 // Flatten: a reshape that merges a run of axes, as the layer between convolutions and dense layers.
+import { recordCall } from '../graph/composites';
 import { Module, type Dim } from './module';
 import { fmtShapeOf, Tensor } from './util';
 
@@ -52,6 +53,8 @@ export class Flatten extends Module {
     const [lo, hi] = this.#range(x.rank, fmtShapeOf(x));
     if (x.rank === 0) return x.reshape([1]);
     const merged = x.shape.slice(lo, hi + 1).reduce((p, d) => p * d, 1);
-    return x.reshape([...x.shape.slice(0, lo), merged, ...x.shape.slice(hi + 1)]);
+    const y = x.reshape([...x.shape.slice(0, lo), merged, ...x.shape.slice(hi + 1)]);
+    // [N, ...] → [N, rest] is ONNX's Flatten (axis 1); other ranges export as the reshape
+    return lo === 1 && hi === x.rank - 1 ? recordCall(y, { op: 'flatten', inputs: [x], attrs: {} }) : y;
   }
 }

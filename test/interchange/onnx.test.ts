@@ -55,6 +55,7 @@ import {
   type Tensor,
 } from '../../src';
 import { ONNX_CALLS, ONNX_OPS } from '../../src/interchange/onnx-ops';
+import { convCallOf } from '../../src/graph/composites';
 import { irisNet } from '../../examples/tutorials/t4-iris';
 import { makeNet } from '../../examples/digits-run';
 import { WEBGPU } from '../helpers/devices';
@@ -280,6 +281,7 @@ describe('exportOnnx: functions of tensors, every mapping exercised', () => {
       model: net,
       shapes: [['B', 4]],
       values: reals.map((v) => v * 20),
+      expectOps: ['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Softplus', 'Gemm'],
     });
     expect(model.graph.initializer.map((t) => t.name)).toContain('10.weight');
     net.parameters().forEach((t) => t.dispose());
@@ -388,6 +390,22 @@ describe('exportOnnx: functions of tensors, every mapping exercised', () => {
       model: (x) => [x.softmax(-1), x.logSoftmax(1), x.logSumExp(2), x.softmax(1)],
       shapes: [['B', 3, 4]],
       values: reals.map((v) => v * 10),
+      expectOps: ['Softmax', 'LogSoftmax'],
+    },
+    {
+      name: 'softmax over the dynamic batch axis (one Softmax node: right at every batch size)',
+      model: (x) => [x.softmax(0), x.logSoftmax(0).mul(2)],
+      shapes: [['B', 3]],
+      values: reals.map((v) => v * 10),
+      expectOps: ['Softmax', 'LogSoftmax'],
+    },
+    {
+      name: 'softplus and leakyRelu in float64 as their primitives (onnxruntime runs their nodes in float32 only)',
+      model: (x) => [x.softplus(), x.leakyRelu(0.1), x.mul(40).softplus()],
+      shapes: [['B', 3]],
+      dtype: 'float64',
+      expectOps: ['Log', 'Where'],
+      absentOps: ['Softplus', 'LeakyRelu'],
     },
     {
       name: 'cast to float64 and back',
@@ -872,7 +890,7 @@ describe('exportOnnx: the digit convnet', () => {
         shapes: [['B', 1, 28, 28]],
         // pixels in [0, 1], as the digits the net is trained on
         values: fc.integer({ min: 0, max: 255 }).map((v) => v / 255),
-        expectOps: ['Conv', 'Relu', 'MaxPool', 'Reshape', 'Gemm'],
+        expectOps: ['Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm'],
         absentOps: ['Gather', 'MatMul', 'ReduceMax'],
         tol: 1e-4,
       },
@@ -1032,6 +1050,20 @@ describe('exportOnnx: coverage', () => {
     expect(mapped.filter((op) => !exercised.has(op))).toEqual([]);
   });
 
+  it('composite calls are remembered only while an export traces (training keeps no call inputs alive)', async () => {
+    const x = randn([2, 3]);
+    const y = x.softmax(1);
+    expect(convCallOf(y)).toBeUndefined();
+    let inside: ReturnType<typeof convCallOf>;
+    await exportOnnx((t) => {
+      const s = t.softmax(1);
+      inside = convCallOf(s);
+      return s;
+    }, x);
+    expect(inside!).toMatchObject({ op: 'softmax', attrs: { axis: 1 } });
+    [x, y].forEach((t) => t.dispose());
+  });
+
   it('the new mappings refuse to freeze the example batch, by name, and leak nothing', async () => {
     const x = randn([3, 2, 6, 6]);
     const w = randn([2, 2, 3, 3]);
@@ -1043,6 +1075,7 @@ describe('exportOnnx: coverage', () => {
       [/scatterAdd has values and index batched differently/, (t) => scatterAdd(t.reshape([3, 72]).slice([0, 0], [3, 3]), idx.expand([3, 3]), 1, [3, 4])],
       [/conv2d has the batch on axis 1 of x/, (t) => conv2d(t.transpose(0, 1), w.slice([0, 0, 0, 0], [2, 1, 3, 3]).expand([2, 3, 3, 3]))],
       [/maxPool2d has a batched weight|maxPool2d has the batch on axis 1/, (t) => maxPool2d(t.transpose(0, 1), 2)],
+      [/flatten merges the batch axis 1 of \[2,3,6,6\] with the axes beside it/, (t) => new Flatten().forward(t.transpose(0, 1))],
     ];
     for (const [msg, fn] of models) {
       const before = memory().tensors;
