@@ -589,9 +589,9 @@ export const ONNX_CALLS: { [K in CallOp]: OnnxCallMapping<K> } = {
     emit: (w, { x, attrs: { axis } }) => w.node('LogSoftmax', [x[0]!], { axis }),
     batch: keepBatch,
   },
-  // onnxruntime's LeakyRelu and Softplus take float32 only (float64: the primitives)
+  // onnxruntime's LeakyRelu takes float64 too, its Softplus float32 only (float64: the primitives)
   leakyRelu: {
-    fits: float32,
+    fits: ({ inputs }) => inputs[0]!.dtype !== 'int32',
     emit: (w, { x, attrs: { slope } }) => w.node('LeakyRelu', [x[0]!], { alpha: { float: slope } }),
     batch: keepBatch,
   },
