@@ -443,14 +443,14 @@ export type TraceEntry = Pick<TapeNode, 'op' | 'inputs' | 'out' | 'attrs'>;
 
 let tracer: ((e: TraceEntry) => void) | null = null;
 
+/** @internal Whether a trace is running (composite calls are remembered only then). */
+export const tracing = (): boolean => tracer !== null;
+
 /**
  * @internal Run fn and show `onOp` every op it applies, in order, whether or not the tape records
  * it: an exporter needs the comparisons (no VJP, so no tape node) and the work done under noGrad
  * (softmax's max) as much as the differentiable ops. Not reentrant: one trace at a time.
  */
-/** @internal Whether a trace is running (composite calls are remembered only then). */
-export const tracing = (): boolean => tracer !== null;
-
 export function traceOps<T>(fn: () => T, onOp: (e: TraceEntry) => void): T {
   if (tracer) throw new Error('traceOps: a trace is already running (exports cannot nest)');
   tracer = onOp;

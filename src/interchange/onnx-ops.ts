@@ -589,21 +589,25 @@ export const ONNX_CALLS: { [K in CallOp]: OnnxCallMapping<K> } = {
     emit: (w, { x, attrs: { axis } }) => w.node('LogSoftmax', [x[0]!], { axis }),
     batch: keepBatch,
   },
-  // onnxruntime's LeakyRelu takes float64 too, its Softplus float32 only (float64: the primitives)
+  // onnxruntime's LeakyRelu takes float64 too, its Softplus float32 only (float64: the primitives).
+  // alpha is a float32 attribute: a slope it cannot hold exactly for float64 data (0.1), or a
+  // non-finite one (0·∞ is NaN here, 0 in onnxruntime), is written as the primitives instead
   leakyRelu: {
-    fits: ({ inputs }) => inputs[0]!.dtype !== 'int32',
+    fits: ({ inputs: [x], attrs: { slope } }) =>
+      Number.isFinite(slope) && (x!.dtype === 'float32' || (x!.dtype === 'float64' && Math.fround(slope) === slope)),
     emit: (w, { x, attrs: { slope } }) => w.node('LeakyRelu', [x[0]!], { alpha: { float: slope } }),
     batch: keepBatch,
   },
   // ONNX's Softplus is log(eˣ + 1); onnxruntime evaluates it without overflow, as softplus here
   softplus: { fits: float32, emit: (w, { x }) => w.node('Softplus', [x[0]!]), batch: keepBatch },
-  // [N, ...] → [N, rest]; the batch may only be N (Flatten's axis 1 keeps axis 0 whole)
+  // [d0, ...] → [d0, rest]: a batch on d0 stays there, a batch on axis 1 becomes the outer part
+  // of the merged axis (Flatten computes it at run time); further in, fixed axes would come before it
   flatten: {
     fits: () => true,
     emit: (w, { x }) => w.node('Flatten', [x[0]!], { axis: 1 }),
     batch: ({ inputs: [x], batchIn: [b] }) => {
-      if (b === null || b === undefined || b === 0) return b ?? null;
-      return fail('flatten', `merges the batch axis ${b} of ${fmtShape(x!.shape)} with the axes beside it`);
+      if (b === null || b === undefined || b <= 1) return b ?? null;
+      return fail('flatten', `merges the batch axis ${b} of ${fmtShape(x!.shape)} behind the fixed axes before it`);
     },
   },
 };

@@ -102,6 +102,9 @@ export async function exportOnnx(
     model instanceof Module ? model.namedModules().map(([, m]) => [m, m.training] as const) : [];
   if (model instanceof Module) model.eval();
   const trace: TraceEntry[] = [];
+  // versions when made (or, for leaves, before the forward): an assign since is refused below
+  const versions = new Map<Tensor, number>();
+  for (const l of leaves.values()) versions.set(l.t, l.t._version.v);
   let outputs: Tensor[] = [];
   let consts: Tensor[] = [];
   let copies: Tensor[];
@@ -112,7 +115,10 @@ export async function exportOnnx(
       const result = noGrad(() =>
         traceOps(
           () => forward(...inputs),
-          (e) => trace.push(e),
+          (e) => {
+            trace.push(e);
+            versions.set(e.out, e.out._version.v);
+          },
         ),
       );
       outputs = result instanceof Tensor ? [result] : Array.isArray(result) ? [...result] : [];
@@ -121,6 +127,7 @@ export async function exportOnnx(
           `exportOnnx: the model must return a tensor or an array of tensors, got ${describe(result)}`,
         );
       }
+      refuseAssigned(outputs, trace, leaves, versions);
       consts = graphConsts(outputs, trace, leaves);
       return consts.map((t) => t.detach());
     });
@@ -278,6 +285,23 @@ function reachable(outputs: Tensor[], trace: TraceEntry[]): Step[] {
     stack.push(...step.e.inputs);
   }
   return [...used.entries()].sort(([a], [b]) => a - b).map(([, step]) => step);
+}
+
+/**
+ * A tensor the graph reads that was assigned to (`assign`) after it was made, or an input or
+ * parameter assigned to during the forward: the ops before the write read the old values, and
+ * ONNX has no in-place write to replay, so the model would compute something else. Refused.
+ */
+function refuseAssigned(outputs: Tensor[], trace: TraceEntry[], leaves: Map<Tensor, Leaf>, versions: Map<Tensor, number>): void {
+  for (const t of graphReads(outputs, trace)) {
+    const v = versions.get(t);
+    if (v === undefined || v === t._version.v) continue;
+    const leaf = leaves.get(t);
+    const what = leaf
+      ? `${leaf.kind === 'input' ? 'input' : 'parameter'} '${leaf.name}' (${fmtShape(t.shape)}) was assigned to during the forward`
+      : `the result of '${trace.find((e) => e.out === t)!.op}' (${fmtShape(t.shape)}) was assigned to after it was computed`;
+    throw new Error(`exportOnnx: ${what}; ONNX has no in-place write, so compute a new tensor instead of assign`);
+  }
 }
 
 /** Every tensor a node of the graph reads, and the outputs. */
