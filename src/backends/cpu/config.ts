@@ -46,6 +46,13 @@ export interface CpuConfig {
   sumWasmMin: number;
   /** mse and linear's bias add use the wasm kernels from this many elements in the heap */
   fusedWasmMin: number;
+  /**
+   * a reduction over the trailing axes of a strided view (pooling's windows) with at most this
+   * many values per output reads them in place instead of copying the view first (2×2 and 3×3
+   * windows: 2-3× faster in place; the copy's row loops pay off for long rows, where the sums
+   * go to wasm)
+   */
+  windowReduceMax: number;
 
   // --- the worker protocol (pool.ts, job.ts)
   /** ms a worker polls for its next job before it sleeps: a training step's jobs come in bursts, a few hundred µs apart */
@@ -75,6 +82,7 @@ export const DEFAULTS: Readonly<CpuConfig> = Object.freeze({
   ewRowMin: 64,
   sumWasmMin: 64,
   fusedWasmMin: 16,
+  windowReduceMax: 64,
   spinMs: 1,
   goWaitMs: 5,
   stallMs: 20,

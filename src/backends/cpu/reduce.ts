@@ -98,6 +98,71 @@ function extremum(sign: 1 | -1) {
 
 const combine = { sum, max: extremum(1), min: extremum(-1) };
 
+/**
+ * Reduce the trailing axes of a strided view in place, for a few values per output (the windows
+ * of pooling): each output's taps are fixed offsets from its window's origin, so nothing is
+ * copied. Copying the view first (then the [A, R, B] loops) cost 2.3× as much for 2×2 max-pooling
+ * windows of a [64, 16, 24, 24] input (one full-size write and read more, and a carry every two
+ * elements of the copy).
+ */
+function reduceWindows(op: ReduceOp, v: CpuStorage['view'], nKept: number, res: { [i: number]: number }): void {
+  const { shape, strides } = v;
+  // the taps' offsets, in the reduced axes' row-major order (NaN stops max/min at the first)
+  let taps = [0];
+  for (let i = nKept; i < shape.length; i++) {
+    const next: number[] = [];
+    for (const t of taps) for (let j = 0; j < shape[i]!; j++) next.push(t + j * strides[i]!);
+    taps = next;
+  }
+  const off = Int32Array.from(taps);
+  const last = nKept > 0 ? shape[nKept - 1]! : 1;
+  const ls = nKept > 0 ? strides[nKept - 1]! : 0;
+  const outer = shape.slice(0, Math.max(nKept - 1, 0));
+  const idx = new Int32Array(outer.length);
+  const row = op === 'sum' ? sumTaps : op === 'max' ? maxTaps : minTaps;
+  let p = v.offset;
+  for (let o = 0, rows = outer.reduce((a, b) => a * b, 1); rows > 0; rows--, o += last) {
+    row(v.data, p, ls, last, off, res, o);
+    for (let k = outer.length - 1; k >= 0; k--) {
+      idx[k]!++;
+      p += strides[k]!;
+      if (idx[k]! < outer[k]!) break;
+      p -= strides[k]! * outer[k]!;
+      idx[k] = 0;
+    }
+  }
+}
+
+type TapRow = (d: ArrayLike<number>, p: number, ls: number, n: number, off: Int32Array, res: { [i: number]: number }, o: number) => void;
+// one row of outputs: n windows ls apart, each the taps at off from its origin
+const sumTaps: TapRow = (d, p, ls, n, off, res, o) => {
+  for (let j = 0; j < n; j++, p += ls) {
+    let s = 0;
+    for (let t = 0; t < off.length; t++) s += d[p + off[t]!]!;
+    res[o + j] = s;
+  }
+};
+const maxTaps: TapRow = (d, p, ls, n, off, res, o) => {
+  for (let j = 0; j < n; j++, p += ls) {
+    let m = d[p]!;
+    for (let t = 1; t < off.length && m === m; t++) {
+      const x = d[p + off[t]!]!;
+      if (x > m || x !== x) m = x;
+    }
+    res[o + j] = m;
+  }
+};
+const minTaps: TapRow = (d, p, ls, n, off, res, o) => {
+  for (let j = 0; j < n; j++, p += ls) {
+    let m = d[p]!;
+    for (let t = 1; t < off.length && m === m; t++) {
+      const x = d[p + off[t]!]!;
+      if (x < m || x !== x) m = x;
+    }
+    res[o + j] = m;
+  }
+};
+
 /** mean((p − t)²) of two same-shaped views: the difference in the dtype, squares summed in float64. */
 export function mse(p: CpuStorage, t: CpuStorage, out: OutInfo): CpuStorage {
   const a = contiguous(p);
@@ -135,6 +200,16 @@ export function reduce(op: ReduceOp, s: CpuStorage, axes: number[], out: OutInfo
   const block = axes.every((a, i) => a === first + i);
   // a copy made here goes back to the pool (or the wasm heap) afterwards
   let copied = true;
+  // a few values per output at the end of a strided view (pooling's windows): reduce in place
+  const trailing = block && first + axes.length === shape.length && axes.length > 0;
+  if (trailing && !isRowMajor(s.view) && s.view.size > 0) {
+    const R = axes.reduce((p, a) => p * shape[a]!, 1);
+    if (R <= config.windowReduceMax) {
+      const res = alloc(out.dtype, s.view.size / R);
+      reduceWindows(op, s.view, first, res);
+      return fresh(res, out.shape);
+    }
+  }
   if (block) {
     data = contiguous(s);
     copied = !isRowMajor(s.view);
