@@ -233,10 +233,19 @@ async function loadTfjs(impl: Impl): Promise<Lib> {
       tf.transpose(tf.tensor(cot, cs), [0, 2, 3, 1]),
     ],
     convGrad(x, w, cot) {
+      // the wasm backend has no Conv2DBackpropFilter: there the conv runs as a conv3d of depth 1
+      // (as in the convnet row below)
+      const conv = (a: import('@tensorflow/tfjs').Tensor4D, b: import('@tensorflow/tfjs').Tensor4D) => {
+        if (impl !== 'tfjs-wasm') return tf.conv2d(a, b, 1, 'valid');
+        const [n, hh, ww, c] = a.shape;
+        const f = b.shape;
+        const y3 = tf.conv3d(a.reshape([n, 1, hh, ww, c]) as import('@tensorflow/tfjs').Tensor5D, b.reshape([1, ...f]) as import('@tensorflow/tfjs').Tensor5D, 1, 'valid');
+        return y3.reshape([n, y3.shape[2], y3.shape[3], f[3]]) as import('@tensorflow/tfjs').Tensor4D;
+      };
       let y: T | null = null;
       const dw = tf.tidy(() => {
         const f = (a: T, b: T) => {
-          const out = tf.conv2d(a as import('@tensorflow/tfjs').Tensor4D, b as import('@tensorflow/tfjs').Tensor4D, 1, 'valid');
+          const out = conv(a as import('@tensorflow/tfjs').Tensor4D, b as import('@tensorflow/tfjs').Tensor4D);
           y = tf.keep(out.clone());
           return tf.sum(tf.mul(out, cot as T));
         };
