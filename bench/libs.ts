@@ -12,7 +12,7 @@ function distEntry(): string {
   return pathToFileURL(file).href;
 }
 
-export type Impl = 'tapegrad' | 'tapegrad-js' | 'tapegrad-wasm1' | 'tfjs-cpu' | 'tfjs-wasm';
+export type Impl = 'tapegrad' | 'tapegrad-js' | 'tapegrad-wasm1' | 'tfjs-cpu' | 'tfjs-wasm' | 'jax-js';
 
 /** A dense layer stack: weights [in, out] and biases [out] per layer, ReLU between layers. */
 export interface NetSpec {
@@ -86,6 +86,7 @@ export interface Lib {
  */
 export async function load(impl: Impl, fromSource = false): Promise<Lib> {
   if (impl.startsWith('tapegrad')) return loadOurs(impl, fromSource);
+  if (impl === 'jax-js') return loadJax();
   return loadTfjs(impl);
 }
 
@@ -331,5 +332,137 @@ async function loadTfjs(impl: Impl): Promise<Lib> {
       };
       return sgdTrainer(forward, params, spec.lr);
     },
+  };
+}
+
+/**
+ * jax-js (`@jax-js/jax`) on its WebAssembly backend, the one it has in Node. Its arrays are lazy
+ * and reference-counted with move semantics: an op consumes its inputs (`.ref` keeps one), and
+ * nothing runs until a result is read. So every timed result is realized here with `dataSync()`,
+ * which also copies it out (for 512³ that copy is 1 MB against a product of several ms); the
+ * training steps are jax's idiom, one `jit`-compiled function of the parameters that returns the
+ * updated ones (value, gradient and SGD together), whose new parameters are realized each step.
+ */
+async function loadJax(): Promise<Lib> {
+  const jax = await import('@jax-js/jax');
+  const { numpy: np, lax, nn } = jax;
+  await jax.init('wasm');
+  jax.defaultDevice('wasm');
+  type A = import('@jax-js/jax').Array;
+  // every result is realized where it is made (a lazy result that is only disposed never runs);
+  // the arrays made since the innermost tidy began are freed at its end
+  let made: A[] | null = null;
+  const realize = (a: A) => void a.ref.dataSync();
+  const track = (a: A): A => (realize(a), made?.push(a), a);
+  /** a trainer over a jit-compiled step (params → params after SGD) and a jit-compiled loss */
+  const jitTrainer = (params: A[], loss: (ps: A[]) => A, lr: number): Trainer => {
+    const step = jax.jit((ps: A[]) => {
+      const [l, g] = jax.valueAndGrad(loss)(ps.map((p) => p.ref));
+      l.dispose();
+      return ps.map((p, i) => p.sub(g[i]!.mul(lr)));
+    });
+    const lossJ = jax.jit(loss);
+    return {
+      step() {
+        params = step(params) as A[];
+        for (const p of params) realize(p);
+      },
+      loss: () => (lossJ(params.map((p) => p.ref)) as A).dataSync()[0]!,
+    };
+  };
+  const mse = (h: A, y: A) => {
+    const d = h.sub(y);
+    return d.ref.mul(d).mean();
+  };
+  const poolMax = (x: A) => lax.reduceWindow(x, (w: A) => np.max(w), [2, 2], [2, 2]);
+  return {
+    name: 'jax-js',
+    from: (data, shape) => np.array(data, { shape }),
+    read: (t) => (t as A).ref.dataSync() as Float32Array,
+    dispose: (t) => (t as A).dispose(),
+    tidy<T>(fn: () => T): T {
+      const outer = made;
+      made = [];
+      try {
+        const r = fn();
+        for (const a of made) if (a !== (r as unknown)) a.dispose();
+        return r;
+      } finally {
+        made = outer;
+      }
+    },
+    matmul: (a, b) => track(np.matmul((a as A).ref, (b as A).ref)),
+    add: (a, b) => track((a as A).ref.add((b as A).ref)),
+    mul: (a, b) => track((a as A).ref.mul((b as A).ref)),
+    relu: (x) => track(nn.relu((x as A).ref)),
+    sum: (x, axis) => track(np.sum((x as A).ref, axis)),
+    trainer(spec) {
+      const L = spec.weights.length;
+      const params = [
+        ...spec.weights.map((w, i) => np.array(w, { shape: [spec.sizes[i]!, spec.sizes[i + 1]!] })),
+        ...spec.biases.map((v) => np.array(v, { shape: [v.length] })),
+      ];
+      const x = np.array(spec.x, { shape: [spec.batch, spec.sizes[0]!] });
+      const y = np.array(spec.y, { shape: [spec.batch, spec.sizes[L]!] });
+      return jitTrainer(params, (ps) => {
+        let h = x.ref;
+        for (let l = 0; l < L; l++) {
+          h = np.matmul(h, ps[l]!).add(ps[L + l]!);
+          if (l < L - 1) h = nn.relu(h);
+        }
+        return mse(h, y.ref);
+      }, spec.lr);
+    },
+    convnet(spec) {
+      // NCHW and OIHW, as ours: the same weights as they are
+      const params = [
+        ...spec.conv.flatMap((c) => [np.array(c.w, { shape: c.shape }), np.array(c.b, { shape: [c.shape[0], 1, 1] })]),
+        ...spec.dense.flatMap((d) => [np.array(d.w, { shape: d.shape }), np.array(d.b, { shape: [d.shape[1]] })]),
+      ];
+      const x = np.array(spec.x, { shape: [spec.batch, 1, 28, 28] });
+      const y = np.array(spec.y, { shape: [spec.batch, 10] });
+      const C = spec.conv.length;
+      const D = spec.dense.length;
+      return jitTrainer(params, (ps) => {
+        let h = x.ref;
+        for (let l = 0; l < C; l++) h = poolMax(nn.relu(lax.conv(h, ps[2 * l]!, [1, 1], 'VALID').add(ps[2 * l + 1]!)));
+        let z = h.reshape([spec.batch, -1]);
+        for (let l = 0; l < D; l++) {
+          z = np.matmul(z, ps[2 * C + 2 * l]!).add(ps[2 * C + 2 * l + 1]!);
+          if (l < D - 1) z = nn.relu(z);
+        }
+        // softmax cross-entropy against one-hot targets, mean over the batch
+        return nn.logSoftmax(z, -1).mul(y.ref).sum().mul(-1 / spec.batch);
+      }, spec.lr);
+    },
+    convInputs: (x, xs, w, ws, cot, cs) => [np.array(x, { shape: xs }), np.array(w, { shape: ws }), np.array(cot, { shape: cs })],
+    convGrad: (() => {
+      const f = jax.jit((x: A, w: A, cot: A) => {
+        const y = lax.conv(x.ref, w.ref, [1, 1], 'VALID');
+        const [gx, gw] = jax.grad((xw: A[], c: A) => lax.conv(xw[0]!, xw[1]!, [1, 1], 'VALID').mul(c).sum())([x, w], cot) as A[];
+        return [y, gw!, gx!];
+      });
+      return (x: unknown, w: unknown, cot: unknown): [unknown, unknown] => {
+        const [y, gw, gx] = f((x as A).ref, (w as A).ref, (cot as A).ref) as A[];
+        for (const a of [y!, gw!, gx!]) realize(a);
+        gx!.dispose();
+        return [y!, gw!];
+      };
+    })(),
+    convRead: (t) => (t as A).ref.dataSync() as Float32Array,
+    poolGrad: (() => {
+      const f = jax.jit((x: A, cot: A) => {
+        const y = poolMax(x.ref);
+        const gx = jax.grad((x: A, c: A) => poolMax(x).mul(c).sum())(x, cot) as A;
+        return [y, gx];
+      });
+      return (x: unknown, cot: unknown): unknown => {
+        const [y, gx] = f((x as A).ref, (cot as A).ref) as A[];
+        realize(y!);
+        realize(gx!);
+        gx!.dispose();
+        return y!;
+      };
+    })(),
   };
 }

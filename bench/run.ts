@@ -21,7 +21,7 @@ const flag = (name: string) => {
 };
 const only = flag('--only')?.split(',');
 const out = flag('--out') ?? path.join(here, 'results.json');
-const peers: Impl[] = ['tfjs-cpu', 'tfjs-wasm'];
+const peers: Impl[] = ['tfjs-cpu', 'tfjs-wasm', 'jax-js'];
 const ours: Impl[] = args.includes('--paths') ? ['tapegrad', 'tapegrad-wasm1', 'tapegrad-js'] : ['tapegrad'];
 
 type Row = { case: string; unit: string; lowerIsBetter: boolean; results: Partial<Record<Impl, CaseResult | { error: string }>> };
@@ -75,7 +75,7 @@ for (const c of CASES) {
   rows.push(row);
 }
 
-const cols = ['case', 'unit', ...ours, ...peers, 'vs tfjs-cpu', 'vs tfjs-wasm'];
+const cols = ['case', 'unit', ...ours, ...peers, 'vs tfjs-cpu', 'vs tfjs-wasm', 'vs jax-js'];
 const table = rows.map((row) => [
   row.case,
   row.unit + (row.lowerIsBetter ? ' ↓' : ' ↑'),
@@ -83,6 +83,7 @@ const table = rows.map((row) => [
   ...peers.map((i) => cell(row.results[i])),
   ratio(row, 'tfjs-cpu'),
   ratio(row, 'tfjs-wasm'),
+  ratio(row, 'jax-js'),
 ]);
 const widths = cols.map((c, i) => Math.max(c.length, ...table.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
