@@ -529,6 +529,7 @@ const firstInputBatch =
   };
 const imageBatch = (op: CallOp) => firstInputBatch(op, '[N, C, H, W]', 'weight or bias');
 const float32 = ({ inputs }: { inputs: readonly Tensor[] }) => inputs[0]!.dtype === 'float32';
+const floating = ({ inputs }: { inputs: readonly Tensor[] }) => inputs[0]!.dtype !== 'int32';
 const pads = (p: readonly number[]) => [p[0]!, p[1]!, p[0]!, p[1]!];
 
 export const ONNX_CALLS: { [K in CallOp]: OnnxCallMapping<K> } = {
@@ -549,7 +550,7 @@ export const ONNX_CALLS: { [K in CallOp]: OnnxCallMapping<K> } = {
   },
   // onnxruntime's MaxPool takes float64 too; its AveragePool does not (float64: the primitives)
   maxPool2d: {
-    fits: ({ inputs }) => inputs[0]!.dtype !== 'int32',
+    fits: floating,
     // ONNX's pads are never picked by MaxPool, as the −∞ padding here
     emit: (w, { x, attrs: { kernel, stride, padding, dilation } }) =>
       w.node('MaxPool', [x[0]!], {
@@ -573,19 +574,19 @@ export const ONNX_CALLS: { [K in CallOp]: OnnxCallMapping<K> } = {
   },
   // eval mode (training_mode 0): (x − mean)/√(var + ε)·weight + bias with the running statistics
   batchNorm: {
-    fits: ({ inputs }) => inputs[0]!.dtype !== 'int32',
+    fits: floating,
     emit: (w, { x, attrs: { eps } }) => w.node('BatchNormalization', [...x], { epsilon: { float: eps } }),
     batch: firstInputBatch('batchNorm', '[N, C, ...]', 'weight, bias or running statistic'),
   },
   // opset 13 on: Softmax/LogSoftmax normalize along the one axis given, as here; over the batch
   // axis too, at any batch size (the primitives' ReduceSum with keepdims would be as dynamic)
   softmax: {
-    fits: ({ inputs }) => inputs[0]!.dtype !== 'int32',
+    fits: floating,
     emit: (w, { x, attrs: { axis } }) => w.node('Softmax', [x[0]!], { axis }),
     batch: keepBatch,
   },
   logSoftmax: {
-    fits: ({ inputs }) => inputs[0]!.dtype !== 'int32',
+    fits: floating,
     emit: (w, { x, attrs: { axis } }) => w.node('LogSoftmax', [x[0]!], { axis }),
     batch: keepBatch,
   },

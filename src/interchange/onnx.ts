@@ -107,6 +107,7 @@ export async function exportOnnx(
   for (const l of leaves.values()) versions.set(l.t, l.t._version.v);
   let outputs: Tensor[] = [];
   let consts: Tensor[] = [];
+  let read = new Set<Tensor>();
   let copies: Tensor[];
   try {
     // Every tensor made by the forward dies with this tidy; the constants it reads (lifted
@@ -127,7 +128,8 @@ export async function exportOnnx(
           `exportOnnx: the model must return a tensor or an array of tensors, got ${describe(result)}`,
         );
       }
-      refuseAssigned(outputs, trace, leaves, versions);
+      read = graphReads(outputs, trace);
+      refuseAssigned(read, trace, leaves, versions);
       consts = graphConsts(outputs, trace, leaves);
       return consts.map((t) => t.detach());
     });
@@ -161,7 +163,6 @@ export async function exportOnnx(
     }
     // only what the graph reads: an unused parameter or buffer (BatchNorm's num_batches_tracked)
     // would be an initializer onnxruntime warns about and drops
-    const read = graphReads(outputs, trace);
     for (const l of leaves.values())
       if (l.kind === 'param' && read.has(l.t)) values.set(l.t, await l.t.data());
     for (const n of outputNames) taken.add(n);
@@ -292,8 +293,8 @@ function reachable(outputs: Tensor[], trace: TraceEntry[]): Step[] {
  * parameter assigned to during the forward: the ops before the write read the old values, and
  * ONNX has no in-place write to replay, so the model would compute something else. Refused.
  */
-function refuseAssigned(outputs: Tensor[], trace: TraceEntry[], leaves: Map<Tensor, Leaf>, versions: Map<Tensor, number>): void {
-  for (const t of graphReads(outputs, trace)) {
+function refuseAssigned(read: Set<Tensor>, trace: TraceEntry[], leaves: Map<Tensor, Leaf>, versions: Map<Tensor, number>): void {
+  for (const t of read) {
     const v = versions.get(t);
     if (v === undefined || v === t._version.v) continue;
     const leaf = leaves.get(t);
