@@ -206,6 +206,14 @@ async function loadTfjs(impl: Impl): Promise<Lib> {
   console.log = log;
   if (tf.getBackend() !== impl.slice(5)) throw new Error(`tfjs backend is ${tf.getBackend()}, wanted ${impl}`);
   type T = import('@tensorflow/tfjs').Tensor;
+  type T4 = import('@tensorflow/tfjs').Tensor4D;
+  // the wasm backend has no Conv2DBackpropFilter: there a valid, stride-1 conv of NHWC x by HWIO
+  // w runs as a conv3d of depth 1 (Conv3DBackpropFilterV2 and Conv3DBackpropInputV2 are there)
+  const conv3dOfDepth1 = (x: T4, w: T4): T4 => {
+    const [n, hh, ww, c] = x.shape;
+    const y3 = tf.conv3d(x.reshape([n, 1, hh, ww, c]) as import('@tensorflow/tfjs').Tensor5D, w.reshape([1, ...w.shape]) as import('@tensorflow/tfjs').Tensor5D, 1, 'valid');
+    return y3.reshape([n, y3.shape[2], y3.shape[3], w.shape[3]]);
+  };
   // plain SGD through tfjs's own gradients, as our rows step
   const sgdTrainer = (forward: () => import('@tensorflow/tfjs').Scalar, params: import('@tensorflow/tfjs').Variable[], lr: number): Trainer => ({
     step() {
@@ -234,19 +242,11 @@ async function loadTfjs(impl: Impl): Promise<Lib> {
       tf.transpose(tf.tensor(cot, cs), [0, 2, 3, 1]),
     ],
     convGrad(x, w, cot) {
-      // the wasm backend has no Conv2DBackpropFilter: there the conv runs as a conv3d of depth 1
-      // (as in the convnet row below)
-      const conv = (a: import('@tensorflow/tfjs').Tensor4D, b: import('@tensorflow/tfjs').Tensor4D) => {
-        if (impl !== 'tfjs-wasm') return tf.conv2d(a, b, 1, 'valid');
-        const [n, hh, ww, c] = a.shape;
-        const f = b.shape;
-        const y3 = tf.conv3d(a.reshape([n, 1, hh, ww, c]) as import('@tensorflow/tfjs').Tensor5D, b.reshape([1, ...f]) as import('@tensorflow/tfjs').Tensor5D, 1, 'valid');
-        return y3.reshape([n, y3.shape[2], y3.shape[3], f[3]]) as import('@tensorflow/tfjs').Tensor4D;
-      };
+      const conv = (a: T4, b: T4) => (impl === 'tfjs-wasm' ? conv3dOfDepth1(a, b) : tf.conv2d(a, b, 1, 'valid'));
       let y: T | null = null;
       const dw = tf.tidy(() => {
         const f = (a: T, b: T) => {
-          const out = conv(a as import('@tensorflow/tfjs').Tensor4D, b as import('@tensorflow/tfjs').Tensor4D);
+          const out = conv(a as T4, b as T4);
           y = tf.keep(out.clone());
           return tf.sum(tf.mul(out, cot as T));
         };
@@ -269,7 +269,6 @@ async function loadTfjs(impl: Impl): Promise<Lib> {
       return y!;
     },
     convnet(spec) {
-      type T4 = import('@tensorflow/tfjs').Tensor4D;
       type T2 = import('@tensorflow/tfjs').Tensor2D;
       // NHWC data, HWIO filters; the first dense layer's rows reordered from our (C, H, W) flatten
       // order to tfjs's (H, W, C), so both compute the same function of the same weights
@@ -291,17 +290,13 @@ async function loadTfjs(impl: Impl): Promise<Lib> {
       const x = tf.tidy(() => tf.transpose(tf.tensor4d(spec.x, [spec.batch, 1, 28, 28]), [0, 2, 3, 1]));
       const y = tf.tensor2d(spec.y, [spec.batch, 10]);
       const params = [...conv, ...dense].flatMap((p) => [p.w, p.b]);
-      // the wasm backend has no Conv2DBackpropFilter: there each conv runs as a conv3d of depth 1
-      // (Conv3DBackpropFilterV2 and Conv3DBackpropInputV2 are there), with the bias and relu apart
+      // on wasm each conv runs as conv3dOfDepth1, with the bias and relu apart
       const asConv3d = impl === 'tfjs-wasm';
       const forward = () => {
         let h: T4 = x as T4;
         for (const { w, b } of conv) {
           if (asConv3d) {
-            const [n, hh, ww, c] = h.shape;
-            const f = w.shape as [number, number, number, number];
-            const y3 = tf.conv3d(h.reshape([n, 1, hh, ww, c]) as import('@tensorflow/tfjs').Tensor5D, w.reshape([1, ...f]) as import('@tensorflow/tfjs').Tensor5D, 1, 'valid');
-            h = tf.relu(tf.add(y3.reshape([n, y3.shape[2], y3.shape[3], f[3]]), b)) as T4;
+            h = tf.relu(tf.add(conv3dOfDepth1(h, w as T4), b)) as T4;
           } else {
             h = tf.fused.conv2d({ x: h, filter: w as T4, strides: 1, pad: 'valid', bias: b, activation: 'relu' });
           }
